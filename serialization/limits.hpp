@@ -1,0 +1,26 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+namespace corral {
+
+/// Resource limits of one agent; an absent field means "no limit" (or the
+/// backend's default). Each backend maps them onto what it can enforce.
+struct limits {
+  /// Memory in bytes: estimated for native agents, linear memory for WASM,
+  /// the cgroup limit for containers.
+  std::optional<std::uint64_t> memory_bytes;
+  /// CPU time in milliseconds over the agent's life (native: handler time).
+  std::optional<std::uint64_t> cpu_ms;
+  /// WASM instructions over the agent's life.
+  std::optional<std::uint64_t> fuel;
+  /// Messages the agent may receive over its life.
+  std::optional<std::uint64_t> max_messages;
+  /// Wall time in milliseconds a single message may take to handle.
+  std::optional<std::uint64_t> message_timeout_ms;
+  /// Mailbox capacity for backends that buffer outside CAF.
+  std::optional<std::uint64_t> mailbox_size;
+};
+
+} // namespace corral

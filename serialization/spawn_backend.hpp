@@ -1,0 +1,74 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+namespace corral {
+
+/// Hardware (or simulated) trusted execution environment kinds.
+enum class enclave_type : std::uint8_t { sgx, sev, tdx, trustzone, simulation };
+
+/// Returns "sgx", "sev", "tdx", "trustzone" or "simulation".
+const char* to_string(enclave_type x);
+
+/// Parses a name produced by `to_string`; returns false for an unknown name.
+bool from_string(const std::string& name, enclave_type& x);
+
+/// What a Tee agent runs and what its attestation must show.
+struct enclave_config {
+  enclave_type type = enclave_type::simulation;
+  /// Path of the WASM module the enclave host loads.
+  std::string workload;
+  /// Expected measurement as lowercase hex SHA-256; empty accepts any.
+  std::optional<std::string> expected_measurement;
+  /// Enclave memory size in bytes.
+  std::uint64_t memory_bytes = 64ull * 1024 * 1024;
+  /// Debug enclaves are refused unless the node policy allows them.
+  bool debug = false;
+};
+
+/// Runs the agent as a registered native behavior on the local scheduler.
+struct native_backend {};
+
+/// Runs the agent in a sandboxed WebAssembly instance.
+struct wasm_backend {
+  /// Path of a .wasm or .wat module.
+  std::string module;
+};
+
+/// Runs the agent in a container driven by Podman.
+struct container_backend {
+  std::string image;
+};
+
+/// Runs the agent's workload behind an attested enclave proxy.
+struct tee_backend {
+  enclave_config enclave;
+};
+
+/// Every backend that can run an agent on the node that receives the spawn.
+using local_backend
+  = std::variant<native_backend, wasm_backend, container_backend, tee_backend>;
+
+/// Spawns the agent on another node, with `inner` as the backend there.
+struct remote_backend {
+  std::string node_id;
+  local_backend inner = native_backend{};
+};
+
+/// Where and how a spawned agent runs. Code that switches on the kind keeps
+/// a default branch, because more variants may follow.
+using spawn_backend = std::variant<native_backend, wasm_backend,
+                                   container_backend, tee_backend,
+                                   remote_backend>;
+
+/// Returns "Native", "Wasm", "Container", "Tee" or "Remote", the names the
+/// JSON form uses.
+const char* backend_name(const spawn_backend& x);
+
+/// Same as above for the backends a node runs itself.
+const char* backend_name(const local_backend& x);
+
+} // namespace corral

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include <caf/actor.hpp>
+
+#include "serialization/capabilities.hpp"
+#include "serialization/limits.hpp"
+#include "serialization/pid.hpp"
+
+namespace corral {
+
+/// What the kernel, the directory and an agent's hosting actor share about
+/// one live agent. Identity fields are set before the cell is published and
+/// never change afterwards; counters are atomics that the hosting actor
+/// bumps and anyone may read without a message round trip.
+struct agent_cell {
+  pid_type pid = 0;
+  std::string agent_id;
+  global_pid global;
+  pid_type parent = kernel_pid;
+  capabilities caps;
+  struct limits limits;
+  /// The CAF actor hosting the agent; set by the kernel after the spawn.
+  caf::actor actor;
+
+  std::atomic<std::uint64_t> messages_in{0};
+  std::atomic<std::uint64_t> messages_out{0};
+  std::atomic<std::uint64_t> cpu_ns{0};
+  std::atomic<std::uint64_t> memory_bytes{0};
+  std::atomic<std::uint64_t> fuel{0};
+};
+
+} // namespace corral

@@ -1,0 +1,224 @@
+#include "actors/agent_context.hpp"
+
+#include "actors/error.hpp"
+#include "actors/log.hpp"
+#include "actors/router.hpp"
+
+namespace corral {
+
+void deferred_reply::deliver(std::string payload) {
+  if (!promise_.pending())
+    return;
+  message reply;
+  reply.from = request_.to;
+  reply.to = request_.from;
+  reply.topic = request_.topic;
+  reply.payload = std::move(payload);
+  reply.correlation_id = request_.correlation_id;
+  reply.trace_id = request_.trace_id;
+  reply.kind = message_kind::reply;
+  promise_.deliver(std::move(reply));
+}
+
+void deferred_reply::fail(caf::error error) {
+  if (promise_.pending())
+    promise_.deliver(std::move(error));
+}
+
+agent_context::agent_context(caf::event_based_actor* self,
+                             std::shared_ptr<agent_cell> cell,
+                             std::shared_ptr<node_services> services,
+                             std::map<std::string, std::string> env)
+  : self_(self),
+    cell_(std::move(cell)),
+    services_(std::move(services)),
+    env_(std::move(env)),
+    started_(std::chrono::steady_clock::now()) {
+}
+
+std::chrono::milliseconds agent_context::uptime() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+    std::chrono::steady_clock::now() - started_);
+}
+
+message agent_context::make_envelope(const agent_cell& receiver,
+                                     std::string topic, std::string payload,
+                                     message_kind kind) const {
+  message result;
+  result.from = cell_->global;
+  result.to = receiver.global;
+  result.topic = std::move(topic);
+  result.payload = std::move(payload);
+  result.kind = kind;
+  if (current_ != nullptr)
+    result.trace_id = current_->trace_id;
+  return result;
+}
+
+caf::error agent_context::send(const std::string& target, std::string topic,
+                               std::string payload) {
+  auto found = resolve(*services_, target);
+  if (!found.cell) {
+    message lost;
+    lost.from = cell_->global;
+    lost.topic = std::move(topic);
+    lost.payload = std::move(payload);
+    post_dead_letter(*services_, lost, target, found.reason);
+    return found.error;
+  }
+  auto msg = make_envelope(*found.cell, std::move(topic), std::move(payload),
+                           message_kind::cast);
+  if (auto denied = check_send(cell_.get(), *found.cell, msg.topic)) {
+    post_dead_letter(*services_, msg, target,
+                     dead_letter_reason::capability_denied);
+    return denied;
+  }
+  cell_->messages_out.fetch_add(1, std::memory_order_relaxed);
+  self_->send(found.cell->actor, std::move(msg));
+  return {};
+}
+
+void agent_context::request(const std::string& target, std::string topic,
+                            std::string payload,
+                            std::chrono::milliseconds timeout,
+                            reply_handler on_reply, error_handler on_error) {
+  auto found = resolve(*services_, target);
+  if (!found.cell) {
+    message lost;
+    lost.from = cell_->global;
+    lost.topic = std::move(topic);
+    lost.payload = std::move(payload);
+    lost.kind = message_kind::request;
+    post_dead_letter(*services_, lost, target, found.reason);
+    on_error(found.error);
+    return;
+  }
+  auto msg = make_envelope(*found.cell, std::move(topic), std::move(payload),
+                           message_kind::request);
+  msg.correlation_id = next_correlation_++;
+  if (auto denied = check_send(cell_.get(), *found.cell, msg.topic)) {
+    post_dead_letter(*services_, msg, target,
+                     dead_letter_reason::capability_denied);
+    on_error(denied);
+    return;
+  }
+  cell_->messages_out.fetch_add(1, std::memory_order_relaxed);
+  auto services = services_;
+  auto copy = msg;
+  self_->request(found.cell->actor, timeout, std::move(msg))
+    .then([on_reply](message& reply) { on_reply(reply); },
+          [services, copy, target, on_error](caf::error& error) {
+            auto failed = to_failure(error);
+            if (failed.code == errc::timeout)
+              post_dead_letter(*services, copy, target,
+                               dead_letter_reason::timeout);
+            else if (failed.code == errc::process_not_found)
+              post_dead_letter(*services, copy, target,
+                               dead_letter_reason::exited_target);
+            on_error(to_error(failed));
+          });
+}
+
+caf::error agent_context::publish(const std::string& topic,
+                                  std::string payload) {
+  if (auto denied = check_publish(cell_.get(), topic)) {
+    message lost;
+    lost.from = cell_->global;
+    lost.topic = topic;
+    lost.payload = std::move(payload);
+    post_dead_letter(*services_, lost, "topic:" + topic,
+                     dead_letter_reason::capability_denied);
+    return denied;
+  }
+  for (auto& subscriber : services_->agents.subscribers(topic)) {
+    if (subscriber->pid == cell_->pid)
+      continue;
+    cell_->messages_out.fetch_add(1, std::memory_order_relaxed);
+    self_->send(subscriber->actor,
+                make_envelope(*subscriber, topic, payload, message_kind::cast));
+  }
+  return {};
+}
+
+caf::error agent_context::broadcast(const std::string& topic,
+                                    std::string payload) {
+  if (auto denied = check_publish(cell_.get(), topic))
+    return denied;
+  for (auto& receiver : services_->agents.all()) {
+    if (receiver->pid == cell_->pid
+        || check_send(cell_.get(), *receiver, topic))
+      continue;
+    cell_->messages_out.fetch_add(1, std::memory_order_relaxed);
+    self_->send(receiver->actor,
+                make_envelope(*receiver, topic, payload, message_kind::cast));
+  }
+  return {};
+}
+
+void agent_context::subscribe(const std::string& topic) {
+  services_->agents.subscribe(topic, cell_->pid);
+}
+
+void agent_context::unsubscribe(const std::string& topic) {
+  services_->agents.unsubscribe(topic, cell_->pid);
+}
+
+void agent_context::spawn(spawn_request request, spawn_handler done) {
+  request.parent_pid = cell_->pid;
+  self_->request(services_->kernel, caf::infinite, spawn_atom::value,
+                 std::move(request))
+    .then([done](spawn_result& result) { done(std::move(result)); },
+          [done](caf::error& error) { done(std::move(error)); });
+}
+
+void agent_context::monitor(const std::string& target,
+                            error_handler on_error) {
+  self_->request(services_->kernel, caf::infinite, monitor_atom::value,
+                 cell_->pid, target)
+    .then([]() {},
+          [on_error](caf::error& error) {
+            if (on_error)
+              on_error(error);
+          });
+}
+
+void agent_context::link(const std::string& target, error_handler on_error) {
+  self_->request(services_->kernel, caf::infinite, link_atom::value,
+                 cell_->pid, target)
+    .then([]() {},
+          [on_error](caf::error& error) {
+            if (on_error)
+              on_error(error);
+          });
+}
+
+deferred_reply agent_context::defer_reply() {
+  deferred_reply result;
+  if (current_ != nullptr)
+    result.request_ = *current_;
+  result.promise_ = self_->make_response_promise();
+  reply_deferred_ = true;
+  return result;
+}
+
+void agent_context::suspend_self() {
+  self_->send(services_->kernel, suspend_atom::value,
+              std::to_string(cell_->pid));
+}
+
+void agent_context::resume_self() {
+  self_->send(services_->kernel, resume_atom::value,
+              std::to_string(cell_->pid));
+}
+
+void agent_context::exit(exit_reason reason) {
+  self_->quit(to_exit_error(reason));
+}
+
+void agent_context::log(spdlog::level::level_enum level,
+                        std::string_view text) const {
+  corral::log(level, {services_->node_id(), cell_->pid, cell_->agent_id},
+              text);
+}
+
+} // namespace corral

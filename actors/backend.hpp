@@ -1,0 +1,65 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+
+#include "actors/agent_cell.hpp"
+#include "serialization/spawn_request.hpp"
+
+namespace corral {
+
+struct node_services;
+
+/// What a backend gets to start one agent.
+struct spawn_context {
+  caf::actor_system& system;
+  const spawn_request& request;
+  /// Identity, capabilities and counters of the new agent; already holds
+  /// its pid.
+  std::shared_ptr<agent_cell> cell;
+  std::shared_ptr<node_services> services;
+};
+
+/// The actor a backend started for an agent.
+struct spawn_outcome {
+  caf::actor actor;
+  /// False when the agent still has to get ready (e.g. a container that
+  /// boots); it then sends `started_atom` to the kernel, or exits.
+  bool started = true;
+};
+
+/// One way to run agents (a SpawnBackend variant). A backend turns a spawn
+/// request into a CAF actor and never blocks the caller for long.
+class backend {
+public:
+  virtual ~backend() = default;
+
+  /// Starts the agent, or returns `backend_not_available` or `spawn_failed`
+  /// with the reason. On error nothing may be left running.
+  virtual caf::expected<spawn_outcome> spawn(const spawn_context& ctx) = 0;
+};
+
+/// The backends a node can use, by their JSON name ("Native", "Wasm", ...).
+class backend_registry {
+public:
+  /// Adds or replaces the backend for `name`.
+  void add(const std::string& name, std::shared_ptr<backend> impl) {
+    backends_[name] = std::move(impl);
+  }
+
+  /// Returns the backend for `name`, or null.
+  backend* find(const std::string& name) const {
+    auto i = backends_.find(name);
+    return i == backends_.end() ? nullptr : i->second.get();
+  }
+
+private:
+  std::map<std::string, std::shared_ptr<backend>> backends_;
+};
+
+} // namespace corral

@@ -1,0 +1,420 @@
+#include "actors/kernel.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/error.hpp"
+#include "actors/router.hpp"
+
+namespace corral {
+
+namespace {
+
+// Agent ids become log fields, CLI arguments and parts of container names,
+// so they are kept to printable ASCII without spaces or ':' (which separates
+// node and pid). An all-digit id would read as a pid.
+caf::error check_agent_id(const std::string& id) {
+  if (id.empty())
+    return make_error(errc::invalid_request, "agent_id: must not be empty");
+  if (id.size() > 128)
+    return make_error(errc::invalid_request,
+                      "agent_id: longer than 128 characters");
+  bool all_digits = true;
+  for (unsigned char c : id) {
+    if (c <= ' ' || c >= 127 || c == ':')
+      return make_error(errc::invalid_request,
+                        "agent_id " + id
+                          + ": only printable ASCII without spaces or ':' "
+                            "is allowed");
+    all_digits = all_digits && c >= '0' && c <= '9';
+  }
+  if (all_digits)
+    return make_error(errc::invalid_request,
+                      "agent_id " + id
+                        + ": must not be all digits, it would read as a pid");
+  return {};
+}
+
+} // namespace
+
+kernel_actor::kernel_actor(caf::actor_config& cfg,
+                           std::shared_ptr<node_services> services)
+  : caf::event_based_actor(cfg),
+    services_(std::move(services)),
+    table_(services_->config.max_agents, services_->config.exited_history) {
+  root_.spec = services_->config.root_supervision;
+}
+
+caf::behavior kernel_actor::make_behavior() {
+  set_down_handler([this](caf::down_msg& down) { on_down(down); });
+  return {
+    [this](spawn_atom, spawn_request& request) {
+      return handle_spawn(std::move(request));
+    },
+    [this](stop_atom, const std::string& target, stop_options options) {
+      return handle_stop(target, options);
+    },
+    [this](restart_atom, const std::string& target) {
+      return handle_restart(target);
+    },
+    [this](suspend_atom, const std::string& target) {
+      return handle_suspend(target, true);
+    },
+    [this](resume_atom, const std::string& target) {
+      return handle_suspend(target, false);
+    },
+    [this](inspect_atom, const std::string& target) {
+      return handle_inspect(target);
+    },
+    [this](list_atom, bool include_exited) {
+      return handle_list(include_exited);
+    },
+    [this](watch_atom, caf::actor& watcher) {
+      monitor(watcher);
+      watchers_.push_back(std::move(watcher));
+      return caf::unit;
+    },
+    [this](unwatch_atom, const caf::actor& watcher) {
+      watchers_.erase(std::remove(watchers_.begin(), watchers_.end(), watcher),
+                      watchers_.end());
+      return caf::unit;
+    },
+    [this](link_atom, pid_type pid, const std::string& target) {
+      return handle_link(pid, target);
+    },
+    [this](monitor_atom, pid_type pid, const std::string& target) {
+      return handle_monitor(pid, target);
+    },
+    [this](started_atom, pid_type pid) { mark_started(pid); },
+    [this](kill_atom, pid_type pid, std::uint64_t token) {
+      auto entry = table_.find(pid);
+      if (entry == nullptr || entry->stop_token != token)
+        return;
+      log(spdlog::level::warn, &entry->info,
+          "grace period ended; killing the agent");
+      send_exit(entry->actor, caf::exit_reason::kill);
+    },
+    [this](timer_atom, restart_atom, pid_type parent, std::uint64_t round) {
+      on_restart_timer(parent, round);
+    },
+    [this](const resource_warning& warning) {
+      log(spdlog::level::warn, nullptr,
+          "agent " + warning.agent_id + " (pid " + std::to_string(warning.pid)
+            + ") uses " + std::to_string(warning.used) + " of its "
+            + warning.resource + " limit " + std::to_string(warning.limit));
+    },
+    [this](shutdown_atom) { return handle_shutdown(); },
+  };
+}
+
+// -- spawning -----------------------------------------------------------------
+
+caf::result<spawn_result> kernel_actor::handle_spawn(spawn_request request) {
+  auto started = start_agent(request, 0);
+  if (!started)
+    return started.error();
+  auto& entry = **started;
+  if (auto supervisor = supervisor_of(entry.info.parent))
+    supervisor->children.push_back({request, entry.info.pid, 0});
+  if (entry.info.state == process_state::running)
+    return result_of(entry);
+  entry.start_waiter = make_response_promise();
+  return caf::delegated<spawn_result>{};
+}
+
+caf::error kernel_actor::check_parent(const spawn_request& request) {
+  if (!request.parent_pid || *request.parent_pid == kernel_pid)
+    return {};
+  auto parent = table_.find(*request.parent_pid);
+  if (parent == nullptr)
+    return make_error(errc::process_not_found,
+                      "parent_pid " + std::to_string(*request.parent_pid)
+                        + " is not a live agent");
+  if (!parent->info.caps.can_spawn)
+    return make_error(errc::capability_denied,
+                      "agent " + parent->info.agent_id + " (pid "
+                        + std::to_string(parent->info.pid)
+                        + ") may not spawn: it lacks can_spawn");
+  if (parent->info.state == process_state::stopping)
+    return make_error(errc::invalid_state_transition,
+                      "parent " + parent->info.agent_id
+                        + " is stopping and cannot spawn children");
+  return {};
+}
+
+caf::expected<process_entry*>
+kernel_actor::start_agent(const spawn_request& request,
+                          std::uint32_t restart_count) {
+  if (auto error = check_agent_id(request.agent_id))
+    return error;
+  if (auto error = table_.check_insert(request.agent_id))
+    return error;
+  if (auto error = check_parent(request))
+    return error;
+  auto name = backend_name(request.backend);
+  auto impl = services_->backends.find(name);
+  if (impl == nullptr)
+    return make_error(errc::backend_not_available,
+                      std::string{"backend "} + name
+                        + " is not available on node " + services_->node_id()
+                        + ": this build of corral does not include it");
+
+  auto cell = std::make_shared<agent_cell>();
+  cell->pid = services_->next_pid.fetch_add(1);
+  cell->agent_id = request.agent_id;
+  cell->global = {services_->node_id(), cell->pid};
+  cell->parent = request.parent_pid.value_or(kernel_pid);
+  cell->caps = request.caps.value_or(services_->config.default_capabilities);
+  cell->limits = request.limits;
+
+  spawn_context context{system(), request, cell, services_};
+  auto outcome = impl->spawn(context);
+  if (!outcome)
+    return outcome.error();
+  cell->actor = outcome->actor;
+
+  process_entry entry;
+  entry.info.pid = cell->pid;
+  entry.info.global = cell->global;
+  entry.info.agent_id = request.agent_id;
+  entry.info.agent_type = request.agent_type;
+  entry.info.backend = name;
+  entry.info.node = services_->node_id();
+  entry.info.parent = cell->parent;
+  entry.info.caps = cell->caps;
+  entry.info.limits = request.limits;
+  entry.info.restart = request.restart;
+  entry.info.restart_count = restart_count;
+  entry.info.start_time_ms = now_ms();
+  entry.request = request;
+  entry.cell = cell;
+  entry.actor = outcome->actor;
+  entry.supervision.spec = request.supervision;
+  monitor(entry.actor);
+  services_->agents.add(cell);
+  auto& inserted = table_.insert(std::move(entry));
+  emit(inserted.info, process_state::starting, std::nullopt);
+  log(spdlog::level::info, &inserted.info,
+      std::string{"spawned ("} + name + ", type " + request.agent_type
+        + ", parent " + std::to_string(inserted.info.parent) + ")");
+  if (outcome->started)
+    change_state(inserted, process_state::running);
+  return &inserted;
+}
+
+spawn_result kernel_actor::result_of(const process_entry& entry) const {
+  return {entry.info.pid, entry.info.agent_id, entry.info.global};
+}
+
+void kernel_actor::mark_started(pid_type pid) {
+  auto entry = table_.find(pid);
+  if (entry == nullptr || entry->info.state != process_state::starting)
+    return;
+  change_state(*entry, process_state::running);
+  if (entry->start_waiter) {
+    entry->start_waiter->deliver(result_of(*entry));
+    entry->start_waiter.reset();
+  }
+}
+
+// -- operations on live agents -----------------------------------------------
+
+process_entry* kernel_actor::find_live(const std::string& target) {
+  if (auto pid = parse_pid(target))
+    return table_.find(*pid);
+  if (auto global = parse_global_pid(target))
+    return global->node == services_->node_id() ? table_.find(global->pid)
+                                                : nullptr;
+  return table_.find(target);
+}
+
+caf::error kernel_actor::not_found(const std::string& target) const {
+  if (auto global = parse_global_pid(target);
+      global && global->node != services_->node_id())
+    return make_error(errc::node_unreachable,
+                      "node " + global->node + " is not known to node "
+                        + services_->node_id()
+                        + "; this node runs without a cluster");
+  return make_error(errc::process_not_found,
+                    "no live agent " + target + " on node "
+                      + services_->node_id()
+                      + "; `corral ps` lists the live ones");
+}
+
+caf::result<exit_reason> kernel_actor::handle_stop(const std::string& target,
+                                                   stop_options options) {
+  auto entry = find_live(target);
+  if (entry == nullptr)
+    return not_found(target);
+  auto promise = make_response_promise<exit_reason>();
+  entry->exit_waiters.push_back(promise);
+  stop_entry(*entry, options);
+  return promise;
+}
+
+void kernel_actor::stop_entry(process_entry& entry, stop_options options) {
+  entry.stop_requested = true;
+  if (options.immediate) {
+    entry.forced_reason = exit_reason{exit_kind::killed, {}};
+    send_exit(entry.actor, caf::exit_reason::kill);
+    return;
+  }
+  if (entry.info.state == process_state::stopping)
+    return;
+  change_state(entry, process_state::stopping);
+  send(entry.actor, shutdown_atom::value);
+  delayed_send(this, std::chrono::milliseconds{options.grace_ms},
+               kill_atom::value, entry.info.pid, ++entry.stop_token);
+}
+
+caf::result<spawn_result>
+kernel_actor::handle_restart(const std::string& target) {
+  auto entry = find_live(target);
+  if (entry == nullptr)
+    return not_found(target);
+  if (entry->restart_waiter)
+    return make_error(errc::invalid_state_transition,
+                      "agent " + target + " is already restarting");
+  auto promise = make_response_promise<spawn_result>();
+  entry->restart_waiter = promise;
+  stop_entry(*entry, {false, services_->config.default_grace_ms});
+  return promise;
+}
+
+caf::result<caf::unit_t>
+kernel_actor::handle_suspend(const std::string& target, bool suspend) {
+  auto entry = find_live(target);
+  if (entry == nullptr)
+    return not_found(target);
+  auto to = suspend ? process_state::suspended : process_state::running;
+  if (auto error = table_.transition(*entry, to))
+    return error;
+  auto from = suspend ? process_state::running : process_state::suspended;
+  emit(entry->info, from, std::nullopt);
+  if (suspend)
+    send(entry->actor, suspend_atom::value);
+  else
+    send(entry->actor, resume_atom::value);
+  return caf::unit;
+}
+
+process_info kernel_actor::snapshot(const process_entry& entry) const {
+  auto info = entry.info;
+  const auto& cell = *entry.cell;
+  info.usage.messages_in = cell.messages_in.load();
+  info.usage.messages_out = cell.messages_out.load();
+  info.usage.cpu_ns = cell.cpu_ns.load();
+  info.usage.memory_bytes = cell.memory_bytes.load();
+  info.usage.fuel = cell.fuel.load();
+  info.children.clear();
+  for (const auto& child : entry.supervision.children)
+    if (child.pid != 0)
+      info.children.push_back(child.pid);
+  return info;
+}
+
+caf::result<process_info>
+kernel_actor::handle_inspect(const std::string& target) {
+  if (auto entry = find_live(target))
+    return snapshot(*entry);
+  const process_info* exited = nullptr;
+  if (auto pid = parse_pid(target))
+    exited = table_.find_exited(*pid);
+  else if (auto global = parse_global_pid(target);
+           global && global->node == services_->node_id())
+    exited = table_.find_exited(global->pid);
+  else
+    exited = table_.find_exited(target);
+  if (exited != nullptr)
+    return *exited;
+  return not_found(target);
+}
+
+std::vector<process_info> kernel_actor::handle_list(bool include_exited) {
+  std::vector<process_info> result;
+  if (include_exited)
+    result.assign(table_.exited().begin(), table_.exited().end());
+  for (auto entry : table_.live())
+    result.push_back(snapshot(*entry));
+  return result;
+}
+
+caf::result<caf::unit_t> kernel_actor::handle_link(pid_type pid,
+                                                   const std::string& target) {
+  auto self_entry = table_.find(pid);
+  if (self_entry == nullptr)
+    return not_found(std::to_string(pid));
+  if (auto peer = find_live(target)) {
+    if (peer->info.pid == pid)
+      return caf::unit;
+    self_entry->links.push_back(peer->info.pid);
+    peer->links.push_back(pid);
+    return caf::unit;
+  }
+  auto exited = parse_pid(target) ? table_.find_exited(*parse_pid(target))
+                                  : table_.find_exited(target);
+  if (exited == nullptr)
+    return not_found(target);
+  // Linking to an agent that already exited signals at once, as in Erlang.
+  send(self_entry->actor, exit_signal{exited->pid, exited->agent_id,
+                                      exited->exit.value_or(exit_reason{})});
+  return caf::unit;
+}
+
+caf::result<caf::unit_t>
+kernel_actor::handle_monitor(pid_type pid, const std::string& target) {
+  auto watcher = table_.find(pid);
+  if (watcher == nullptr)
+    return not_found(std::to_string(pid));
+  if (auto watched = find_live(target)) {
+    watched->monitored_by.push_back(pid);
+    return caf::unit;
+  }
+  auto exited = parse_pid(target) ? table_.find_exited(*parse_pid(target))
+                                  : table_.find_exited(target);
+  if (exited == nullptr)
+    return not_found(target);
+  send(watcher->actor, down_notice{exited->pid, exited->agent_id,
+                                   exited->exit.value_or(exit_reason{})});
+  return caf::unit;
+}
+
+caf::result<caf::unit_t> kernel_actor::handle_shutdown() {
+  auto live = table_.live();
+  if (live.empty())
+    return caf::unit;
+  for (auto entry : live)
+    stop_entry(*entry, {false, services_->config.default_grace_ms});
+  shutdown_waiter_ = make_response_promise();
+  return caf::delegated<caf::unit_t>{};
+}
+
+void kernel_actor::change_state(process_entry& entry, process_state to) {
+  auto from = entry.info.state;
+  if (auto error = table_.transition(entry, to)) {
+    log(spdlog::level::err, &entry.info, describe(error));
+    return;
+  }
+  emit(entry.info, from, std::nullopt);
+}
+
+void kernel_actor::emit(const process_info& info, process_state from,
+                        std::optional<exit_reason> exit) {
+  if (watchers_.empty())
+    return;
+  state_change change{info.pid, info.agent_id, from, info.state,
+                      std::move(exit), now_ms()};
+  for (const auto& watcher : watchers_)
+    send(watcher, change);
+}
+
+void kernel_actor::log(spdlog::level::level_enum level,
+                       const process_info* about,
+                       const std::string& text) const {
+  if (about == nullptr)
+    corral::log(level, {services_->node_id(), kernel_pid, {}}, text);
+  else
+    corral::log(level, {services_->node_id(), about->pid, about->agent_id},
+                text);
+}
+
+} // namespace corral

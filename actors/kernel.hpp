@@ -1,0 +1,85 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/event_based_actor.hpp>
+
+#include "actors/log.hpp"
+#include "actors/messages.hpp"
+#include "actors/node_services.hpp"
+#include "actors/process_table.hpp"
+
+namespace corral {
+
+/// The per-node actor that owns the process table: it spawns, stops,
+/// suspends and restarts agents, keeps names and history, streams state
+/// changes to watchers, relays links and monitors, and supervises children
+/// on behalf of their parents (the kernel itself supervises top-level
+/// agents). Every change of the table happens inside this actor.
+class kernel_actor : public caf::event_based_actor {
+public:
+  /// Creates the kernel of the node whose services are `services`.
+  kernel_actor(caf::actor_config& cfg, std::shared_ptr<node_services> services);
+
+  /// Returns the kernel's message handlers.
+  caf::behavior make_behavior() override;
+
+private:
+  // Spawning (kernel.cpp).
+  caf::result<spawn_result> handle_spawn(spawn_request request);
+  caf::expected<process_entry*> start_agent(const spawn_request& request,
+                                            std::uint32_t restart_count);
+  caf::error check_parent(const spawn_request& request);
+  spawn_result result_of(const process_entry& entry) const;
+  void mark_started(pid_type pid);
+
+  // Operations on live agents (kernel.cpp).
+  caf::result<exit_reason> handle_stop(const std::string& target,
+                                       stop_options options);
+  caf::result<spawn_result> handle_restart(const std::string& target);
+  caf::result<caf::unit_t> handle_suspend(const std::string& target,
+                                          bool suspend);
+  caf::result<process_info> handle_inspect(const std::string& target);
+  std::vector<process_info> handle_list(bool include_exited);
+  caf::result<caf::unit_t> handle_link(pid_type pid, const std::string& target);
+  caf::result<caf::unit_t> handle_monitor(pid_type pid,
+                                          const std::string& target);
+  caf::result<caf::unit_t> handle_shutdown();
+  process_entry* find_live(const std::string& target);
+  caf::error not_found(const std::string& target) const;
+  process_info snapshot(const process_entry& entry) const;
+  void stop_entry(process_entry& entry, stop_options options);
+  void change_state(process_entry& entry, process_state to);
+  void emit(const process_info& info, process_state from,
+            std::optional<exit_reason> exit);
+
+  // Exits and supervision (kernel_exit.cpp).
+  void on_down(const caf::down_msg& down);
+  void handle_exit(process_entry& entry, const exit_reason& reason);
+  void notify_observers(process_entry& entry, const exit_reason& reason);
+  void stop_children(process_entry& entry);
+  supervisor_state* supervisor_of(pid_type pid);
+  void supervise_exit(pid_type parent, pid_type child,
+                      const exit_reason& reason);
+  void release_child(pid_type parent, pid_type child);
+  void give_up(pid_type parent, supervisor_state& supervisor);
+  void on_restart_timer(pid_type parent, std::uint64_t round);
+  void restart_round(pid_type parent);
+  void restart_with_waiter(const spawn_request& request, pid_type parent,
+                           pid_type old_pid, std::uint32_t restart_count,
+                           caf::response_promise waiter);
+
+  void log(spdlog::level::level_enum level, const process_info* about,
+           const std::string& text) const;
+
+  std::shared_ptr<node_services> services_;
+  process_table table_;
+  supervisor_state root_;
+  std::vector<caf::actor> watchers_;
+  std::optional<caf::response_promise> shutdown_waiter_;
+};
+
+} // namespace corral

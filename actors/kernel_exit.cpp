@@ -1,0 +1,275 @@
+// Exits of agents and the supervision that follows them: the restart
+// decision per restart type, restart intensity with escalation, backoff
+// timers, and group restarts for one_for_all and rest_for_one.
+
+#include <algorithm>
+
+#include <caf/all.hpp>
+
+#include "actors/error.hpp"
+#include "actors/kernel.hpp"
+#include "actors/router.hpp"
+
+namespace corral {
+
+void kernel_actor::on_down(const caf::down_msg& down) {
+  auto entry = table_.find_by_actor(down.source.id());
+  if (entry == nullptr) {
+    auto watcher = std::find_if(watchers_.begin(), watchers_.end(),
+                                [&](const caf::actor& x) {
+                                  return x.address() == down.source;
+                                });
+    if (watcher != watchers_.end())
+      watchers_.erase(watcher);
+    return;
+  }
+  auto reason = entry->forced_reason ? *entry->forced_reason
+                                     : from_exit_error(down.reason);
+  handle_exit(*entry, reason);
+}
+
+void kernel_actor::handle_exit(process_entry& entry,
+                               const exit_reason& reason) {
+  auto pid = entry.info.pid;
+  auto parent = entry.info.parent;
+  auto from = entry.info.state;
+  entry.info.state = process_state::exited;
+  services_->agents.remove(pid);
+  emit(entry.info, from, reason);
+  auto level = is_abnormal(reason) && !entry.stop_requested
+                 ? spdlog::level::warn
+                 : spdlog::level::info;
+  log(level, &entry.info, "exited: " + to_string(reason));
+
+  notify_observers(entry, reason);
+  for (auto& waiter : entry.exit_waiters)
+    waiter.deliver(reason);
+  if (entry.start_waiter)
+    entry.start_waiter->deliver(make_error(
+      errc::spawn_failed, "agent " + entry.info.agent_id
+                            + " exited while starting: " + to_string(reason)));
+  stop_children(entry);
+
+  auto stop_requested = entry.stop_requested;
+  auto restart_waiter = std::move(entry.restart_waiter);
+  auto request = entry.request;
+  auto restart_count = entry.info.restart_count;
+  table_.retire(pid, reason);
+
+  if (restart_waiter) {
+    restart_with_waiter(request, parent, pid, restart_count + 1,
+                        std::move(*restart_waiter));
+  } else if (stop_requested) {
+    release_child(parent, pid);
+  } else {
+    supervise_exit(parent, pid, reason);
+  }
+  if (shutdown_waiter_ && table_.live_count() == 0) {
+    shutdown_waiter_->deliver(caf::unit);
+    shutdown_waiter_.reset();
+  }
+}
+
+void kernel_actor::notify_observers(process_entry& entry,
+                                    const exit_reason& reason) {
+  auto pid = entry.info.pid;
+  for (auto watcher_pid : entry.monitored_by)
+    if (auto watcher = table_.find(watcher_pid))
+      send(watcher->actor, down_notice{pid, entry.info.agent_id, reason});
+  for (auto peer_pid : entry.links) {
+    auto peer = table_.find(peer_pid);
+    if (peer == nullptr)
+      continue;
+    auto& links = peer->links;
+    links.erase(std::remove(links.begin(), links.end(), pid), links.end());
+    if (reason.kind != exit_kind::normal)
+      send(peer->actor, exit_signal{pid, entry.info.agent_id, reason});
+  }
+}
+
+// Children do not outlive their parent: they get a graceful stop, and since
+// the kernel asked for it, their exits are not supervised again.
+void kernel_actor::stop_children(process_entry& entry) {
+  auto& children = entry.supervision.children;
+  for (auto i = children.rbegin(); i != children.rend(); ++i)
+    if (auto child = table_.find(i->pid))
+      stop_entry(*child, {false, services_->config.default_grace_ms});
+}
+
+supervisor_state* kernel_actor::supervisor_of(pid_type pid) {
+  if (pid == kernel_pid)
+    return &root_;
+  auto entry = table_.find(pid);
+  return entry == nullptr ? nullptr : &entry->supervision;
+}
+
+// A child the kernel stopped on purpose leaves its supervisor, unless the
+// stop was part of a group restart, which then may proceed.
+void kernel_actor::release_child(pid_type parent, pid_type child) {
+  auto supervisor = supervisor_of(parent);
+  if (supervisor == nullptr)
+    return;
+  auto& awaiting = supervisor->awaiting_exit;
+  auto waited = std::find(awaiting.begin(), awaiting.end(), child);
+  auto slot = supervisor->slot_of(child);
+  if (waited != awaiting.end()) {
+    awaiting.erase(waited);
+    if (slot)
+      supervisor->children[*slot].pid = 0;
+    restart_round(parent);
+    return;
+  }
+  if (slot)
+    supervisor->children.erase(supervisor->children.begin() + *slot);
+}
+
+void kernel_actor::supervise_exit(pid_type parent, pid_type child,
+                                  const exit_reason& reason) {
+  auto supervisor = supervisor_of(parent);
+  if (supervisor == nullptr)
+    return;
+  auto slot = supervisor->slot_of(child);
+  if (!slot)
+    return;
+  auto& failed = supervisor->children[*slot];
+  if (!should_restart(failed.request.restart, reason)) {
+    supervisor->children.erase(supervisor->children.begin() + *slot);
+    return;
+  }
+  failed.pid = 0;
+  if (!supervisor->intensity.record(supervisor->spec,
+                                    std::chrono::steady_clock::now())) {
+    give_up(parent, *supervisor);
+    return;
+  }
+
+  auto delay = backoff_delay(supervisor->spec, supervisor->intensity.recent());
+  auto group = restart_group(supervisor->spec.strategy, *slot,
+                             supervisor->children.size());
+  for (auto i = group.rbegin(); i != group.rend(); ++i) {
+    auto sibling = table_.find(supervisor->children[*i].pid);
+    if (sibling == nullptr)
+      continue;
+    supervisor->awaiting_exit.push_back(sibling->info.pid);
+    stop_entry(*sibling, {false, services_->config.default_grace_ms});
+  }
+  for (auto index : group)
+    if (std::find(supervisor->pending_slots.begin(),
+                  supervisor->pending_slots.end(), index)
+        == supervisor->pending_slots.end())
+      supervisor->pending_slots.push_back(index);
+  supervisor->backoff_elapsed = false;
+  auto round = ++supervisor->round;
+  corral::log(spdlog::level::info,
+              {services_->node_id(), child, failed.request.agent_id},
+              "restarting in " + std::to_string(delay.count())
+                + " ms (restart " + std::to_string(failed.restart_count + 1)
+                + ", supervisor pid " + std::to_string(parent) + ")");
+  delayed_send(this, delay, timer_atom::value, restart_atom::value, parent,
+               round);
+}
+
+// The supervisor exceeded its intensity. The kernel stops restarting; an
+// agent supervisor exits as crashed, so that its own parent decides next.
+void kernel_actor::give_up(pid_type parent, supervisor_state& supervisor) {
+  auto why = "more than " + std::to_string(supervisor.spec.max_restarts)
+             + " restarts in " + std::to_string(supervisor.spec.period_ms)
+             + " ms";
+  if (parent == kernel_pid) {
+    supervisor.children.erase(
+      std::remove_if(supervisor.children.begin(), supervisor.children.end(),
+                     [](const child_slot& x) { return x.pid == 0; }),
+      supervisor.children.end());
+    supervisor.pending_slots.clear();
+    log(spdlog::level::err, nullptr,
+        "the kernel gave up restarting a top-level agent: " + why);
+    return;
+  }
+  auto entry = table_.find(parent);
+  if (entry == nullptr)
+    return;
+  log(spdlog::level::err, &entry->info,
+      "supervisor gives up and exits: " + why);
+  entry->forced_reason = exit_reason{exit_kind::crashed,
+                                     "restart intensity exceeded: " + why};
+  send_exit(entry->actor, caf::exit_reason::kill);
+}
+
+void kernel_actor::on_restart_timer(pid_type parent, std::uint64_t round) {
+  auto supervisor = supervisor_of(parent);
+  if (supervisor == nullptr || supervisor->round != round)
+    return;
+  supervisor->backoff_elapsed = true;
+  restart_round(parent);
+}
+
+// Starts every pending slot again, in start order, once the backoff has
+// elapsed and every sibling stopped for the group has exited.
+void kernel_actor::restart_round(pid_type parent) {
+  auto supervisor = supervisor_of(parent);
+  if (supervisor == nullptr || !supervisor->backoff_elapsed
+      || !supervisor->awaiting_exit.empty())
+    return;
+  auto pending = std::move(supervisor->pending_slots);
+  supervisor->pending_slots.clear();
+  std::sort(pending.begin(), pending.end());
+  std::vector<std::size_t> dropped;
+  for (auto index : pending) {
+    if (index >= supervisor->children.size())
+      continue;
+    auto& slot = supervisor->children[index];
+    if (slot.pid != 0)
+      continue;
+    if (slot.request.restart == restart_type::temporary) {
+      dropped.push_back(index);
+      continue;
+    }
+    auto started = start_agent(slot.request, slot.restart_count + 1);
+    // start_agent may grow other tables; re-fetch the supervisor and slot.
+    supervisor = supervisor_of(parent);
+    if (supervisor == nullptr)
+      return;
+    auto& current = supervisor->children[index];
+    if (!started) {
+      corral::log(spdlog::level::err,
+                  {services_->node_id(), parent, current.request.agent_id},
+                  "restart failed, the child is dropped: "
+                    + describe(started.error()));
+      dropped.push_back(index);
+      continue;
+    }
+    current.pid = (*started)->info.pid;
+    ++current.restart_count;
+  }
+  for (auto i = dropped.rbegin(); i != dropped.rend(); ++i)
+    supervisor->children.erase(supervisor->children.begin() + *i);
+}
+
+// A restart on request keeps the child's place among its siblings.
+void kernel_actor::restart_with_waiter(const spawn_request& request,
+                                       pid_type parent, pid_type old_pid,
+                                       std::uint32_t restart_count,
+                                       caf::response_promise waiter) {
+  auto started = start_agent(request, restart_count);
+  auto supervisor = supervisor_of(parent);
+  auto slot = supervisor ? supervisor->slot_of(old_pid) : std::nullopt;
+  if (!started) {
+    if (slot)
+      supervisor->children.erase(supervisor->children.begin() + *slot);
+    waiter.deliver(started.error());
+    return;
+  }
+  auto& entry = **started;
+  if (slot) {
+    supervisor->children[*slot].pid = entry.info.pid;
+    supervisor->children[*slot].restart_count = restart_count;
+  } else if (supervisor != nullptr) {
+    supervisor->children.push_back({request, entry.info.pid, restart_count});
+  }
+  if (entry.info.state == process_state::running)
+    waiter.deliver(result_of(entry));
+  else
+    entry.start_waiter = std::move(waiter);
+}
+
+} // namespace corral

@@ -1,0 +1,266 @@
+#include "actors/node.hpp"
+
+#include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+
+#include "actors/error.hpp"
+#include "actors/kernel.hpp"
+#include "actors/log.hpp"
+#include "actors/router.hpp"
+
+namespace corral {
+
+namespace {
+
+// Requests to the kernel answer within a grace period or two; this bound
+// only keeps a caller from waiting forever if the kernel is wedged.
+constexpr auto kernel_timeout = std::chrono::seconds{120};
+
+void configure(caf::actor_system_config& cfg, const node_config& config) {
+  add_error_category(cfg);
+  if (config.deterministic) {
+    cfg.set("scheduler.policy", caf::atom("testing"));
+  } else {
+    if (config.scheduler_threads > 0)
+      cfg.set("scheduler.max-threads", config.scheduler_threads);
+    cfg.set("scheduler.max-throughput", config.scheduler_max_throughput);
+  }
+  cfg.set("logger.console", caf::atom("none"));
+}
+
+} // namespace
+
+node::node(node_config config, backend_registry backends)
+  : services_(std::make_shared<node_services>(std::move(config),
+                                              std::move(backends))) {
+  configure(config_, services_->config);
+  system_ = std::make_unique<caf::actor_system>(config_);
+  services_->kernel = system_->spawn<kernel_actor>(services_);
+  log(spdlog::level::info, {services_->node_id(), kernel_pid, {}},
+      "node started");
+}
+
+node::~node() {
+  if (services_->config.deterministic) {
+    caf::anon_send(services_->kernel, shutdown_atom::value);
+    run_pending();
+    advance_time(std::chrono::milliseconds{services_->config.default_grace_ms}
+                 + std::chrono::seconds{1});
+  } else {
+    caf::scoped_actor self{*system_};
+    auto grace = std::chrono::milliseconds{services_->config.default_grace_ms};
+    self->request(services_->kernel, grace + std::chrono::seconds{2},
+                  shutdown_atom::value)
+      .receive([]() {},
+               [this](caf::error& error) {
+                 log(spdlog::level::warn,
+                     {services_->node_id(), kernel_pid, {}},
+                     "agents did not all stop in time: " + describe(error));
+               });
+  }
+  caf::anon_send_exit(services_->kernel, caf::exit_reason::user_shutdown);
+  services_->kernel = nullptr;
+  if (services_->config.deterministic)
+    run_pending();
+  system_.reset();
+  log(spdlog::level::info, {services_->node_id(), kernel_pid, {}},
+      "node stopped");
+}
+
+const std::string& node::id() const {
+  return services_->node_id();
+}
+
+caf::actor_system& node::system() {
+  return *system_;
+}
+
+const caf::actor& node::kernel() const {
+  return services_->kernel;
+}
+
+node_services& node::services() {
+  return *services_;
+}
+
+template <class T, class... Ts>
+caf::expected<T> node::ask(Ts&&... xs) {
+  caf::expected<T> result{make_error(errc::timeout, "no answer")};
+  if (services_->config.deterministic) {
+    auto done = std::make_shared<bool>(false);
+    auto out = std::make_shared<caf::expected<T>>(result);
+    system_->spawn([done, out, xs...,
+                    kernel = services_->kernel](caf::event_based_actor* self) {
+      auto on_error = [=](caf::error& error) {
+        *out = std::move(error);
+        *done = true;
+      };
+      if constexpr (std::is_same_v<T, caf::unit_t>)
+        self->request(kernel, kernel_timeout, xs...)
+          .then([=]() { *out = caf::unit; *done = true; }, on_error);
+      else
+        self->request(kernel, kernel_timeout, xs...)
+          .then([=](T& value) { *out = std::move(value); *done = true; },
+                on_error);
+    });
+    run_pending();
+    if (!*done)
+      return make_error(errc::timeout,
+                        "the kernel has not answered yet; in deterministic "
+                        "mode advance the clock with advance_time");
+    return std::move(*out);
+  }
+  caf::scoped_actor self{*system_};
+  if constexpr (std::is_same_v<T, caf::unit_t>) {
+    // CAF delivers a unit result as an empty message.
+    self->request(services_->kernel, kernel_timeout, std::forward<Ts>(xs)...)
+      .receive([&]() { result = caf::unit; },
+               [&](caf::error& error) { result = std::move(error); });
+  } else {
+    self->request(services_->kernel, kernel_timeout, std::forward<Ts>(xs)...)
+      .receive([&](T& value) { result = std::move(value); },
+               [&](caf::error& error) { result = std::move(error); });
+  }
+  return result;
+}
+
+caf::expected<spawn_result> node::spawn(const spawn_request& request) {
+  return ask<spawn_result>(spawn_atom::value, request);
+}
+
+caf::expected<exit_reason> node::stop(const std::string& target,
+                                      stop_options options) {
+  return ask<exit_reason>(stop_atom::value, target, options);
+}
+
+caf::expected<exit_reason> node::stop(const std::string& target) {
+  return stop(target, {false, services_->config.default_grace_ms});
+}
+
+caf::expected<spawn_result> node::restart(const std::string& target) {
+  return ask<spawn_result>(restart_atom::value, target);
+}
+
+caf::error node::suspend(const std::string& target) {
+  auto result = ask<caf::unit_t>(suspend_atom::value, target);
+  return result ? caf::error{} : result.error();
+}
+
+caf::error node::resume(const std::string& target) {
+  auto result = ask<caf::unit_t>(resume_atom::value, target);
+  return result ? caf::error{} : result.error();
+}
+
+caf::expected<process_info> node::inspect(const std::string& target) {
+  return ask<process_info>(inspect_atom::value, target);
+}
+
+caf::expected<std::vector<process_info>> node::list(bool include_exited) {
+  return ask<std::vector<process_info>>(list_atom::value, include_exited);
+}
+
+caf::expected<message> node::request(const std::string& target,
+                                     std::string topic, std::string payload,
+                                     std::chrono::milliseconds timeout) {
+  auto found = resolve(*services_, target);
+  message msg;
+  msg.from = {services_->node_id(), kernel_pid};
+  msg.topic = std::move(topic);
+  msg.payload = std::move(payload);
+  msg.kind = message_kind::request;
+  msg.correlation_id = 1;
+  if (!found.cell) {
+    post_dead_letter(*services_, msg, target, found.reason);
+    return found.error;
+  }
+  msg.to = found.cell->global;
+  caf::expected<message> result{make_error(errc::timeout, "no reply")};
+  caf::scoped_actor self{*system_};
+  self->request(found.cell->actor, timeout, msg)
+    .receive([&](message& reply) { result = std::move(reply); },
+             [&](caf::error& error) {
+               auto failed = to_failure(error);
+               if (failed.code == errc::timeout)
+                 post_dead_letter(*services_, msg, target,
+                                  dead_letter_reason::timeout);
+               failed.detail += " (request " + msg.topic + " to " + target
+                                + ", timeout "
+                                + std::to_string(timeout.count()) + " ms)";
+               result = to_error(failed);
+             });
+  return result;
+}
+
+caf::error node::send(const std::string& target, std::string topic,
+                      std::string payload) {
+  auto found = resolve(*services_, target);
+  message msg;
+  msg.from = {services_->node_id(), kernel_pid};
+  msg.topic = std::move(topic);
+  msg.payload = std::move(payload);
+  if (!found.cell) {
+    post_dead_letter(*services_, msg, target, found.reason);
+    return found.error;
+  }
+  msg.to = found.cell->global;
+  caf::anon_send(found.cell->actor, std::move(msg));
+  return {};
+}
+
+caf::error node::publish(const std::string& topic, std::string payload) {
+  for (auto& subscriber : services_->agents.subscribers(topic)) {
+    message msg;
+    msg.from = {services_->node_id(), kernel_pid};
+    msg.to = subscriber->global;
+    msg.topic = topic;
+    msg.payload = payload;
+    caf::anon_send(subscriber->actor, std::move(msg));
+  }
+  return {};
+}
+
+void node::watch(const caf::actor& watcher) {
+  caf::anon_send(services_->kernel, watch_atom::value, watcher);
+}
+
+void node::unwatch(const caf::actor& watcher) {
+  caf::anon_send(services_->kernel, unwatch_atom::value, watcher);
+}
+
+std::vector<dead_letter> node::dead_letters() const {
+  return services_->dead_letters.snapshot();
+}
+
+node_stats node::stats() const {
+  node_stats result;
+  result.node_id = services_->node_id();
+  result.live_agents = services_->agents.size();
+  result.spawned = services_->next_pid.load() - 1;
+  result.dead_letters = services_->dead_letters.total();
+  result.dead_letters_dropped = services_->dead_letters.dropped();
+  result.uptime_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now() - services_->started)
+                       .count();
+  return result;
+}
+
+caf::scheduler::test_coordinator* node::coordinator() {
+  if (!services_->config.deterministic)
+    return nullptr;
+  return &dynamic_cast<caf::scheduler::test_coordinator&>(system_->scheduler());
+}
+
+std::size_t node::run_pending() {
+  auto test = coordinator();
+  return test == nullptr ? 0 : test->run();
+}
+
+std::size_t node::advance_time(std::chrono::milliseconds duration) {
+  auto test = coordinator();
+  if (test == nullptr)
+    return 0;
+  auto fired = test->advance_time(duration);
+  return fired + test->run();
+}
+
+} // namespace corral

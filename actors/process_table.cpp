@@ -1,0 +1,126 @@
+#include "actors/process_table.hpp"
+
+#include <algorithm>
+
+#include "actors/error.hpp"
+
+namespace corral {
+
+bool is_valid_transition(process_state from, process_state to) {
+  using ps = process_state;
+  switch (from) {
+    case ps::starting:
+      return to == ps::running || to == ps::stopping || to == ps::exited;
+    case ps::running:
+      return to == ps::suspended || to == ps::stopping || to == ps::exited;
+    case ps::suspended:
+      return to == ps::running || to == ps::stopping || to == ps::exited;
+    case ps::stopping:
+      return to == ps::exited;
+    case ps::exited:
+      return false;
+  }
+  return false;
+}
+
+std::optional<std::size_t> supervisor_state::slot_of(pid_type pid) const {
+  for (std::size_t i = 0; i < children.size(); ++i)
+    if (children[i].pid == pid)
+      return i;
+  return std::nullopt;
+}
+
+process_table::process_table(std::size_t max_live, std::size_t history_size)
+  : max_live_(max_live), history_size_(history_size) {
+}
+
+caf::error process_table::check_insert(const std::string& agent_id) const {
+  if (names_.count(agent_id) != 0)
+    return make_error(errc::agent_id_in_use,
+                      "agent_id " + agent_id + " is taken by live pid "
+                        + std::to_string(names_.at(agent_id))
+                        + "; stop it first or choose another agent_id");
+  if (live_.size() >= max_live_)
+    return make_error(errc::process_table_full,
+                      "the process table holds its maximum of "
+                        + std::to_string(max_live_)
+                        + " live agents; stop some or raise --max-agents");
+  return {};
+}
+
+process_entry& process_table::insert(process_entry entry) {
+  auto pid = entry.info.pid;
+  names_[entry.info.agent_id] = pid;
+  if (entry.actor)
+    actors_[entry.actor.id()] = pid;
+  return live_.emplace(pid, std::move(entry)).first->second;
+}
+
+process_entry* process_table::find(pid_type pid) {
+  auto i = live_.find(pid);
+  return i == live_.end() ? nullptr : &i->second;
+}
+
+process_entry* process_table::find(const std::string& agent_id) {
+  auto i = names_.find(agent_id);
+  return i == names_.end() ? nullptr : find(i->second);
+}
+
+process_entry* process_table::find_by_actor(caf::actor_id id) {
+  auto i = actors_.find(id);
+  return i == actors_.end() ? nullptr : find(i->second);
+}
+
+const process_info* process_table::find_exited(pid_type pid) const {
+  for (auto i = history_.rbegin(); i != history_.rend(); ++i)
+    if (i->pid == pid)
+      return &*i;
+  return nullptr;
+}
+
+const process_info*
+process_table::find_exited(const std::string& agent_id) const {
+  for (auto i = history_.rbegin(); i != history_.rend(); ++i)
+    if (i->agent_id == agent_id)
+      return &*i;
+  return nullptr;
+}
+
+caf::error process_table::transition(process_entry& entry, process_state to) {
+  auto from = entry.info.state;
+  if (!is_valid_transition(from, to))
+    return make_error(errc::invalid_state_transition,
+                      "agent " + entry.info.agent_id + " (pid "
+                        + std::to_string(entry.info.pid) + ") cannot go from "
+                        + to_string(from) + " to " + to_string(to));
+  entry.info.state = to;
+  return {};
+}
+
+void process_table::retire(pid_type pid, const exit_reason& reason) {
+  auto i = live_.find(pid);
+  if (i == live_.end())
+    return;
+  auto& entry = i->second;
+  auto name = names_.find(entry.info.agent_id);
+  if (name != names_.end() && name->second == pid)
+    names_.erase(name);
+  if (entry.actor)
+    actors_.erase(entry.actor.id());
+  entry.info.state = process_state::exited;
+  entry.info.exit = reason;
+  history_.push_back(std::move(entry.info));
+  live_.erase(i);
+  while (history_.size() > history_size_)
+    history_.pop_front();
+}
+
+std::vector<process_entry*> process_table::live() {
+  std::vector<process_entry*> result;
+  result.reserve(live_.size());
+  for (auto& [pid, entry] : live_)
+    result.push_back(&entry);
+  return result;
+}
+
+} // namespace corral

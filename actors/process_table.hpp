@@ -1,0 +1,135 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/error.hpp>
+#include <caf/response_promise.hpp>
+
+#include "actors/agent_cell.hpp"
+#include "actors/supervision_policy.hpp"
+#include "serialization/process_info.hpp"
+#include "serialization/spawn_request.hpp"
+
+namespace corral {
+
+/// True when an entry may move from `from` to `to`:
+/// starting -> running <-> suspended -> stopping -> exited, and from any
+/// live state straight to stopping or exited.
+bool is_valid_transition(process_state from, process_state to);
+
+/// One child of a supervisor, in start order. The slot outlives restarts:
+/// each restart puts a new pid into it.
+struct child_slot {
+  spawn_request request;
+  /// The running instance; 0 while the child waits to be restarted.
+  pid_type pid = 0;
+  std::uint32_t restart_count = 0;
+};
+
+/// What an agent (or the kernel) needs to supervise its children.
+struct supervisor_state {
+  supervisor_spec spec;
+  std::vector<child_slot> children;
+  restart_intensity intensity;
+  /// Slots waiting for a restart, and the exits still awaited before it.
+  std::vector<pid_type> awaiting_exit;
+  std::vector<std::size_t> pending_slots;
+  bool backoff_elapsed = true;
+  /// Invalidates timers of an earlier restart round.
+  std::uint64_t round = 0;
+
+  /// Returns the slot that holds `pid`, or nullopt.
+  std::optional<std::size_t> slot_of(pid_type pid) const;
+};
+
+/// One live agent as the kernel keeps it.
+struct process_entry {
+  process_info info;
+  spawn_request request;
+  std::shared_ptr<agent_cell> cell;
+  caf::actor actor;
+  /// Set when the kernel ended the agent on purpose (stop, parent exit,
+  /// sibling restart): such an exit is not handed to the supervisor.
+  bool stop_requested = false;
+  /// Overrides the reason the actor reports (e.g. a supervisor that gave
+  /// up is killed but exits as crashed).
+  std::optional<exit_reason> forced_reason;
+  std::uint64_t stop_token = 0;
+  std::vector<caf::response_promise> exit_waiters;
+  std::optional<caf::response_promise> start_waiter;
+  /// Set by `restart`: after the exit, the same request starts again and
+  /// the promise receives the new pid.
+  std::optional<caf::response_promise> restart_waiter;
+  std::vector<pid_type> monitored_by;
+  std::vector<pid_type> links;
+  supervisor_state supervision;
+};
+
+/// The kernel's process table: live entries by pid, names of live agents,
+/// and a bounded history of exited entries. Not thread-safe: only the
+/// kernel actor touches it.
+class process_table {
+public:
+  /// Creates a table for at most `max_live` live agents that keeps
+  /// `history_size` exited entries.
+  process_table(std::size_t max_live, std::size_t history_size);
+
+  /// Returns an error if a live agent is named `agent_id` or the table is
+  /// full.
+  caf::error check_insert(const std::string& agent_id) const;
+
+  /// Adds a live entry; `check_insert` must have passed.
+  process_entry& insert(process_entry entry);
+
+  /// Returns the live entry with `pid`, or null.
+  process_entry* find(pid_type pid);
+
+  /// Returns the live entry named `agent_id`, or null.
+  process_entry* find(const std::string& agent_id);
+
+  /// Returns the live entry whose actor has CAF id `id`, or null.
+  process_entry* find_by_actor(caf::actor_id id);
+
+  /// Returns the snapshot of an exited entry, or null.
+  const process_info* find_exited(pid_type pid) const;
+
+  /// Returns the latest exited entry named `agent_id`, or null.
+  const process_info* find_exited(const std::string& agent_id) const;
+
+  /// Moves `entry` to `to`, or returns invalid_state_transition.
+  caf::error transition(process_entry& entry, process_state to);
+
+  /// Removes a live entry after its exit and keeps its snapshot in the
+  /// history, reaping the oldest snapshot beyond the bound.
+  void retire(pid_type pid, const exit_reason& reason);
+
+  /// Live entries in pid order.
+  std::vector<process_entry*> live();
+
+  /// Exited snapshots, oldest first.
+  const std::deque<process_info>& exited() const {
+    return history_;
+  }
+
+  /// Number of live entries.
+  std::size_t live_count() const {
+    return live_.size();
+  }
+
+private:
+  std::size_t max_live_;
+  std::size_t history_size_;
+  std::map<pid_type, process_entry> live_;
+  std::unordered_map<std::string, pid_type> names_;
+  std::unordered_map<caf::actor_id, pid_type> actors_;
+  std::deque<process_info> history_;
+};
+
+} // namespace corral

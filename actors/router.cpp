@@ -1,0 +1,124 @@
+#include "actors/router.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "actors/error.hpp"
+
+namespace corral {
+
+namespace {
+
+route missing(const node_services& services, pid_type pid,
+              const std::string& target) {
+  route result;
+  if (pid != kernel_pid && pid < services.next_pid.load()) {
+    result.reason = dead_letter_reason::exited_target;
+    result.error = make_error(errc::process_not_found,
+                              "agent " + target + " has exited");
+  } else {
+    result.error = make_error(errc::process_not_found,
+                              "no agent " + target + " on node "
+                                + services.node_id());
+  }
+  return result;
+}
+
+bool contains(const std::vector<std::string>& list, const std::string& x) {
+  return std::find(list.begin(), list.end(), x) != list.end();
+}
+
+} // namespace
+
+route resolve(const node_services& services, const std::string& target) {
+  if (auto pid = parse_pid(target)) {
+    if (auto cell = services.agents.find(*pid))
+      return {std::move(cell), {}, {}};
+    return missing(services, *pid, target);
+  }
+  if (auto global = parse_global_pid(target)) {
+    if (global->node != services.node_id()) {
+      route result;
+      result.error = make_error(errc::node_unreachable,
+                                "node " + global->node
+                                  + " is not known to node "
+                                  + services.node_id()
+                                  + "; this node runs without a cluster");
+      return result;
+    }
+    if (auto cell = services.agents.find(global->pid))
+      return {std::move(cell), {}, {}};
+    return missing(services, global->pid, target);
+  }
+  if (auto cell = services.agents.find(target))
+    return {std::move(cell), {}, {}};
+  route result;
+  result.error = make_error(errc::process_not_found,
+                            "no live agent named " + target + " on node "
+                              + services.node_id());
+  return result;
+}
+
+caf::error check_send(const agent_cell* sender, const agent_cell& receiver,
+                      const std::string& topic) {
+  if (sender == nullptr)
+    return {};
+  const auto& scope = sender->caps.can_send;
+  auto denied = [&](const std::string& why) {
+    return make_error(errc::capability_denied,
+                      "agent " + sender->agent_id + " (pid "
+                        + std::to_string(sender->pid) + ") may not send to "
+                        + receiver.agent_id + " (pid "
+                        + std::to_string(receiver.pid) + "): " + why);
+  };
+  switch (scope.kind) {
+    case send_scope_kind::all:
+      break;
+    case send_scope_kind::parent_only:
+      if (receiver.pid != sender->parent)
+        return denied("its can_send scope is parent_only");
+      break;
+    case send_scope_kind::children:
+      if (receiver.parent != sender->pid)
+        return denied("its can_send scope is children");
+      break;
+    case send_scope_kind::listed:
+      if (!contains(scope.agents, receiver.agent_id)
+          && !contains(scope.agents, std::to_string(receiver.pid)))
+        return denied("the receiver is not in its can_send list");
+      break;
+    case send_scope_kind::none:
+      return denied("its can_send scope is none");
+    default:
+      return denied("its can_send scope is not understood by this node");
+  }
+  if (!scope.topics.empty() && !contains(scope.topics, topic))
+    return denied("topic " + topic + " is not in its can_send topics");
+  return {};
+}
+
+caf::error check_publish(const agent_cell* sender, const std::string& topic) {
+  if (sender == nullptr)
+    return {};
+  const auto& allowed = sender->caps.can_publish;
+  if (contains(allowed, "*") || contains(allowed, topic))
+    return {};
+  return make_error(errc::capability_denied,
+                    "agent " + sender->agent_id + " (pid "
+                      + std::to_string(sender->pid)
+                      + ") may not publish to topic " + topic
+                      + ": it is not in its can_publish list");
+}
+
+void post_dead_letter(node_services& services, const message& msg,
+                      const std::string& target, dead_letter_reason reason) {
+  services.dead_letters.post(dead_letter{msg, target, reason, now_ms()});
+}
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+    .count();
+}
+
+} // namespace corral

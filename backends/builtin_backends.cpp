@@ -1,0 +1,13 @@
+#include "backends/builtin_backends.hpp"
+
+#include "backends/native/native_launcher.hpp"
+
+namespace corral {
+
+backend_registry builtin_backends() {
+  backend_registry result;
+  result.add("Native", std::make_shared<native_launcher>());
+  return result;
+}
+
+} // namespace corral

@@ -1,0 +1,203 @@
+#include "backends/native/agent_host.hpp"
+
+#include <chrono>
+
+#include <caf/all.hpp>
+
+#include "actors/error.hpp"
+
+namespace corral {
+
+namespace {
+
+caf::error crash_reason(std::exception_ptr& eptr) {
+  std::string what = "unknown exception";
+  try {
+    std::rethrow_exception(eptr);
+  } catch (const std::exception& x) {
+    what = x.what();
+  } catch (...) {
+    // what keeps its default text
+  }
+  return to_exit_error({exit_kind::crashed, what});
+}
+
+} // namespace
+
+agent_host::agent_host(caf::actor_config& cfg, std::unique_ptr<agent> impl,
+                       std::shared_ptr<agent_cell> cell,
+                       std::shared_ptr<node_services> services,
+                       std::map<std::string, std::string> env)
+  : caf::event_based_actor(cfg),
+    impl_(std::move(impl)),
+    ctx_(this, std::move(cell), std::move(services), std::move(env)) {
+}
+
+caf::behavior agent_host::make_behavior() {
+  set_exception_handler(
+    [](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
+      return crash_reason(eptr);
+    });
+  // Messages that match no handler (for example a stray reply) are dropped
+  // rather than crashing the agent.
+  set_default_handler(caf::drop);
+  try {
+    impl_->on_start(ctx_);
+  } catch (...) {
+    auto eptr = std::current_exception();
+    quit(crash_reason(eptr));
+    return {};
+  }
+  return running();
+}
+
+caf::behavior agent_host::running() {
+  return {
+    [this](message& msg) { return deliver(msg); },
+    [this](suspend_atom) {
+      set_default_handler(caf::skip);
+      become(suspended());
+    },
+    [this](resume_atom) {
+      // Already running: the kernel's state and ours agree.
+    },
+    [this](shutdown_atom) { on_shutdown(); },
+    [this](const down_notice& notice) { impl_->on_down(ctx_, notice); },
+    [this](const exit_signal& signal) { on_exit_signal(signal); },
+    [this](const resource_warning& warning) {
+      impl_->on_resource_warning(ctx_, warning);
+    },
+  };
+}
+
+// A suspended agent holds its messages (CAF keeps skipped messages and
+// delivers them after the next behavior change), except a message with
+// topic "resume", which asks the kernel to resume the agent.
+caf::behavior agent_host::suspended() {
+  return {
+    [this](message& msg) -> caf::result<message> {
+      if (msg.topic != "resume")
+        return caf::skip;
+      ctx_.resume_self();
+      if (msg.kind == message_kind::request)
+        return make_reply(msg, "resuming");
+      return caf::delegated<message>{};
+    },
+    [this](resume_atom) {
+      set_default_handler(caf::drop);
+      become(running());
+    },
+    [this](suspend_atom) {
+      // Already suspended.
+    },
+    [this](shutdown_atom) { on_shutdown(); },
+    [this](const down_notice& notice) { impl_->on_down(ctx_, notice); },
+    [this](const exit_signal& signal) { on_exit_signal(signal); },
+  };
+}
+
+caf::result<message> agent_host::deliver(message& msg) {
+  auto& cell = ctx_.cell();
+  cell.messages_in.fetch_add(1, std::memory_order_relaxed);
+  ctx_.begin_message(&msg);
+  auto started = std::chrono::steady_clock::now();
+  auto payload = impl_->on_message(ctx_, msg);
+  auto elapsed = std::chrono::steady_clock::now() - started;
+  auto handler_ns = static_cast<std::uint64_t>(
+    std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count());
+  cell.cpu_ns.fetch_add(handler_ns, std::memory_order_relaxed);
+  auto deferred = ctx_.reply_deferred();
+  auto error = ctx_.take_reply_error();
+  ctx_.begin_message(nullptr);
+  check_limits(handler_ns);
+
+  if (msg.kind != message_kind::request || deferred)
+    return caf::delegated<message>{};
+  if (error)
+    return error;
+  if (!payload)
+    return make_error(errc::invalid_request,
+                      "agent " + ctx_.agent_id() + " (pid "
+                        + std::to_string(ctx_.pid())
+                        + ") sent no reply to a request with topic "
+                        + msg.topic);
+  return make_reply(msg, std::move(*payload));
+}
+
+message agent_host::make_reply(const message& request,
+                               std::string payload) const {
+  message reply;
+  reply.from = ctx_.global();
+  reply.to = request.from;
+  reply.topic = request.topic;
+  reply.payload = std::move(payload);
+  reply.correlation_id = request.correlation_id;
+  reply.trace_id = request.trace_id;
+  reply.kind = message_kind::reply;
+  ctx_.cell().messages_out.fetch_add(1, std::memory_order_relaxed);
+  return reply;
+}
+
+void agent_host::on_shutdown() {
+  if (impl_->on_shutdown(ctx_))
+    quit(to_exit_error({exit_kind::shutdown, {}}));
+}
+
+void agent_host::on_exit_signal(const exit_signal& signal) {
+  if (ctx_.traps_exits()) {
+    impl_->on_exit_signal(ctx_, signal);
+    return;
+  }
+  ctx_.log(spdlog::level::info,
+           "exits because linked agent " + signal.agent_id + " (pid "
+             + std::to_string(signal.pid)
+             + ") exited: " + to_string(signal.reason));
+  quit(to_exit_error(signal.reason));
+}
+
+void agent_host::check_limits(std::uint64_t handler_ns) {
+  auto& cell = ctx_.cell();
+  const auto& limits = cell.limits;
+  if (limits.message_timeout_ms
+      && handler_ns / 1'000'000 > *limits.message_timeout_ms) {
+    quit(to_exit_error({exit_kind::limit_exceeded, "time"}));
+    return;
+  }
+  cell.memory_bytes.store(sizeof(*this) + impl_->memory_estimate(),
+                          std::memory_order_relaxed);
+  if (check_limit("cpu", cell.cpu_ns.load() / 1'000'000, limits.cpu_ms,
+                  warned_cpu_))
+    return;
+  if (check_limit("memory", cell.memory_bytes.load(), limits.memory_bytes,
+                  warned_memory_))
+    return;
+  check_limit("messages", cell.messages_in.load(), limits.max_messages,
+              warned_messages_);
+}
+
+// At 80% of a limit the agent and its supervisor get one resource_warning;
+// at 100% the agent exits with limit_exceeded{resource}.
+bool agent_host::check_limit(const char* resource, std::uint64_t used,
+                             const std::optional<std::uint64_t>& limit,
+                             bool& warned) {
+  if (!limit || *limit == 0)
+    return false;
+  if (used >= *limit) {
+    quit(to_exit_error({exit_kind::limit_exceeded, resource}));
+    return true;
+  }
+  if (warned || used * 5 < *limit * 4)
+    return false;
+  warned = true;
+  resource_warning warning{ctx_.pid(), ctx_.agent_id(), resource, used,
+                           *limit};
+  impl_->on_resource_warning(ctx_, warning);
+  auto parent = ctx_.services().agents.find(ctx_.parent());
+  if (parent)
+    send(parent->actor, warning);
+  else
+    send(ctx_.services().kernel, warning);
+  return false;
+}
+
+} // namespace corral

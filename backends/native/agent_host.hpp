@@ -1,0 +1,47 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include <caf/event_based_actor.hpp>
+
+#include "actors/agent.hpp"
+#include "actors/agent_context.hpp"
+
+namespace corral {
+
+/// The CAF actor that hosts one native agent: it feeds the agent its
+/// messages, answers requests with its replies, holds messages while the
+/// agent is suspended, accounts usage and enforces the agent's limits.
+class agent_host : public caf::event_based_actor {
+public:
+  /// Hosts `impl` as the agent described by `cell`.
+  agent_host(caf::actor_config& cfg, std::unique_ptr<agent> impl,
+             std::shared_ptr<agent_cell> cell,
+             std::shared_ptr<node_services> services,
+             std::map<std::string, std::string> env);
+
+  /// Runs the agent's `on_start` and returns the running behavior.
+  caf::behavior make_behavior() override;
+
+private:
+  caf::behavior running();
+  caf::behavior suspended();
+  caf::result<message> deliver(message& msg);
+  message make_reply(const message& request, std::string payload) const;
+  void on_shutdown();
+  void on_exit_signal(const exit_signal& signal);
+  void check_limits(std::uint64_t handler_ns);
+  // Returns true when the agent exits because the limit is reached.
+  bool check_limit(const char* resource, std::uint64_t used,
+                   const std::optional<std::uint64_t>& limit, bool& warned);
+
+  std::unique_ptr<agent> impl_;
+  agent_context ctx_;
+  bool warned_cpu_ = false;
+  bool warned_memory_ = false;
+  bool warned_messages_ = false;
+};
+
+} // namespace corral

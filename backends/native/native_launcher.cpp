@@ -1,0 +1,27 @@
+#include "backends/native/native_launcher.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/error.hpp"
+#include "backends/native/agent_host.hpp"
+#include "backends/native/agent_registry.hpp"
+
+namespace corral {
+
+caf::expected<spawn_outcome> native_launcher::spawn(const spawn_context& ctx) {
+  auto& registry = agent_registry::instance();
+  auto impl = registry.create(ctx.request.agent_type);
+  if (!impl) {
+    std::string known;
+    for (const auto& name : registry.names())
+      known += (known.empty() ? "" : ", ") + name;
+    return make_error(errc::agent_type_unknown,
+                      "agent_type " + ctx.request.agent_type
+                        + " is not registered; registered types: " + known);
+  }
+  auto actor = ctx.system.spawn<agent_host>(std::move(impl), ctx.cell,
+                                            ctx.services, ctx.request.env);
+  return spawn_outcome{std::move(actor), true};
+}
+
+} // namespace corral

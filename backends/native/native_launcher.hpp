@@ -1,0 +1,16 @@
+#pragma once
+
+#include "actors/backend.hpp"
+
+namespace corral {
+
+/// Runs agents as registered C++ behaviors (`agent_type`) in CAF actors on
+/// the node's scheduler.
+class native_launcher : public backend {
+public:
+  /// Creates the agent from the registry and spawns its hosting actor;
+  /// an unknown agent_type returns `agent_type_unknown`.
+  caf::expected<spawn_outcome> spawn(const spawn_context& ctx) override;
+};
+
+} // namespace corral

@@ -193,7 +193,8 @@ kernel_actor::start_agent(const spawn_request& request,
   services_->agents.add(cell);
   auto& inserted = table_.insert(std::move(entry));
   emit(inserted.info, process_state::starting, std::nullopt);
-  log(spdlog::level::info, &inserted.info,
+  // Debug level: spawning is a hot path in benchmarks and large fan-outs.
+  log(spdlog::level::debug, &inserted.info,
       std::string{"spawned ("} + name + ", type " + request.agent_type
         + ", parent " + std::to_string(inserted.info.parent) + ")");
   if (outcome->started)

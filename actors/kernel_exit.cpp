@@ -38,7 +38,7 @@ void kernel_actor::handle_exit(process_entry& entry,
   emit(entry.info, from, reason);
   auto level = is_abnormal(reason) && !entry.stop_requested
                  ? spdlog::level::warn
-                 : spdlog::level::info;
+                 : spdlog::level::debug;
   log(level, &entry.info, "exited: " + to_string(reason));
 
   notify_observers(entry, reason);

@@ -16,6 +16,31 @@ namespace {
 // only keeps a caller from waiting forever if the kernel is wedged.
 constexpr auto kernel_timeout = std::chrono::seconds{120};
 
+void configure_work_stealing(caf::actor_system_config& cfg,
+                             const work_stealing_settings& settings) {
+  auto set_count = [&](const char* key, const std::optional<std::size_t>& x) {
+    if (x)
+      cfg.set(key, *x);
+  };
+  auto set_duration = [&](const char* key,
+                          const std::optional<std::chrono::microseconds>& x) {
+    if (x)
+      cfg.set(key, caf::timespan{*x});
+  };
+  set_count("work-stealing.aggressive-poll-attempts",
+            settings.aggressive_poll_attempts);
+  set_count("work-stealing.aggressive-steal-interval",
+            settings.aggressive_steal_interval);
+  set_count("work-stealing.moderate-poll-attempts",
+            settings.moderate_poll_attempts);
+  set_count("work-stealing.moderate-steal-interval",
+            settings.moderate_steal_interval);
+  set_duration("work-stealing.moderate-sleep-duration", settings.moderate_sleep);
+  set_count("work-stealing.relaxed-steal-interval",
+            settings.relaxed_steal_interval);
+  set_duration("work-stealing.relaxed-sleep-duration", settings.relaxed_sleep);
+}
+
 void configure(caf::actor_system_config& cfg, const node_config& config) {
   add_error_category(cfg);
   if (config.deterministic) {
@@ -24,6 +49,8 @@ void configure(caf::actor_system_config& cfg, const node_config& config) {
     if (config.scheduler_threads > 0)
       cfg.set("scheduler.max-threads", config.scheduler_threads);
     cfg.set("scheduler.max-throughput", config.scheduler_max_throughput);
+    cfg.set("scheduler.policy", caf::atom_from_string(config.scheduler_policy));
+    configure_work_stealing(cfg, config.work_stealing);
   }
   cfg.set("logger.console", caf::atom("none"));
 }

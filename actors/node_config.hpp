@@ -1,13 +1,32 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "serialization/capabilities.hpp"
 #include "serialization/supervision.hpp"
 
 namespace corral {
+
+/// How an idle worker of CAF's work-stealing scheduler waits for work
+/// (the `work-stealing.*` keys of CAF 0.17). It polls its queue
+/// `aggressive_poll_attempts` times without sleeping, then
+/// `moderate_poll_attempts` times with `moderate_sleep` between polls, and
+/// then sleeps on a condition variable for up to `relaxed_sleep` at a time.
+/// Every `*_steal_interval`-th poll also tries to steal from another worker.
+/// Unset fields keep CAF's defaults.
+struct work_stealing_settings {
+  std::optional<std::size_t> aggressive_poll_attempts;
+  std::optional<std::size_t> aggressive_steal_interval;
+  std::optional<std::size_t> moderate_poll_attempts;
+  std::optional<std::size_t> moderate_steal_interval;
+  std::optional<std::chrono::microseconds> moderate_sleep;
+  std::optional<std::size_t> relaxed_steal_interval;
+  std::optional<std::chrono::microseconds> relaxed_sleep;
+};
 
 /// Settings of one node. Defaults suit a single machine; every field can
 /// be set from the CLI.
@@ -31,6 +50,11 @@ struct node_config {
   std::size_t scheduler_threads = 0;
   /// Messages an actor handles before it yields its worker thread.
   std::size_t scheduler_max_throughput = 300;
+  /// CAF's `scheduler.policy`: "stealing" (a queue per worker) or
+  /// "sharing" (one queue for all workers).
+  std::string scheduler_policy = "stealing";
+  /// Poll and sleep settings of the "stealing" policy.
+  work_stealing_settings work_stealing;
   /// Runs native agents on CAF's deterministic test coordinator: nothing
   /// happens until a test calls `node::run_pending`.
   bool deterministic = false;

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "bench/workloads.hpp"
+
+namespace corral::bench {
+
+/// Output formats of the results.
+enum class output_format { table, csv, json };
+
+/// The command line of corral-bench.
+struct bench_options {
+  int runs = 5;
+  bool quick = false;
+  output_format format = output_format::table;
+  /// Sections to run: spawn, memory, throughput, latency, erlang, sweep.
+  std::set<std::string> sections = {"spawn", "memory", "throughput",
+                                    "latency", "erlang"};
+  spawn_workload spawning;
+  std::vector<std::size_t> pairs = {1, 2, 4};
+  ping_pong_workload ping_pong;
+  low_rate_workload low_rate;
+  bool progress = true;
+
+  /// Set for the child process that measures memory in a fresh process:
+  /// "corral" or "caf".
+  std::string child_memory;
+};
+
+/// Parses the command line. Returns nothing and sets `error` for invalid
+/// arguments, and sets `help` when --help was given.
+std::optional<bench_options> parse_options(int argc, char** argv,
+                                           std::string& error, bool& help);
+
+/// The text --help prints.
+std::string usage_text();
+
+} // namespace corral::bench

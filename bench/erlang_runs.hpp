@@ -1,0 +1,57 @@
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench/workloads.hpp"
+
+namespace corral::bench {
+
+/// The figures of one run of the Erlang/OTP baseline.
+struct erlang_figures {
+  double spawn_us = 0;
+  double idle_bytes = 0;
+  /// Round trips per second by number of pairs.
+  std::map<std::size_t, double> round_trips_per_s;
+  latency_figures latency;
+};
+
+/// The Erlang/OTP baseline (bench/erlang/corral_bench.erl), compiled once
+/// into a temporary folder and run in a fresh `erl` per run.
+class erlang_baseline {
+public:
+  /// Compiles the module. Returns nothing and sets `why` when `erl` or
+  /// `erlc` is not on PATH, the module source is missing or it does not
+  /// compile.
+  static std::optional<erlang_baseline> prepare(std::string& why);
+
+  erlang_baseline(erlang_baseline&& other) noexcept;
+  erlang_baseline& operator=(erlang_baseline&&) = delete;
+
+  /// Removes the folder with the compiled module.
+  ~erlang_baseline();
+
+  /// Runs every measurement once in a new VM; raises std::runtime_error
+  /// when erl fails or prints something unexpected.
+  erlang_figures run(const spawn_workload& spawning,
+                     const std::vector<std::size_t>& pairs,
+                     const ping_pong_workload& ping_pong,
+                     const low_rate_workload& low_rate) const;
+
+  /// The OTP release, e.g. "25".
+  const std::string& release() const {
+    return release_;
+  }
+
+private:
+  explicit erlang_baseline(std::filesystem::path folder);
+
+  std::filesystem::path folder_;
+  std::string release_;
+};
+
+} // namespace corral::bench

@@ -1,0 +1,374 @@
+#include "bench/suite.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <stdexcept>
+
+#include <unistd.h>
+
+#include "bench/caf_runs.hpp"
+#include "bench/corral_runs.hpp"
+#include "bench/erlang_runs.hpp"
+#include "bench/subprocess.hpp"
+
+namespace corral::bench {
+
+namespace {
+
+// One line on stderr that names the step being measured: rewritten in
+// place on a terminal, one line per step otherwise.
+class progress_line {
+public:
+  progress_line(bool enabled, int total)
+    : enabled_(enabled), total_(total), terminal_(::isatty(2) == 1) {
+  }
+
+  void step(const std::string& what) {
+    ++done_;
+    if (!enabled_)
+      return;
+    std::cerr << (terminal_ ? "\r\033[K" : "") << "corral-bench [" << done_
+              << '/' << total_ << "] " << what << (terminal_ ? "" : "\n")
+              << std::flush;
+  }
+
+  void finish() {
+    if (enabled_ && terminal_)
+      std::cerr << "\r\033[K" << std::flush;
+  }
+
+private:
+  bool enabled_;
+  int total_;
+  int done_ = 0;
+  bool terminal_;
+};
+
+using figure_source = std::function<double()>;
+using latency_source = std::function<latency_figures()>;
+
+// Runs corral and its baseline in turn (corral, CAF, corral, CAF, ...) so
+// that a drift of the machine's speed affects both alike.
+void measure(const bench_options& options, progress_line& progress,
+             result_row& row, const figure_source& corral,
+             const figure_source& caf) {
+  for (int run = 1; run <= options.runs; ++run) {
+    auto suffix = " (run " + std::to_string(run) + "/"
+                  + std::to_string(options.runs) + ")";
+    progress.step(row.label + ", corral" + suffix);
+    row.corral_runs.push_back(corral());
+    progress.step(row.label + ", raw CAF" + suffix);
+    row.caf_runs.push_back(caf());
+  }
+}
+
+// Like `measure`, for a latency run that yields the p50 and p99 rows.
+void measure_latency(const bench_options& options, progress_line& progress,
+                     result_row& p50, result_row& p99,
+                     const latency_source& corral,
+                     const latency_source& caf) {
+  for (int run = 1; run <= options.runs; ++run) {
+    auto suffix = " (run " + std::to_string(run) + "/"
+                  + std::to_string(options.runs) + ")";
+    progress.step(p50.label + ", corral" + suffix);
+    auto ours = corral();
+    progress.step(p50.label + ", raw CAF" + suffix);
+    auto theirs = caf();
+    p50.corral_runs.push_back(ours.p50_us);
+    p99.corral_runs.push_back(ours.p99_us);
+    p50.caf_runs.push_back(theirs.p50_us);
+    p99.caf_runs.push_back(theirs.p99_us);
+  }
+}
+
+result_row make_row(std::string id, std::string label, std::string unit,
+                    better direction, target_kind target = target_kind::none,
+                    double target_value = 0) {
+  result_row row;
+  row.id = std::move(id);
+  row.label = std::move(label);
+  row.unit = std::move(unit);
+  row.direction = direction;
+  row.target = target;
+  row.target_value = target_value;
+  return row;
+}
+
+// Measures idle memory in a fresh process, so that memory freed by earlier
+// measurements and kept by the allocator does not hide the growth.
+double memory_in_child(const std::string& system, std::size_t agents) {
+  auto exe = std::filesystem::read_symlink("/proc/self/exe");
+  auto output = run_command(shell_quote(exe.string()) + " --child-memory "
+                            + system + " --agents " + std::to_string(agents));
+  if (output.exit_code != 0)
+    throw std::runtime_error("the memory measurement of " + system
+                             + " failed with exit code "
+                             + std::to_string(output.exit_code));
+  return std::stod(output.text);
+}
+
+std::string pairs_label(std::size_t pairs) {
+  return std::to_string(pairs) + (pairs == 1 ? " pair" : " pairs");
+}
+
+// Steps of the progress line for the sections selected.
+int count_steps(const bench_options& options,
+                const std::vector<scheduler_settings>& sweep) {
+  const auto& s = options.sections;
+  int per_run = 0;
+  if (s.count("spawn"))
+    per_run += 4;
+  if (s.count("memory"))
+    per_run += 2;
+  if (s.count("throughput"))
+    per_run += 2 * static_cast<int>(options.pairs.size());
+  if (s.count("latency"))
+    per_run += 4;
+  if (s.count("erlang"))
+    per_run += 1;
+  int steps = per_run * options.runs;
+  if (s.count("sweep"))
+    steps += static_cast<int>(sweep.size()) * 6 * std::min(options.runs, 3);
+  return steps;
+}
+
+void add_spawn_rows(const bench_options& options,
+                    const scheduler_settings& settings,
+                    progress_line& progress, std::vector<result_row>& rows) {
+  auto outside = make_row("spawn.outside", "spawn, node::spawn one by one",
+                          "us/agent", better::lower,
+                          target_kind::ratio_to_caf_at_most, 1.5);
+  measure(
+    options, progress, outside,
+    [&] { return corral_spawn_outside_us(settings, options.spawning); },
+    [&] { return caf_spawn_outside_us(settings, options.spawning); });
+  rows.push_back(std::move(outside));
+
+  auto inside = make_row("spawn.inside",
+                         "spawn, agent_context::spawn pipelined", "us/agent",
+                         better::lower, target_kind::ratio_to_caf_at_most,
+                         1.5);
+  measure(
+    options, progress, inside,
+    [&] { return corral_spawn_inside_us(settings, options.spawning); },
+    [&] { return caf_spawn_inside_us(settings, options.spawning); });
+  rows.push_back(std::move(inside));
+}
+
+void add_memory_rows(const bench_options& options, progress_line& progress,
+                     std::vector<result_row>& rows) {
+  auto idle = make_row("memory.idle", "memory per idle agent (RSS)",
+                       "bytes", better::lower,
+                       target_kind::excess_over_caf_at_most, 1024);
+  measure(
+    options, progress, idle,
+    [&] { return memory_in_child("corral", options.spawning.agents); },
+    [&] { return memory_in_child("caf", options.spawning.agents); });
+  rows.push_back(std::move(idle));
+}
+
+void add_throughput_rows(const bench_options& options,
+                         const scheduler_settings& settings,
+                         progress_line& progress,
+                         std::vector<result_row>& rows) {
+  for (auto pairs : options.pairs) {
+    auto workload = options.ping_pong;
+    workload.pairs = pairs;
+    auto row = make_row("round_trips." + std::to_string(pairs),
+                        "request-reply, " + pairs_label(pairs),
+                        "round trips/s", better::higher,
+                        target_kind::ratio_to_caf_at_least, 1.0);
+    measure(
+      options, progress, row,
+      [&] { return corral_round_trips_per_s(settings, workload); },
+      [&] { return caf_round_trips_per_s(settings, workload); });
+    rows.push_back(std::move(row));
+  }
+}
+
+void add_latency_rows(const bench_options& options,
+                      const scheduler_settings& settings,
+                      progress_line& progress,
+                      std::vector<result_row>& rows) {
+  auto rate = std::to_string(static_cast<long>(options.low_rate.rate_hz));
+  auto agent_p50 = make_row("latency.agent.p50",
+                            "latency p50, agent to agent at " + rate + "/s",
+                            "us", better::lower, target_kind::at_most, 50);
+  auto agent_p99 = make_row("latency.agent.p99",
+                            "latency p99, agent to agent at " + rate + "/s",
+                            "us", better::lower);
+  measure_latency(
+    options, progress, agent_p50, agent_p99,
+    [&] { return corral_agent_latency(settings, options.low_rate); },
+    [&] { return caf_actor_latency(settings, options.low_rate); });
+  rows.push_back(std::move(agent_p50));
+  rows.push_back(std::move(agent_p99));
+
+  auto client_p50 = make_row("latency.client.p50",
+                             "latency p50, node::request at " + rate + "/s",
+                             "us", better::lower, target_kind::at_most, 50);
+  auto client_p99 = make_row("latency.client.p99",
+                             "latency p99, node::request at " + rate + "/s",
+                             "us", better::lower);
+  measure_latency(
+    options, progress, client_p50, client_p99,
+    [&] { return corral_client_latency(settings, options.low_rate); },
+    [&] { return caf_scoped_latency(settings, options.low_rate); });
+  client_p50.erlang_note = client_p99.erlang_note = "n/a";
+  rows.push_back(std::move(client_p50));
+  rows.push_back(std::move(client_p99));
+}
+
+result_row* find_row(std::vector<result_row>& rows, const std::string& id) {
+  auto found = std::find_if(rows.begin(), rows.end(),
+                            [&](const result_row& x) { return x.id == id; });
+  return found == rows.end() ? nullptr : &*found;
+}
+
+// The rows that have an Erlang counterpart, by the key the Erlang module
+// prints.
+std::vector<std::pair<std::string, std::string>>
+erlang_counterparts(const bench_options& options) {
+  std::vector<std::pair<std::string, std::string>> result = {
+    {"spawn.inside", "spawn_us"},
+    {"memory.idle", "idle_bytes"},
+    {"latency.agent.p50", "latency_p50_us"},
+    {"latency.agent.p99", "latency_p99_us"},
+  };
+  for (auto pairs : options.pairs)
+    result.emplace_back("round_trips." + std::to_string(pairs),
+                        "round_trips_per_s_" + std::to_string(pairs));
+  return result;
+}
+
+double erlang_value(const erlang_figures& figures, const std::string& key) {
+  if (key == "spawn_us")
+    return figures.spawn_us;
+  if (key == "idle_bytes")
+    return figures.idle_bytes;
+  if (key == "latency_p50_us")
+    return figures.latency.p50_us;
+  if (key == "latency_p99_us")
+    return figures.latency.p99_us;
+  auto pairs = std::stoul(key.substr(std::string{"round_trips_per_s_"}.size()));
+  return figures.round_trips_per_s.at(pairs);
+}
+
+void add_erlang_figures(const bench_options& options, progress_line& progress,
+                        std::vector<result_row>& rows,
+                        report_context& context) {
+  std::string why;
+  auto baseline = erlang_baseline::prepare(why);
+  auto counterparts = erlang_counterparts(options);
+  if (!baseline) {
+    for (const auto& [id, key] : counterparts)
+      if (auto row = find_row(rows, id))
+        row->erlang_note = why;
+    for (int run = 1; run <= options.runs; ++run)
+      progress.step("Erlang/OTP baseline skipped: " + why);
+    return;
+  }
+  context.erlang_release = baseline->release();
+  for (int run = 1; run <= options.runs; ++run) {
+    progress.step("Erlang/OTP baseline (run " + std::to_string(run) + "/"
+                  + std::to_string(options.runs) + ")");
+    auto figures = baseline->run(options.spawning, options.pairs,
+                                 options.ping_pong, options.low_rate);
+    for (const auto& [id, key] : counterparts)
+      if (auto row = find_row(rows, id))
+        row->erlang_runs.push_back(erlang_value(figures, key));
+  }
+}
+
+// Compares scheduler settings on the figures they move: round trips with
+// two pairs and the low-rate latency from an agent and from a client.
+void add_sweep_rows(const bench_options& options,
+                    const std::vector<scheduler_settings>& profiles,
+                    progress_line& progress, std::vector<result_row>& rows) {
+  auto sweep_options = options;
+  sweep_options.runs = std::min(options.runs, 3);
+  auto ping_pong = options.ping_pong;
+  ping_pong.pairs = 2;
+  ping_pong.duration = std::min(ping_pong.duration,
+                                std::chrono::milliseconds{500});
+  auto low_rate = options.low_rate;
+  low_rate.samples = std::min<std::size_t>(low_rate.samples, 100);
+
+  for (const auto& profile : profiles) {
+    auto prefix = "sweep." + profile.label;
+    auto throughput = make_row(prefix + ".round_trips.2",
+                               profile.label + ": request-reply, 2 pairs",
+                               "round trips/s", better::higher);
+    measure(
+      sweep_options, progress, throughput,
+      [&] { return corral_round_trips_per_s(profile, ping_pong); },
+      [&] { return caf_round_trips_per_s(profile, ping_pong); });
+    auto agent_p50 = make_row(prefix + ".latency.agent.p50",
+                              profile.label + ": latency p50, agent",
+                              "us", better::lower);
+    auto agent_p99 = make_row(prefix + ".latency.agent.p99",
+                              profile.label + ": latency p99, agent",
+                              "us", better::lower);
+    measure_latency(
+      sweep_options, progress, agent_p50, agent_p99,
+      [&] { return corral_agent_latency(profile, low_rate); },
+      [&] { return caf_actor_latency(profile, low_rate); });
+    auto client_p50 = make_row(prefix + ".latency.client.p50",
+                               profile.label + ": latency p50, client",
+                               "us", better::lower);
+    auto client_p99 = make_row(prefix + ".latency.client.p99",
+                               profile.label + ": latency p99, client",
+                               "us", better::lower);
+    measure_latency(
+      sweep_options, progress, client_p50, client_p99,
+      [&] { return corral_client_latency(profile, low_rate); },
+      [&] { return caf_scoped_latency(profile, low_rate); });
+    for (auto* row : {&throughput, &agent_p50, &agent_p99, &client_p50,
+                      &client_p99}) {
+      row->erlang_note = "";
+      rows.push_back(std::move(*row));
+    }
+  }
+}
+
+} // namespace
+
+std::vector<result_row> run_suite(const bench_options& options,
+                                  report_context& context) {
+  auto settings = node_default_settings();
+  auto profiles = sweep_profiles();
+  context.settings = settings.describe();
+  context.runs = options.runs;
+  context.quick = options.quick;
+
+  progress_line progress{options.progress, count_steps(options, profiles)};
+  std::vector<result_row> rows;
+  const auto& sections = options.sections;
+  if (sections.count("spawn"))
+    add_spawn_rows(options, settings, progress, rows);
+  if (sections.count("memory"))
+    add_memory_rows(options, progress, rows);
+  if (sections.count("throughput"))
+    add_throughput_rows(options, settings, progress, rows);
+  if (sections.count("latency"))
+    add_latency_rows(options, settings, progress, rows);
+  if (sections.count("erlang"))
+    add_erlang_figures(options, progress, rows, context);
+  if (sections.count("sweep"))
+    add_sweep_rows(options, profiles, progress, rows);
+  progress.finish();
+  return rows;
+}
+
+int run_memory_child(const bench_options& options) {
+  auto settings = node_default_settings();
+  double bytes = options.child_memory == "corral"
+                   ? corral_idle_agent_bytes(settings, options.spawning)
+                   : caf_idle_actor_bytes(settings, options.spawning);
+  std::cout << bytes << "\n";
+  return 0;
+}
+
+} // namespace corral::bench

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+namespace corral::bench {
+
+/// Spawning many idle agents (or actors, or Erlang processes).
+struct spawn_workload {
+  std::size_t agents = 20'000;
+};
+
+/// Request-reply ping-pong between `pairs` independent pairs, each with one
+/// request in flight, for `duration` after `warmup`.
+struct ping_pong_workload {
+  std::size_t pairs = 1;
+  std::chrono::milliseconds warmup{100};
+  std::chrono::milliseconds duration{1000};
+  std::size_t payload_bytes = 16;
+  /// The timeout every request carries, as corral's requests always do.
+  std::chrono::milliseconds timeout{5000};
+};
+
+/// Request-reply at a fixed low rate, so that workers go idle in between.
+struct low_rate_workload {
+  /// Requests per second.
+  double rate_hz = 100;
+  std::size_t samples = 200;
+  std::size_t payload_bytes = 16;
+  std::chrono::milliseconds timeout{5000};
+
+  /// Time between two requests.
+  std::chrono::microseconds interval() const {
+    return std::chrono::microseconds{
+      static_cast<long long>(1'000'000 / rate_hz)};
+  }
+};
+
+/// Median and tail of one latency run, in microseconds.
+struct latency_figures {
+  double p50_us = 0;
+  double p99_us = 0;
+};
+
+} // namespace corral::bench

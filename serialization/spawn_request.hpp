@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <map>
 #include <optional>
 #include <string>
@@ -34,6 +35,15 @@ struct spawn_request {
   supervisor_spec supervision;
   struct limits limits;
 };
+
+/// Maximum length of an agent_id, in characters.
+inline constexpr std::size_t max_agent_id_length = 128;
+
+/// Returns what is wrong with `id` as an agent_id, or nothing when it is
+/// valid. A valid id has 1 to 128 printable ASCII characters other than
+/// space and ':' (which separates node and pid in a global pid), and is not
+/// all digits (the CLI would read it as a pid).
+std::optional<std::string> agent_id_error(const std::string& id);
 
 /// What a successful spawn returns.
 struct spawn_result {

@@ -1,5 +1,8 @@
 #include "actors/node.hpp"
 
+#include <algorithm>
+#include <thread>
+
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 
@@ -46,8 +49,10 @@ void configure(caf::actor_system_config& cfg, const node_config& config) {
   if (config.deterministic) {
     cfg.set("scheduler.policy", caf::atom("testing"));
   } else {
-    if (config.scheduler_threads > 0)
-      cfg.set("scheduler.max-threads", config.scheduler_threads);
+    auto threads = config.scheduler_threads > 0
+                     ? config.scheduler_threads
+                     : std::max(1u, std::thread::hardware_concurrency());
+    cfg.set("scheduler.max-threads", static_cast<std::size_t>(threads));
     cfg.set("scheduler.max-throughput", config.scheduler_max_throughput);
     cfg.set("scheduler.policy", caf::atom_from_string(config.scheduler_policy));
     configure_work_stealing(cfg, config.work_stealing);

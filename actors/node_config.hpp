@@ -17,11 +17,19 @@ namespace corral {
 /// `moderate_poll_attempts` times with `moderate_sleep` between polls, and
 /// then sleeps on a condition variable for up to `relaxed_sleep` at a time.
 /// Every `*_steal_interval`-th poll also tries to steal from another worker.
-/// Unset fields keep CAF's defaults.
+/// Unset fields keep CAF's defaults (100, 10, 500, 5, 50 us, 1, 10 ms).
 struct work_stealing_settings {
   std::optional<std::size_t> aggressive_poll_attempts;
   std::optional<std::size_t> aggressive_steal_interval;
-  std::optional<std::size_t> moderate_poll_attempts;
+  /// 0 by default, so that a worker with no work left blocks on its
+  /// condition variable, which a message from outside the scheduler (a
+  /// client request, a timer) signals at once. With CAF's 500 polls 50 us
+  /// apart such a message waits for the next poll: the median latency of
+  /// `node::request` at 100 requests/s was about 140 us instead of 40 us
+  /// (corral-bench on 2 cores, see docs/benchmarks.md).
+  /// NOTE: a sleeping worker notices work queued by another worker only
+  /// when it wakes to steal, after up to `relaxed_sleep` (10 ms).
+  std::optional<std::size_t> moderate_poll_attempts = 0;
   std::optional<std::size_t> moderate_steal_interval;
   std::optional<std::chrono::microseconds> moderate_sleep;
   std::optional<std::size_t> relaxed_steal_interval;
@@ -46,7 +54,8 @@ struct node_config {
   supervisor_spec root_supervision;
   /// Grace period of `stop` when the caller names none.
   std::uint64_t default_grace_ms = 5000;
-  /// Scheduler worker threads; 0 means one per core.
+  /// Scheduler worker threads; 0 means one per core (CAF's own default
+  /// would start at least 4).
   std::size_t scheduler_threads = 0;
   /// Messages an actor handles before it yields its worker thread.
   std::size_t scheduler_max_throughput = 300;

@@ -96,7 +96,11 @@ public:
 
 private:
   void ping() {
-    request(peer_, state_->timeout, ping_atom::value, state_->payload)
+    // A zero timeout stands for none: CAF then arms no timer per request.
+    auto timeout = state_->timeout.count() == 0
+                     ? caf::duration{caf::infinite}
+                     : caf::duration{state_->timeout};
+    request(peer_, timeout, ping_atom::value, state_->payload)
       .then(
         [this](std::string&) {
           counter_->fetch_add(1, std::memory_order_relaxed);

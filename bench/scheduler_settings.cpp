@@ -1,6 +1,8 @@
 #include "bench/scheduler_settings.hpp"
 
+#include <algorithm>
 #include <sstream>
+#include <thread>
 
 #include <sys/prctl.h>
 
@@ -109,7 +111,11 @@ scheduler_settings node_default_settings() {
   node_config defaults;
   scheduler_settings result;
   result.label = "corral-defaults";
-  result.threads = defaults.scheduler_threads;
+  // A node starts one worker per core when the field is 0; raw CAF would
+  // start at least 4, so the baseline is given the node's count.
+  result.threads = defaults.scheduler_threads > 0
+                     ? defaults.scheduler_threads
+                     : std::max(1u, std::thread::hardware_concurrency());
   result.max_throughput = defaults.scheduler_max_throughput;
   result.policy = defaults.scheduler_policy;
   result.work_stealing = defaults.work_stealing;
@@ -140,40 +146,38 @@ std::vector<scheduler_settings> sweep_profiles() {
     s.threads = 2;
     s.policy = "sharing";
   });
-  variant("throughput-300", [](auto& s) { s.max_throughput = 300; });
-  variant("threads-2-tput-10", [](auto& s) {
+  variant("threads-2-throughput-10", [](auto& s) {
     s.threads = 2;
     s.max_throughput = 10;
-  });
-  variant("threads-2-modsleep-10us", [](auto& s) {
-    s.threads = 2;
-    s.work_stealing.moderate_sleep = microseconds{10};
-  });
-  variant("threads-2-aggr-10k", [](auto& s) {
-    s.threads = 2;
-    s.work_stealing.aggressive_poll_attempts = 10'000;
-  });
-  variant("threads-2-no-moderate", [](auto& s) {
-    s.threads = 2;
-    s.work_stealing.moderate_poll_attempts = 0;
   });
   variant("threads-2-steal-1", [](auto& s) {
     s.threads = 2;
     s.work_stealing.aggressive_steal_interval = 1;
     s.work_stealing.moderate_steal_interval = 1;
   });
+  variant("threads-2-aggressive-10k", [](auto& s) {
+    s.threads = 2;
+    s.work_stealing.aggressive_poll_attempts = 10'000;
+  });
+  variant("threads-2-moderate-sleep-10us", [](auto& s) {
+    s.threads = 2;
+    s.work_stealing.moderate_sleep = microseconds{10};
+  });
   variant("threads-2-slack-1us", [](auto& s) {
     s.threads = 2;
     s.timer_slack_ns = 1000;
   });
-  variant("threads-2-modsleep-10us-slack-1us", [](auto& s) {
+  variant("threads-2-no-moderate", [](auto& s) {
     s.threads = 2;
-    s.work_stealing.moderate_sleep = microseconds{10};
-    s.timer_slack_ns = 1000;
+    s.work_stealing.moderate_poll_attempts = 0;
   });
-  variant("threads-2-relaxed-1ms", [](auto& s) {
+  variant("threads-2-no-moderate-relaxed-1ms", [](auto& s) {
     s.threads = 2;
+    s.work_stealing.moderate_poll_attempts = 0;
     s.work_stealing.relaxed_sleep = microseconds{1000};
+  });
+  variant("no-moderate", [](auto& s) {
+    s.work_stealing.moderate_poll_attempts = 0;
   });
   return result;
 }

@@ -123,7 +123,7 @@ int count_steps(const bench_options& options,
   if (s.count("memory"))
     per_run += 2;
   if (s.count("throughput"))
-    per_run += 2 * static_cast<int>(options.pairs.size());
+    per_run += 2 * static_cast<int>(options.pairs.size()) + 1;
   if (s.count("latency"))
     per_run += 4;
   if (s.count("erlang"))
@@ -186,6 +186,24 @@ void add_throughput_rows(const bench_options& options,
       [&] { return caf_round_trips_per_s(settings, workload); });
     rows.push_back(std::move(row));
   }
+
+  // corral arms a CAF request timeout for every request; this row shows
+  // what raw CAF does without one, against the same corral figures.
+  auto untimed = options.ping_pong;
+  untimed.pairs = options.pairs.front();
+  untimed.timeout = std::chrono::milliseconds{0};
+  auto row = make_row("round_trips." + std::to_string(untimed.pairs)
+                        + ".caf_untimed",
+                      "request-reply, " + pairs_label(untimed.pairs)
+                        + ", CAF without timeout",
+                      "round trips/s", better::higher);
+  row.corral_runs = rows[rows.size() - options.pairs.size()].corral_runs;
+  for (int run = 1; run <= options.runs; ++run) {
+    progress.step(row.label + " (run " + std::to_string(run) + "/"
+                  + std::to_string(options.runs) + ")");
+    row.caf_runs.push_back(caf_round_trips_per_s(settings, untimed));
+  }
+  rows.push_back(std::move(row));
 }
 
 void add_latency_rows(const bench_options& options,

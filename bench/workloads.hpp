@@ -18,6 +18,7 @@ struct ping_pong_workload {
   std::chrono::milliseconds duration{1000};
   std::size_t payload_bytes = 16;
   /// The timeout every request carries, as corral's requests always do.
+  /// Zero means none, which only the raw CAF baseline supports.
   std::chrono::milliseconds timeout{5000};
 };
 

@@ -1,0 +1,165 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <optional>
+#include <thread>
+
+#include <sys/types.h>
+
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "net/control_address.hpp"
+#include "net/control_outbox.hpp"
+#include "net/control_request_context.hpp"
+#include "net/control_stream_registry.hpp"
+#include "net/handler_pool.hpp"
+#include "net/request_envelope.hpp"
+#include "serialization/result.hpp"
+
+namespace corral {
+
+/// Turns one control request (a JSON object with "op") into its reply, a
+/// JSON object with "ok". Runs on a handler thread; an exception it throws
+/// becomes an internal_error reply. The endpoint adds the request's "id"
+/// to the reply.
+using control_handler = std::function<nlohmann::json(
+  const nlohmann::json& request, control_request_context& context)>;
+
+/// Settings of a control endpoint.
+struct control_endpoint_config {
+  control_address address;
+  /// Token that every tcp request must carry as "token"; required for tcp.
+  /// The endpoint removes it before calling the handler. Ignored for ipc,
+  /// where the socket file's 0600 mode admits only this user.
+  std::string token;
+  /// Node id, for log lines.
+  std::string node_id;
+  /// Threads that run the handler.
+  std::size_t handler_threads = 4;
+  /// Requests that may wait for a free handler thread; more get an error
+  /// reply with code resource_limit_exceeded.
+  std::size_t max_pending_requests = 256;
+  /// Time between heartbeat frames on each active stream. A client that
+  /// has gone is noticed at the next frame sent to it, so this also bounds
+  /// how long a stream to a gone client lives when no events flow.
+  std::chrono::milliseconds heartbeat_interval{1000};
+  /// Frames queued for one client before the endpoint stops sending to it
+  /// (ZMQ_SNDHWM); a stream whose client falls this far behind is dropped.
+  int send_high_water_mark = 10'000;
+};
+
+/// Counters of rejected input and dropped output, for `corral stats`.
+struct control_endpoint_counters {
+  std::uint64_t requests = 0;
+  std::uint64_t malformed_json = 0;
+  std::uint64_t oversized_frames = 0;
+  std::uint64_t bad_frame_counts = 0;
+  std::uint64_t rejected_tokens = 0;
+  std::uint64_t busy_rejections = 0;
+  std::uint64_t handler_exceptions = 0;
+  /// Replies and stream frames whose client had gone or fell behind.
+  std::uint64_t undeliverable_frames = 0;
+  std::uint64_t streams_opened = 0;
+  std::uint64_t streams_dropped = 0;
+};
+
+/// Returns the counters as a JSON object with the same field names.
+nlohmann::json to_json(const control_endpoint_counters& x);
+
+/// The server side of the CLI's control protocol (docs/control-protocol.md):
+/// a ZeroMQ ROUTER socket on an ipc path or a loopback TCP port.
+///
+/// One I/O thread owns the socket and reads the requests. It rejects
+/// malformed ones itself with an error reply: invalid JSON, frames over
+/// 1 MiB, wrong frame counts, a missing or wrong token. It passes the rest
+/// to a pool of handler threads, and sends the frames that they and the
+/// streams queue in the outbox. No input from a peer makes that thread
+/// throw or stop.
+class control_endpoint {
+public:
+  /// Binds the socket and starts the threads. For ipc, it creates the
+  /// socket directory with mode 0700 and removes a stale socket file. It
+  /// binds under umask 0077, so the socket is never accessible to others,
+  /// and then sets its mode to 0600. Fails with invalid_request for a tcp address
+  /// without a token, and when another process listens on the address.
+  static result<std::unique_ptr<control_endpoint>>
+  start(control_endpoint_config config, control_handler handler);
+
+  /// Stops: ends every stream with an end frame, stops accepting requests,
+  /// waits for running handlers (each bounded by its own timeout), then
+  /// closes the socket and removes the ipc socket file it created.
+  ~control_endpoint();
+
+  control_endpoint(const control_endpoint&) = delete;
+  control_endpoint& operator=(const control_endpoint&) = delete;
+
+  /// Returns the ZeroMQ endpoint clients connect to, with the real port
+  /// when the configured one was 0.
+  const std::string& endpoint() const {
+    return bound_endpoint_;
+  }
+
+  /// Returns a snapshot of the counters.
+  control_endpoint_counters counters() const;
+
+private:
+  struct atomic_counters;
+
+  control_endpoint(control_endpoint_config config, control_handler handler);
+
+  /// Device and inode of the ipc socket file this endpoint created.
+  struct socket_file_id {
+    dev_t device;
+    ino_t inode;
+  };
+
+  std::optional<failure> bind();
+  void remove_socket_file();
+  void run();
+  void poll_once();
+  void receive_requests();
+  void accept(request_envelope envelope);
+  void reject(const request_envelope& envelope);
+  void dispatch(nlohmann::json request, std::string identity, bool delimiter);
+  nlohmann::json call_handler(const nlohmann::json& request,
+                              control_request_context& context);
+  void log_failed_request(const nlohmann::json& request,
+                          const nlohmann::json& reply) const;
+  void cancel_stream(const nlohmann::json& request, const std::string& identity,
+                     bool delimiter);
+  void reply_now(const std::string& identity, bool delimiter,
+                 const nlohmann::json& reply);
+  void flush_outbox();
+  bool send_frame(const outgoing_frame& frame);
+  void send_heartbeats();
+  void log_repeated(const char* event, std::uint64_t count,
+                    const std::string& detail) const;
+
+  control_endpoint_config config_;
+  control_handler handler_;
+  std::string wakeup_endpoint_;
+  std::string bound_endpoint_;
+  std::optional<socket_file_id> socket_file_;
+
+  zmq::context_t context_;
+  zmq::socket_t router_;
+  zmq::socket_t wakeup_receiver_;
+  std::shared_ptr<control_outbox> outbox_;
+  control_stream_registry streams_;
+  std::unique_ptr<atomic_counters> counters_;
+  std::unique_ptr<handler_pool> handlers_;
+
+  std::atomic<bool> accepting_{true};
+  std::atomic<bool> stopping_{false};
+  std::chrono::steady_clock::time_point next_heartbeat_;
+  std::thread io_thread_;
+};
+
+} // namespace corral

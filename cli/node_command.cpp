@@ -1,0 +1,215 @@
+// `corral node`: runs a node in the foreground and serves its control
+// endpoint until SIGINT or SIGTERM.
+
+#include <atomic>
+#include <csignal>
+#include <fcntl.h>
+#include <iostream>
+#include <memory>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "actors/log.hpp"
+#include "actors/node.hpp"
+#include "backends/builtin_backends.hpp"
+#include "cli/command.hpp"
+#include "cli/control_handler.hpp"
+#include "cli/exit_code.hpp"
+#include "cli/node_connection.hpp"
+#include "examples/native/example_agents.hpp"
+#include "net/control_endpoint.hpp"
+#include "net/control_protocol.hpp"
+#include "net/socket_file.hpp"
+
+namespace corral::cli {
+
+namespace {
+
+struct node_options {
+  node_config config;
+  std::string control;
+  std::string token_file;
+  std::string log_level = "info";
+  std::size_t handler_threads = 4;
+};
+
+void log_node(spdlog::level::level_enum level, const node_options& options,
+              const std::string& text) {
+  log(level, {options.config.node_id, kernel_pid, {}}, text);
+}
+
+/// Writes a new random token to `path` with mode 0600.
+result<std::string> write_new_token(const std::string& path) {
+  if (auto error = prepare_socket_directory(path))
+    return *error;
+  int fd = ::open(path.c_str(),
+                  O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0 || ::fchmod(fd, 0600) != 0) {
+    if (fd >= 0)
+      ::close(fd);
+    return failure{errc::internal_error,
+                   "cannot write the token file \"" + path + "\""};
+  }
+  auto token = make_control_token();
+  auto line = token + "\n";
+  bool written = ::write(fd, line.data(), line.size())
+                 == static_cast<ssize_t>(line.size());
+  ::close(fd);
+  if (!written)
+    return failure{errc::internal_error,
+                   "cannot write the token file \"" + path + "\""};
+  return token;
+}
+
+/// Finds the token of a tcp endpoint: --token-file, $CORRAL_CONTROL_TOKEN,
+/// or a new one written next to the node's default socket path.
+result<std::string> find_or_make_token(const node_options& options) {
+  if (!options.token_file.empty())
+    return read_token_file(options.token_file);
+  const char* from_environment = std::getenv("CORRAL_CONTROL_TOKEN");
+  if (from_environment != nullptr && *from_environment != '\0')
+    return std::string{from_environment};
+  auto path = default_token_path(options.config.node_id);
+  if (!path)
+    return path.error();
+  auto token = write_new_token(*path);
+  if (token)
+    log_node(spdlog::level::info, options,
+             "wrote the control token to " + *path);
+  return token;
+}
+
+result<control_endpoint_config> make_endpoint_config(const node_options& options) {
+  control_endpoint_config config;
+  config.node_id = options.config.node_id;
+  config.handler_threads = options.handler_threads;
+  auto address = options.control.empty()
+                   ? default_control_address(options.config.node_id)
+                   : parse_control_address(options.control);
+  if (!address)
+    return address.error();
+  config.address = *address;
+  if (config.address.transport == control_transport::tcp) {
+    auto token = find_or_make_token(options);
+    if (!token)
+      return token.error();
+    config.token = *token;
+  }
+  return config;
+}
+
+/// Blocks SIGINT and SIGTERM in this thread and in every thread it starts
+/// later, so that `wait_for_stop_signal` receives them synchronously.
+sigset_t block_stop_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+int wait_for_stop_signal(const sigset_t& signals) {
+  int received = 0;
+  while (sigwait(&signals, &received) != 0)
+    ;
+  // A second Ctrl-C during a slow shutdown ends the process at once: only
+  // this thread unblocks the signals, so the kernel delivers them here.
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
+  return received;
+}
+
+int run_node(const node_options& options) {
+  if (!set_log_level(options.log_level)) {
+    std::cerr << "corral: unknown --log-level " << options.log_level
+              << " (expected trace, debug, info, warn, error or off)\n";
+    return exit_usage;
+  }
+  spdlog::set_level(spdlog::level::from_str(options.log_level));
+
+  auto endpoint_config = make_endpoint_config(options);
+  if (!endpoint_config) {
+    std::cerr << "corral: " << endpoint_config.error().detail << "\n";
+    return exit_usage;
+  }
+
+  auto signals = block_stop_signals();
+  examples::register_example_agents();
+  node instance{options.config, builtin_backends()};
+
+  // Requests can arrive before `start` returns, so `stats` reads the
+  // endpoint through an atomic pointer that is set afterwards.
+  std::atomic<control_endpoint*> endpoint_view{nullptr};
+  control_handler handler{instance, [&endpoint_view] {
+                            auto* endpoint = endpoint_view.load();
+                            return endpoint ? to_json(endpoint->counters())
+                                            : nlohmann::json::object();
+                          }};
+  auto endpoint = control_endpoint::start(*endpoint_config, handler);
+  if (!endpoint) {
+    log_node(spdlog::level::err, options,
+             "cannot start the control endpoint: "
+               + to_string(endpoint.error()));
+    return exit_failed;
+  }
+  endpoint_view = endpoint->get();
+  log_node(spdlog::level::info, options,
+           "node ready; control endpoint " + (*endpoint)->endpoint()
+             + "; stop it with Ctrl-C or SIGTERM");
+
+  auto received = wait_for_stop_signal(signals);
+  log_node(spdlog::level::info, options,
+           std::string{"received "} + (received == SIGINT ? "SIGINT" : "SIGTERM")
+             + "; stopping");
+
+  // The endpoint goes first: its streams refer to the node.
+  endpoint_view = nullptr;
+  endpoint->reset();
+  return exit_ok;
+}
+
+} // namespace
+
+void add_node_command(CLI::App& app, command_table& commands) {
+  auto options = std::make_shared<node_options>();
+  auto& config = options->config;
+  auto* command = app.add_subcommand(
+    "node", "Run a node in the foreground until SIGINT or SIGTERM");
+
+  command->add_option("--id", config.node_id, "Node id, unique in the cluster")
+    ->capture_default_str();
+  command->add_option("--control", options->control,
+                      "Control address: a socket path, ipc://PATH or "
+                      "tcp://127.0.0.1:PORT (default: "
+                      "$XDG_RUNTIME_DIR/corral/ID.sock, else "
+                      "/tmp/corral-UID/ID.sock)");
+  command->add_option("--token-file", options->token_file,
+                      "File holding the token that a tcp control address "
+                      "requires (default: $CORRAL_CONTROL_TOKEN, else a new "
+                      "token written next to the default socket path)");
+
+  command->add_option("--max-agents", config.max_agents,
+                      "Live agents at most")
+    ->check(CLI::PositiveNumber)
+    ->capture_default_str();
+  command->add_option("--grace", config.default_grace_ms,
+                      "Default grace period of stop, in ms")
+    ->capture_default_str();
+  command->add_option("--threads", config.scheduler_threads,
+                      "Scheduler threads; 0 means one per core")
+    ->capture_default_str();
+  command->add_option("--control-threads", options->handler_threads,
+                      "Threads that run control requests")
+    ->check(CLI::Range(1, 64))
+    ->capture_default_str();
+  command->add_option("--log-level", options->log_level,
+                      "trace, debug, info, warn, error or off")
+    ->capture_default_str();
+
+  commands[command] = [options] { return run_node(*options); };
+}
+
+} // namespace corral::cli

@@ -1,0 +1,160 @@
+// `corral spawn`: builds a spawn request from flags or a JSON document and
+// sends it to the node.
+
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <map>
+
+#include "cli/command.hpp"
+#include "cli/command_output.hpp"
+#include "cli/exit_code.hpp"
+#include "cli/node_connection.hpp"
+#include "serialization/json_forms.hpp"
+
+namespace corral::cli {
+
+namespace {
+
+struct spawn_options {
+  connection_options connection;
+  std::string agent_id;
+  std::string agent_type;
+  std::string backend;
+  std::vector<std::string> env;
+  std::string restart;
+  std::string json_request;
+  int timeout_ms = 10'000;
+  bool json = false;
+};
+
+result<std::string> read_text(const std::string& path) {
+  if (path == "-")
+    return std::string{std::istreambuf_iterator<char>{std::cin}, {}};
+  std::ifstream in{path, std::ios::binary};
+  if (!in)
+    return failure{errc::invalid_request,
+                   "cannot open the spawn request file \"" + path + "\""};
+  return std::string{std::istreambuf_iterator<char>{in}, {}};
+}
+
+/// Reads --backend: "native" in any case, or a backend's JSON form.
+result<nlohmann::json> parse_backend(const std::string& text) {
+  std::string lower;
+  for (char c : text)
+    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "native")
+    return nlohmann::json("Native");
+  if (!text.empty() && (text.front() == '{' || text.front() == '"'))
+    return parse_json_text(text);
+  return failure{errc::invalid_request,
+                 "--backend " + text
+                   + " is not supported; use native or a backend in its JSON "
+                     "form, e.g. '{\"Wasm\":{\"module\":\"agent.wasm\"}}'"};
+}
+
+/// Builds the request document: the --json-request file, if any, with the
+/// fields that flags set on top. Failures in the flags are usage errors.
+int build_request(const spawn_options& options, nlohmann::json& request) {
+  if (!options.json_request.empty()) {
+    auto text = read_text(options.json_request);
+    if (!text) {
+      std::cerr << "corral: " << text.error().detail << "\n";
+      return exit_usage;
+    }
+    auto parsed = parse_json_text(*text);
+    if (!parsed) {
+      std::cerr << "corral: invalid spawn request in \""
+                << options.json_request << "\": " << parsed.error().detail
+                << "\n";
+      return exit_failed;
+    }
+    request = std::move(*parsed);
+  } else if (options.agent_id.empty()) {
+    std::cerr << "corral: spawn needs --id or --json-request\n";
+    return exit_usage;
+  } else {
+    request = nlohmann::json::object();
+  }
+
+  // Flags override the document; the node checks the result field by
+  // field, and rejects a document that is not an object before that.
+  if (!request.is_object())
+    return exit_ok;
+  if (!options.agent_id.empty())
+    request["agent_id"] = options.agent_id;
+  if (!options.agent_type.empty())
+    request["agent_type"] = options.agent_type;
+  if (!options.restart.empty())
+    request["restart"] = options.restart;
+  if (!options.backend.empty()) {
+    auto backend = parse_backend(options.backend);
+    if (!backend) {
+      std::cerr << "corral: " << backend.error().detail << "\n";
+      return exit_usage;
+    }
+    request["backend"] = std::move(*backend);
+  }
+  for (const auto& entry : options.env) {
+    auto equals = entry.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      std::cerr << "corral: --env " << entry
+                << " is not of the form NAME=VALUE\n";
+      return exit_usage;
+    }
+    request["env"][entry.substr(0, equals)] = entry.substr(equals + 1);
+  }
+  return exit_ok;
+}
+
+int run_spawn(const spawn_options& options) {
+  nlohmann::json request;
+  if (auto code = build_request(options, request); code != exit_ok)
+    return code;
+
+  nlohmann::json call = {{"op", "spawn"}, {"request", std::move(request)}};
+  return call_node(options.connection, std::move(call),
+                   std::chrono::milliseconds{options.timeout_ms},
+                   [&](const nlohmann::json& reply) {
+                     const auto& result = reply.at("result");
+                     if (options.json)
+                       print_json(result);
+                     else
+                       std::cout << "spawned " << cell_text(result["agent_id"])
+                                 << " as " << cell_text(result["global"])
+                                 << "\n";
+                     return exit_ok;
+                   });
+}
+
+} // namespace
+
+void add_spawn_command(CLI::App& app, command_table& commands) {
+  auto options = std::make_shared<spawn_options>();
+  auto* command = app.add_subcommand("spawn", "Spawn an agent on a node");
+  command->add_option("--id", options->agent_id,
+                      "agent_id of the new agent, unique on the node");
+  command->add_option("--type", options->agent_type,
+                      "Registered native agent type (default: command_loop)");
+  command->add_option("--backend", options->backend,
+                      "Backend: native, or a backend's JSON form");
+  command->add_option("--env", options->env,
+                      "Environment entry NAME=VALUE for the agent; repeatable");
+  command
+    ->add_option("--restart", options->restart,
+                 "When the supervisor restarts the agent (default: permanent)")
+    ->check(CLI::IsMember({"permanent", "transient", "temporary"}));
+  command->add_option("--json-request", options->json_request,
+                      "File with a full spawn request in JSON, or - for "
+                      "stdin; other flags override its fields");
+  command
+    ->add_option("--timeout", options->timeout_ms,
+                 "How long to wait for the node's reply, in ms")
+    ->check(CLI::PositiveNumber)
+    ->capture_default_str();
+  command->add_flag("--json", options->json, "Print the result as JSON");
+  add_connection_options(*command, options->connection);
+  commands[command] = [options] { return run_spawn(*options); };
+}
+
+} // namespace corral::cli

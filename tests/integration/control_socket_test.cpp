@@ -1,0 +1,234 @@
+// The control socket of a real `corral node` process: its permissions,
+// garbage from a raw ZeroMQ socket, a second node on the same path, and a
+// clean stop on SIGTERM.
+
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/test/unit_test.hpp>
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli_checks.hpp"
+#include "node_process.hpp"
+
+using namespace corral::testing;
+using nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+namespace {
+
+/// A raw DEALER socket connected to a node's control socket.
+class raw_client {
+public:
+  explicit raw_client(const std::string& path)
+    : socket_(context_, zmq::socket_type::dealer) {
+    socket_.set(zmq::sockopt::linger, 0);
+    socket_.set(zmq::sockopt::rcvtimeo, 5000);
+    socket_.connect("ipc://" + path);
+  }
+
+  /// Sends `frames` as one multipart message.
+  void send(const std::vector<std::string>& frames) {
+    for (std::size_t i = 0; i < frames.size(); ++i)
+      socket_.send(zmq::buffer(frames[i]), i + 1 < frames.size()
+                                             ? zmq::send_flags::sndmore
+                                             : zmq::send_flags::none);
+  }
+
+  /// Receives one reply frame as JSON; a string when none arrives in 5 s.
+  json receive() {
+    zmq::message_t frame;
+    if (!socket_.recv(frame))
+      return "no reply within 5 s";
+    return json::parse(frame.to_string(), nullptr, false);
+  }
+
+private:
+  zmq::context_t context_{1};
+  zmq::socket_t socket_;
+};
+
+/// Returns a loopback TCP port that was free a moment ago.
+int free_tcp_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  socklen_t size = sizeof(address);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+std::string error_code_of(const json& reply) {
+  if (!reply.is_object() || !reply.contains("error"))
+    return "not an error reply: " + reply.dump();
+  return reply["error"].value("code", "");
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(control_socket)
+
+BOOST_AUTO_TEST_CASE(socket_is_private) {
+  node_process node;
+  struct stat socket_info {};
+  BOOST_TEST_REQUIRE(::stat(node.control_path().c_str(), &socket_info) == 0);
+  BOOST_TEST(S_ISSOCK(socket_info.st_mode));
+  BOOST_TEST((socket_info.st_mode & 0777) == 0600u);
+  BOOST_TEST(socket_info.st_uid == ::geteuid());
+}
+
+BOOST_AUTO_TEST_CASE(missing_directory_is_created_private) {
+  temp_directory directory;
+  auto path = directory.path() + "/run/corral/n.sock";
+  background_process node{{corral_executable(), "node", "--id", "n",
+                           "--control", path},
+                          directory.path() + "/node"};
+  command_result ping;
+  for (int i = 0; i < 100; ++i) {
+    ping = run_corral({"ping", "--control", path, "--connect-timeout", "200"});
+    if (ping.exit_code == 0)
+      break;
+    std::this_thread::sleep_for(milliseconds{50});
+  }
+  BOOST_TEST_REQUIRE(ping.exit_code == 0, summary(ping));
+  struct stat info {};
+  BOOST_TEST_REQUIRE(
+    ::stat((directory.path() + "/run/corral").c_str(), &info) == 0);
+  BOOST_TEST((info.st_mode & 0777) == 0700u);
+  BOOST_TEST(node.terminate(seconds{10}) == 0, node.err());
+}
+
+BOOST_AUTO_TEST_CASE(garbage_leaves_node_up) {
+  node_process node;
+  raw_client raw{node.control_path()};
+
+  raw.send({"not json at all"});
+  BOOST_TEST(error_code_of(raw.receive()) == "invalid_request");
+  raw.send({"[1, 2, 3]"});
+  BOOST_TEST(error_code_of(raw.receive()) == "invalid_request");
+  raw.send({std::string("\xff\xfe\x00\x01", 4)});
+  BOOST_TEST(error_code_of(raw.receive()) == "invalid_request");
+  raw.send({"{\"op\":\"ping\"}", "a second frame", "and a third"});
+  BOOST_TEST(error_code_of(raw.receive()) == "invalid_request");
+  raw.send({""});
+  BOOST_TEST(error_code_of(raw.receive()) == "invalid_request");
+  raw.send({std::string(2 * 1024 * 1024, '{')});
+  BOOST_TEST(error_code_of(raw.receive()) == "invalid_request");
+  raw.send({R"({"op":"no_such_op","id":5})"});
+  auto unknown = raw.receive();
+  BOOST_TEST(error_code_of(unknown) == "invalid_request");
+  BOOST_TEST(unknown.value("id", 0) == 5);
+  raw.send({R"({"op":"stop","target":"x","grace_ms":-1})"});
+  BOOST_TEST(error_code_of(raw.receive()) == "invalid_request");
+  raw.send({R"({"op":"ps","colour":"blue"})"});
+  auto unknown_field = raw.receive();
+  BOOST_TEST(unknown_field.dump().find("request.colour") != std::string::npos,
+             unknown_field.dump());
+
+  // The same connection and a new CLI both still get replies.
+  raw.send({R"({"op":"ping","id":9})"});
+  auto pong = raw.receive();
+  BOOST_TEST(pong.value("ok", false), pong.dump());
+  BOOST_TEST(pong.value("id", 0) == 9);
+  auto ping = node.corral({"ping"});
+  BOOST_TEST(ping.exit_code == 0, summary(ping));
+  BOOST_TEST(node.process().running());
+
+  auto stats = parse_stdout(node.corral({"stats", "--json"}));
+  BOOST_TEST(stats["control"]["malformed_json"] == 4);
+  BOOST_TEST(stats["control"]["bad_frame_counts"] == 1);
+  BOOST_TEST(stats["control"]["oversized_frames"] == 1);
+}
+
+BOOST_AUTO_TEST_CASE(second_node_on_same_path_is_rejected) {
+  node_process node;
+  auto second = run_command({corral_executable(), "node", "--id", "other",
+                             "--control", node.control_path()},
+                            seconds{10});
+  BOOST_TEST(second.exit_code == 1, summary(second));
+  BOOST_TEST(second.err.find("already listens") != std::string::npos,
+             second.err);
+  BOOST_TEST(node.corral({"ping"}).exit_code == 0);
+}
+
+BOOST_AUTO_TEST_CASE(stale_socket_is_replaced) {
+  temp_directory directory;
+  auto path = directory.path() + "/n.sock";
+  make_stale_socket(path);
+  background_process node{{corral_executable(), "node", "--id", "n",
+                           "--control", path},
+                          directory.path() + "/node"};
+  command_result ping;
+  for (int i = 0; i < 100; ++i) {
+    ping = run_corral({"ping", "--control", path, "--connect-timeout", "200"});
+    if (ping.exit_code == 0)
+      break;
+    std::this_thread::sleep_for(milliseconds{50});
+  }
+  BOOST_TEST(ping.exit_code == 0, summary(ping) << node.err());
+}
+
+BOOST_AUTO_TEST_CASE(tcp_control_requires_token) {
+  temp_directory directory;
+  auto token_file = directory.path() + "/token";
+  std::ofstream{token_file} << "correct-horse\n";
+  auto wrong_file = directory.path() + "/wrong";
+  std::ofstream{wrong_file} << "battery-staple\n";
+  auto address = "tcp://127.0.0.1:" + std::to_string(free_tcp_port());
+
+  background_process node{{corral_executable(), "node", "--id", "tcp",
+                           "--control", address, "--token-file", token_file},
+                          directory.path() + "/node"};
+  command_result ping;
+  for (int i = 0; i < 100; ++i) {
+    ping = run_corral({"ping", "--control", address, "--token-file",
+                       token_file});
+    if (ping.exit_code == 0)
+      break;
+    std::this_thread::sleep_for(milliseconds{50});
+  }
+  BOOST_TEST(ping.exit_code == 0, summary(ping) << node.err());
+
+  auto wrong = run_corral({"ps", "--control", address, "--token-file",
+                           wrong_file});
+  BOOST_TEST(wrong.exit_code == 1, summary(wrong));
+  BOOST_TEST(wrong.err.find("capability_denied") != std::string::npos,
+             wrong.err);
+  auto missing = run_corral({"ps", "--control", address, "--token-file",
+                             directory.path() + "/absent"});
+  BOOST_TEST(missing.exit_code == 2, summary(missing));
+  BOOST_TEST(node.terminate(seconds{10}) == 0, node.err());
+}
+
+BOOST_AUTO_TEST_CASE(sigterm_stops_node_and_removes_socket) {
+  node_process node;
+  BOOST_TEST_REQUIRE(node.corral({"spawn", "--id", "w1"}).exit_code == 0);
+  auto watch = node.start_corral({"watch", "--timeout", "20000"}, "watch");
+  // Give the watch time to subscribe; an early stop is also fine below.
+  std::this_thread::sleep_for(milliseconds{300});
+
+  auto code = node.process().terminate(seconds{15});
+  BOOST_TEST(code == 0, node.process().err());
+  struct stat info {};
+  BOOST_TEST(::stat(node.control_path().c_str(), &info) != 0);
+  BOOST_TEST(node.process().err().find("node stopped") != std::string::npos,
+             node.process().err());
+
+  // The watch learns that the node stopped: an end frame or no heartbeats.
+  BOOST_TEST(watch->wait_for_exit(seconds{10}) == 3, watch->err());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "child_process.hpp"
+
+namespace corral::testing {
+
+/// Path of the `corral` executable under test.
+std::string corral_executable();
+
+/// Runs `corral ARGS...` without a node and returns its result.
+command_result run_corral(const std::vector<std::string>& args,
+                          std::chrono::milliseconds timeout
+                          = std::chrono::seconds{20},
+                          const std::string& input = {});
+
+/// A `corral node` process with its control socket in a private temporary
+/// directory. The constructor waits (at most 10 s) until the node replies
+/// to `ping`; the destructor stops it with SIGTERM.
+class node_process {
+public:
+  explicit node_process(const std::string& node_id = "it");
+
+  /// Runs `corral ARGS... --control PATH` against this node.
+  command_result corral(std::vector<std::string> args,
+                        std::chrono::milliseconds timeout
+                        = std::chrono::seconds{20},
+                        const std::string& input = {}) const;
+
+  /// Starts `corral ARGS... --control PATH` in the background.
+  std::unique_ptr<background_process>
+  start_corral(std::vector<std::string> args, const std::string& name) const;
+
+  const std::string& control_path() const {
+    return control_path_;
+  }
+
+  const std::string& node_id() const {
+    return node_id_;
+  }
+
+  /// Returns the temporary directory with the socket and the output files.
+  const std::string& directory() const {
+    return directory_.path();
+  }
+
+  background_process& process() {
+    return *process_;
+  }
+
+private:
+  temp_directory directory_;
+  std::string node_id_;
+  std::string control_path_;
+  std::unique_ptr<background_process> process_;
+};
+
+} // namespace corral::testing

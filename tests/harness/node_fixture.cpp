@@ -35,6 +35,9 @@ node_fixture::node_fixture() : node_fixture(test_config()) {
 node_fixture::node_fixture(node_config config) {
   examples::register_example_agents();
   register_probe();
+  // Pids start at 1 on every node, so a recorder kept from an earlier test
+  // could match a wait of this one.
+  forget_recorders();
   node_ = std::make_unique<corral::node>(std::move(config), builtin_backends());
 }
 
@@ -50,8 +53,11 @@ spawn_result node_fixture::spawn(const std::string& agent_id,
 
 spawn_result node_fixture::spawn(const spawn_request& request) {
   auto result = node_->spawn(request);
-  BOOST_REQUIRE_MESSAGE(result, "spawn of " << request.agent_id << " failed: "
-                                            << describe(result.error()));
+  // Boost.Test evaluates the operands of a message even when the check
+  // passes, and error() of a result that contains a value is undefined.
+  if (!result)
+    BOOST_FAIL("spawn of " << request.agent_id
+                           << " failed: " << describe(result.error()));
   return *result;
 }
 

@@ -26,7 +26,8 @@ public:
   /// Starts a node with `test_config()`.
   node_fixture();
 
-  /// Starts a node with `config`.
+  /// Starts a node with `config`. Both constructors forget the recorders
+  /// of earlier probes (see `forget_recorders`).
   explicit node_fixture(node_config config);
 
   /// Stops the node and every agent.

@@ -193,4 +193,9 @@ std::shared_ptr<recorder> recorder_for(const std::string& agent_id) {
   return slot;
 }
 
+void forget_recorders() {
+  std::lock_guard guard{recorders_mutex};
+  recorders.clear();
+}
+
 } // namespace corral::testing

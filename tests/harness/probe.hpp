@@ -26,4 +26,8 @@ void register_probe();
 /// Restarted probes keep appending to the same recorder.
 std::shared_ptr<recorder> recorder_for(const std::string& agent_id);
 
+/// Drops every recorder, so that a probe spawned later under a name used
+/// before starts with an empty one. Probes already running keep theirs.
+void forget_recorders();
+
 } // namespace corral::testing

@@ -52,6 +52,8 @@ message agent_context::make_envelope(const agent_cell& receiver,
   result.kind = kind;
   if (current_ != nullptr)
     result.trace_id = current_->trace_id;
+  if (result.trace_id == 0)
+    result.trace_id = services_->new_trace_id();
   return result;
 }
 

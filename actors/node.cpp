@@ -201,6 +201,7 @@ caf::expected<message> node::request(const std::string& target,
   msg.payload = std::move(payload);
   msg.kind = message_kind::request;
   msg.correlation_id = 1;
+  msg.trace_id = services_->new_trace_id();
   if (!found.cell) {
     post_dead_letter(*services_, msg, target, found.reason);
     return found.error;
@@ -230,6 +231,7 @@ caf::error node::send(const std::string& target, std::string topic,
   msg.from = {services_->node_id(), kernel_pid};
   msg.topic = std::move(topic);
   msg.payload = std::move(payload);
+  msg.trace_id = services_->new_trace_id();
   if (!found.cell) {
     post_dead_letter(*services_, msg, target, found.reason);
     return found.error;
@@ -240,12 +242,14 @@ caf::error node::send(const std::string& target, std::string topic,
 }
 
 caf::error node::publish(const std::string& topic, std::string payload) {
+  auto trace_id = services_->new_trace_id();
   for (auto& subscriber : services_->agents.subscribers(topic)) {
     message msg;
     msg.from = {services_->node_id(), kernel_pid};
     msg.to = subscriber->global;
     msg.topic = topic;
     msg.payload = payload;
+    msg.trace_id = trace_id;
     caf::anon_send(subscriber->actor, std::move(msg));
   }
   return {};

@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <random>
 #include <string>
 
 #include <caf/actor.hpp>
@@ -27,17 +29,37 @@ struct node_services {
   /// The next pid the kernel hands out; pids below it existed once, which
   /// lets routing tell an exited agent from one that never was.
   std::atomic<pid_type> next_pid{1};
+  /// The next trace_id `new_trace_id` hands out. It starts at a random
+  /// value, so that traces started on different nodes rarely share an id.
+  std::atomic<std::uint64_t> next_trace_id;
 
   /// Creates the services of a node with `cfg`.
   node_services(node_config cfg, backend_registry registry)
     : config(std::move(cfg)),
       backends(std::move(registry)),
-      dead_letters(config.dead_letter_capacity) {
+      dead_letters(config.dead_letter_capacity),
+      next_trace_id(random_trace_start()) {
+  }
+
+  /// Returns a trace_id for a message that starts a chain: one sent from
+  /// outside the node's agents, or by an agent outside a message handler.
+  /// Never 0, which means "no trace".
+  std::uint64_t new_trace_id() {
+    auto id = next_trace_id.fetch_add(1, std::memory_order_relaxed);
+    if (id == 0)
+      id = next_trace_id.fetch_add(1, std::memory_order_relaxed);
+    return id;
   }
 
   /// The node's id.
   const std::string& node_id() const {
     return config.node_id;
+  }
+
+private:
+  static std::uint64_t random_trace_start() {
+    std::random_device entropy;
+    return (std::uint64_t{entropy()} << 32) | entropy();
   }
 };
 

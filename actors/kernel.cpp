@@ -1,5 +1,7 @@
 #include "actors/kernel.hpp"
 
+#include <algorithm>
+
 #include <caf/all.hpp>
 
 #include "actors/error.hpp"
@@ -228,6 +230,17 @@ process_entry* kernel_actor::find_live(const std::string& target) {
   return table_.find(target);
 }
 
+const process_info*
+kernel_actor::find_exited(const std::string& target) const {
+  if (auto pid = parse_pid(target))
+    return table_.find_exited(*pid);
+  if (auto global = parse_global_pid(target))
+    return global->node == services_->node_id()
+             ? table_.find_exited(global->pid)
+             : nullptr;
+  return table_.find_exited(target);
+}
+
 caf::error kernel_actor::not_found(const std::string& target) const {
   if (auto global = parse_global_pid(target);
       global && global->node != services_->node_id())
@@ -317,15 +330,7 @@ caf::result<process_info>
 kernel_actor::handle_inspect(const std::string& target) {
   if (auto entry = find_live(target))
     return snapshot(*entry);
-  const process_info* exited = nullptr;
-  if (auto pid = parse_pid(target))
-    exited = table_.find_exited(*pid);
-  else if (auto global = parse_global_pid(target);
-           global && global->node == services_->node_id())
-    exited = table_.find_exited(global->pid);
-  else
-    exited = table_.find_exited(target);
-  if (exited != nullptr)
+  if (auto exited = find_exited(target))
     return *exited;
   return not_found(target);
 }
@@ -345,19 +350,24 @@ caf::result<caf::unit_t> kernel_actor::handle_link(pid_type pid,
   if (self_entry == nullptr)
     return not_found(std::to_string(pid));
   if (auto peer = find_live(target)) {
-    if (peer->info.pid == pid)
+    // Links are a set, as in Erlang: linking twice signals once.
+    auto& links = self_entry->links;
+    if (peer->info.pid == pid
+        || std::find(links.begin(), links.end(), peer->info.pid) != links.end())
       return caf::unit;
-    self_entry->links.push_back(peer->info.pid);
+    links.push_back(peer->info.pid);
     peer->links.push_back(pid);
     return caf::unit;
   }
-  auto exited = parse_pid(target) ? table_.find_exited(*parse_pid(target))
-                                  : table_.find_exited(target);
+  auto exited = find_exited(target);
   if (exited == nullptr)
     return not_found(target);
-  // Linking to an agent that already exited signals at once, as in Erlang.
-  send(self_entry->actor, exit_signal{exited->pid, exited->agent_id,
-                                      exited->exit.value_or(exit_reason{})});
+  // Linking to an agent that already exited signals at once, as in Erlang,
+  // and like a live link it does not signal a normal exit.
+  auto reason = exited->exit.value_or(exit_reason{});
+  if (reason.kind != exit_kind::normal)
+    send(self_entry->actor,
+         exit_signal{exited->pid, exited->agent_id, std::move(reason)});
   return caf::unit;
 }
 
@@ -370,8 +380,7 @@ kernel_actor::handle_monitor(pid_type pid, const std::string& target) {
     watched->monitored_by.push_back(pid);
     return caf::unit;
   }
-  auto exited = parse_pid(target) ? table_.find_exited(*parse_pid(target))
-                                  : table_.find_exited(target);
+  auto exited = find_exited(target);
   if (exited == nullptr)
     return not_found(target);
   send(watcher->actor, down_notice{exited->pid, exited->agent_id,

@@ -49,6 +49,7 @@ private:
                                           const std::string& target);
   caf::result<caf::unit_t> handle_shutdown();
   process_entry* find_live(const std::string& target);
+  const process_info* find_exited(const std::string& target) const;
   caf::error not_found(const std::string& target) const;
   process_info snapshot(const process_entry& entry) const;
   void stop_entry(process_entry& entry, stop_options options);

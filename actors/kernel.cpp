@@ -170,8 +170,14 @@ kernel_actor::start_agent(const spawn_request& request,
 
   spawn_context context{system(), request, cell, services_};
   auto outcome = impl->spawn(context);
-  if (!outcome)
+  if (!outcome) {
+    // No agent ever had this pid, so the next spawn takes it. That keeps
+    // "below next_pid" meaning "existed once", which routing relies on to
+    // tell an exited target from an unknown one. Only this actor hands out
+    // pids, so nothing took a later one meanwhile.
+    services_->next_pid.store(cell->pid);
     return outcome.error();
+  }
   cell->actor = outcome->actor;
 
   process_entry entry;

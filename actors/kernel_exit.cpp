@@ -154,10 +154,7 @@ void kernel_actor::supervise_exit(pid_type parent, pid_type child,
     stop_entry(*sibling, {false, services_->config.default_grace_ms});
   }
   for (auto index : group)
-    if (std::find(supervisor->pending_slots.begin(),
-                  supervisor->pending_slots.end(), index)
-        == supervisor->pending_slots.end())
-      supervisor->pending_slots.push_back(index);
+    supervisor->children[index].restart_pending = true;
   supervisor->backoff_elapsed = false;
   auto round = ++supervisor->round;
   corral::log(spdlog::level::info,
@@ -180,7 +177,8 @@ void kernel_actor::give_up(pid_type parent, supervisor_state& supervisor) {
       std::remove_if(supervisor.children.begin(), supervisor.children.end(),
                      [](const child_slot& x) { return x.pid == 0; }),
       supervisor.children.end());
-    supervisor.pending_slots.clear();
+    for (auto& slot : supervisor.children)
+      slot.restart_pending = false;
     log(spdlog::level::err, nullptr,
         "the kernel gave up restarting a top-level agent: " + why);
     return;
@@ -210,14 +208,12 @@ void kernel_actor::restart_round(pid_type parent) {
   if (supervisor == nullptr || !supervisor->backoff_elapsed
       || !supervisor->awaiting_exit.empty())
     return;
-  auto pending = std::move(supervisor->pending_slots);
-  supervisor->pending_slots.clear();
-  std::sort(pending.begin(), pending.end());
   std::vector<std::size_t> dropped;
-  for (auto index : pending) {
-    if (index >= supervisor->children.size())
-      continue;
+  for (std::size_t index = 0; index < supervisor->children.size(); ++index) {
     auto& slot = supervisor->children[index];
+    if (!slot.restart_pending)
+      continue;
+    slot.restart_pending = false;
     if (slot.pid != 0)
       continue;
     if (slot.request.restart == restart_type::temporary) {

@@ -31,6 +31,10 @@ struct child_slot {
   /// The running instance; 0 while the child waits to be restarted.
   pid_type pid = 0;
   std::uint32_t restart_count = 0;
+  /// Set while the slot belongs to a restart round that has not run yet.
+  /// A flag rather than a list of positions, because slots of children that
+  /// leave the supervisor meanwhile are erased and shift the positions.
+  bool restart_pending = false;
 };
 
 /// What an agent (or the kernel) needs to supervise its children.
@@ -38,9 +42,8 @@ struct supervisor_state {
   supervisor_spec spec;
   std::vector<child_slot> children;
   restart_intensity intensity;
-  /// Slots waiting for a restart, and the exits still awaited before it.
+  /// Siblings stopped for a group restart whose exits the round awaits.
   std::vector<pid_type> awaiting_exit;
-  std::vector<std::size_t> pending_slots;
   bool backoff_elapsed = true;
   /// Invalidates timers of an earlier restart round.
   std::uint64_t round = 0;

@@ -111,6 +111,10 @@ caf::behavior kernel_actor::make_behavior() {
 // -- spawning -----------------------------------------------------------------
 
 caf::result<spawn_result> kernel_actor::handle_spawn(spawn_request request) {
+  if (shutting_down_)
+    return make_error(errc::spawn_failed,
+                      "agent_id " + request.agent_id + ": node "
+                        + services_->node_id() + " is shutting down");
   auto started = start_agent(request, 0);
   if (!started)
     return started.error();
@@ -395,6 +399,7 @@ kernel_actor::handle_monitor(pid_type pid, const std::string& target) {
 }
 
 caf::result<caf::unit_t> kernel_actor::handle_shutdown() {
+  shutting_down_ = true;
   auto live = table_.live();
   if (live.empty())
     return caf::unit;

@@ -81,6 +81,9 @@ private:
   supervisor_state root_;
   std::vector<caf::actor> watchers_;
   std::optional<caf::response_promise> shutdown_waiter_;
+  /// Set by the node's shutdown: from then on nothing starts, neither a
+  /// spawn nor a restart, so that the last exit ends the shutdown.
+  bool shutting_down_ = false;
 };
 
 } // namespace corral

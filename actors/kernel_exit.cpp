@@ -132,7 +132,7 @@ void kernel_actor::supervise_exit(pid_type parent, pid_type child,
   if (!slot)
     return;
   auto& failed = supervisor->children[*slot];
-  if (!should_restart(failed.request.restart, reason)) {
+  if (shutting_down_ || !should_restart(failed.request.restart, reason)) {
     supervisor->children.erase(supervisor->children.begin() + *slot);
     return;
   }
@@ -205,7 +205,7 @@ void kernel_actor::on_restart_timer(pid_type parent, std::uint64_t round) {
 // elapsed and every sibling stopped for the group has exited.
 void kernel_actor::restart_round(pid_type parent) {
   auto supervisor = supervisor_of(parent);
-  if (supervisor == nullptr || !supervisor->backoff_elapsed
+  if (shutting_down_ || supervisor == nullptr || !supervisor->backoff_elapsed
       || !supervisor->awaiting_exit.empty())
     return;
   std::vector<std::size_t> dropped;
@@ -246,6 +246,14 @@ void kernel_actor::restart_with_waiter(const spawn_request& request,
                                        pid_type parent, pid_type old_pid,
                                        std::uint32_t restart_count,
                                        caf::response_promise waiter) {
+  if (shutting_down_) {
+    release_child(parent, old_pid);
+    waiter.deliver(make_error(errc::spawn_failed,
+                              "agent_id " + request.agent_id + ": node "
+                                + services_->node_id()
+                                + " is shutting down"));
+    return;
+  }
   auto started = start_agent(request, restart_count);
   auto supervisor = supervisor_of(parent);
   auto slot = supervisor ? supervisor->slot_of(old_pid) : std::nullopt;

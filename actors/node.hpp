@@ -36,6 +36,10 @@ public:
   node(node_config config, backend_registry backends);
 
   /// Stops every agent (graceful, then killed) and the actor system.
+  /// NOTE: with CAF 0.17.6, destroy the node on the thread that created
+  /// it. That thread keeps a thread-local reference to CAF's logger, and the
+  /// actor system's destructor waits for the logger to go away, which then
+  /// never happens.
   ~node();
 
   node(const node&) = delete;

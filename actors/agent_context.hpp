@@ -171,6 +171,14 @@ public:
     return *services_;
   }
 
+  /// Drops this context's share of the agent's cell. The hosting actor
+  /// calls it once the agent has exited, because the cell stores a strong
+  /// handle to that actor and the two would otherwise keep each other
+  /// alive. No other member may be used afterwards.
+  void release_cell() {
+    cell_.reset();
+  }
+
   /// Called by the hosting actor before a handler runs.
   void begin_message(const message* current) {
     current_ = current;

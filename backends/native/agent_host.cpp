@@ -51,6 +51,13 @@ caf::behavior agent_host::make_behavior() {
   return running();
 }
 
+// CAF calls this after the last handler. The agent's cell stores a strong
+// handle to this actor, so keeping the cell would leak both.
+void agent_host::on_exit() {
+  impl_.reset();
+  ctx_.release_cell();
+}
+
 caf::behavior agent_host::running() {
   return {
     [this](message& msg) { return deliver(msg); },

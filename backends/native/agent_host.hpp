@@ -25,6 +25,9 @@ public:
   /// Runs the agent's `on_start` and returns the running behavior.
   caf::behavior make_behavior() override;
 
+  /// Destroys the agent and releases its cell once the actor has exited.
+  void on_exit() override;
+
 private:
   caf::behavior running();
   caf::behavior suspended();

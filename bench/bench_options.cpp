@@ -69,7 +69,10 @@ options:
   --samples N        requests per latency run (default 200)
   --only LIST        sections to run, comma-separated: spawn, memory,
                      throughput, latency, erlang, sweep
-  --sweep            also compare scheduler settings (about 2 minutes)
+  --sweep            also compare scheduler settings under each profile
+                     (about 1 minute per run)
+  --profiles LIST    sweep only these profiles, comma-separated
+                     (default: all; --help-profiles lists them)
   --csv              print CSV instead of the table
   --json             print JSON (medians and every run) instead of the table
   --no-progress      no progress line on stderr
@@ -81,9 +84,11 @@ Exit status: 0 when every measurement ran (whether or not a target is met),
 }
 
 std::optional<bench_options> parse_options(int argc, char** argv,
-                                           std::string& error, bool& help) {
+                                           std::string& error, bool& help,
+                                           bool& help_profiles) {
   bench_options options;
   help = false;
+  help_profiles = false;
   try {
     for (int i = 1; i < argc; ++i) {
       std::string arg = argv[i];
@@ -125,6 +130,10 @@ std::optional<bench_options> parse_options(int argc, char** argv,
         }
       } else if (arg == "--sweep") {
         options.sections.insert("sweep");
+      } else if (arg == "--profiles") {
+        options.profiles = split(value());
+      } else if (arg == "--help-profiles") {
+        help_profiles = true;
       } else if (arg == "--csv") {
         options.format = output_format::csv;
       } else if (arg == "--json") {

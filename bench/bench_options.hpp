@@ -26,6 +26,8 @@ struct bench_options {
   ping_pong_workload ping_pong;
   low_rate_workload low_rate;
   bool progress = true;
+  /// Profiles of the sweep by label; empty means all of them.
+  std::vector<std::string> profiles;
 
   /// Set for the child process that measures memory in a fresh process:
   /// "corral" or "caf".
@@ -33,9 +35,11 @@ struct bench_options {
 };
 
 /// Parses the command line. Returns nothing and sets `error` for invalid
-/// arguments, and sets `help` when --help was given.
+/// arguments. Sets `help` when --help was given and `help_profiles` for
+/// --help-profiles.
 std::optional<bench_options> parse_options(int argc, char** argv,
-                                           std::string& error, bool& help);
+                                           std::string& error, bool& help,
+                                           bool& help_profiles);
 
 /// The text --help prints.
 std::string usage_text();

@@ -53,13 +53,14 @@ pid_type spawn_or_throw(node& host, const spawn_request& request) {
   return result->pid;
 }
 
-// Waits for `done` at most `limit`; raises with `what` when it runs out.
+// Waits at most `limit` for `done` to return true; raises an error naming
+// `description` when the time runs out.
 void wait_for(const std::function<bool()>& done,
-              std::chrono::milliseconds limit, const std::string& what) {
+              std::chrono::milliseconds limit, const std::string& description) {
   auto deadline = clock_type::now() + limit;
   while (!done()) {
     if (clock_type::now() > deadline)
-      throw std::runtime_error(what + " did not finish within "
+      throw std::runtime_error(description + " did not finish within "
                                + std::to_string(limit.count()) + " ms");
     std::this_thread::sleep_for(std::chrono::milliseconds{1});
   }
@@ -78,7 +79,7 @@ public:
 };
 
 // Spawns `count` children at once when it receives "start" and fulfils
-// `done` when every spawn has answered.
+// `done` when every spawn has returned its result.
 struct spawner_state {
   std::size_t count = 0;
   std::atomic<std::size_t> failures{0};

@@ -72,26 +72,26 @@ erlang_baseline::~erlang_baseline() {
   fs::remove_all(folder_, ignored);
 }
 
-std::optional<erlang_baseline> erlang_baseline::prepare(std::string& why) {
+std::optional<erlang_baseline> erlang_baseline::prepare(std::string& reason) {
   if (!find_on_path("erl") || !find_on_path("erlc")) {
-    why = "erl not installed";
+    reason = "erl not installed";
     return std::nullopt;
   }
   auto source = find_module_source();
   if (!source) {
-    why = "bench/erlang/corral_bench.erl not found";
+    reason = "bench/erlang/corral_bench.erl not found";
     return std::nullopt;
   }
   std::string pattern = (fs::temp_directory_path() / "corral-bench-XXXXXX");
   if (::mkdtemp(pattern.data()) == nullptr) {
-    why = "cannot create a temporary folder for the Erlang module";
+    reason = "cannot create a temporary folder for the Erlang module";
     return std::nullopt;
   }
   erlang_baseline result{fs::path{pattern}};
   auto compiled = run_command("erlc -o " + shell_quote(pattern) + " "
                               + shell_quote(source->string()) + " 2>&1");
   if (compiled.exit_code != 0) {
-    why = "erlc failed on " + source->string() + ": " + compiled.text;
+    reason = "erlc failed on " + source->string() + ": " + compiled.text;
     return std::nullopt;
   }
   auto release = run_command(

@@ -24,10 +24,10 @@ struct erlang_figures {
 /// into a temporary folder and run in a fresh `erl` per run.
 class erlang_baseline {
 public:
-  /// Compiles the module. Returns nothing and sets `why` when `erl` or
+  /// Compiles the module. Returns nothing and sets `reason` when `erl` or
   /// `erlc` is not on PATH, the module source is missing or it does not
   /// compile.
-  static std::optional<erlang_baseline> prepare(std::string& why);
+  static std::optional<erlang_baseline> prepare(std::string& reason);
 
   erlang_baseline(erlang_baseline&& other) noexcept;
   erlang_baseline& operator=(erlang_baseline&&) = delete;

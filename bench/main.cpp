@@ -7,19 +7,26 @@
 #include "actors/log.hpp"
 #include "bench/bench_options.hpp"
 #include "bench/report.hpp"
+#include "bench/scheduler_settings.hpp"
 #include "bench/suite.hpp"
 
 int main(int argc, char** argv) {
   using namespace corral::bench;
   std::string error;
   bool help = false;
-  auto options = parse_options(argc, argv, error, help);
+  bool help_profiles = false;
+  auto options = parse_options(argc, argv, error, help, help_profiles);
   if (!options) {
     std::cerr << "corral-bench: " << error << "\n";
     return 2;
   }
   if (help) {
     std::cout << usage_text();
+    return 0;
+  }
+  if (help_profiles) {
+    for (const auto& profile : sweep_profiles())
+      std::cout << profile.label << ": " << profile.describe() << "\n";
     return 0;
   }
   // Node start and stop lines would interleave with the progress line.

@@ -27,6 +27,19 @@ void set_if(caf::actor_system_config& cfg, const char* key,
 
 } // namespace
 
+scheduler_settings::scheduler_settings() {
+  // node_config's work-stealing defaults differ from CAF's; start from
+  // CAF's.
+  auto& ws = work_stealing;
+  ws.aggressive_poll_attempts.reset();
+  ws.aggressive_steal_interval.reset();
+  ws.moderate_poll_attempts.reset();
+  ws.moderate_steal_interval.reset();
+  ws.moderate_sleep.reset();
+  ws.relaxed_steal_interval.reset();
+  ws.relaxed_sleep.reset();
+}
+
 void scheduler_settings::apply(caf::actor_system_config& cfg) const {
   if (threads > 0)
     cfg.set("scheduler.max-threads", threads);
@@ -76,12 +89,14 @@ std::string scheduler_settings::describe() const {
     if (x)
       add(key, std::to_string(x->count()) + "us");
   };
+
   if (threads > 0)
     add("max-threads", threads);
   if (max_throughput > 0)
     add("max-throughput", max_throughput);
   if (!policy.empty())
     add("policy", policy);
+
   const auto& ws = work_stealing;
   add_count("aggressive-poll-attempts", ws.aggressive_poll_attempts);
   add_count("aggressive-steal-interval", ws.aggressive_steal_interval);
@@ -92,6 +107,7 @@ std::string scheduler_settings::describe() const {
   add_duration("relaxed-sleep-duration", ws.relaxed_sleep);
   if (timer_slack_ns > 0)
     add("timer-slack", std::to_string(timer_slack_ns) + "ns");
+
   return out.tellp() > 0 ? out.str() : "library defaults";
 }
 

@@ -14,6 +14,9 @@ namespace corral::bench {
 /// raw CAF baseline run. Unset fields keep what the node (or, for raw CAF,
 /// the library) uses by default.
 struct scheduler_settings {
+  /// Creates settings that keep every default.
+  scheduler_settings();
+
   /// Short label for tables, e.g. "corral-defaults".
   std::string label;
   /// `scheduler.max-threads`; 0 keeps the default.
@@ -22,7 +25,8 @@ struct scheduler_settings {
   std::size_t max_throughput = 0;
   /// `scheduler.policy`: "stealing" or "sharing"; empty keeps the default.
   std::string policy;
-  /// `work-stealing.*`; unset fields keep the default.
+  /// `work-stealing.*`; unset fields keep CAF's defaults. Every field
+  /// starts unset, unlike in `node_config`, which sets some.
   work_stealing_settings work_stealing;
   /// Timer slack (Linux `PR_SET_TIMERSLACK`, ns) of the thread that starts
   /// the actor system, which its worker threads inherit. It rounds up every
@@ -36,7 +40,8 @@ struct scheduler_settings {
   /// Returns a node configuration carrying the same settings.
   node_config make_node_config() const;
 
-  /// Lists the settings that are set as "key=value" pairs, or "defaults".
+  /// Lists the settings that are set as "key=value" pairs, or returns
+  /// "library defaults" when none is.
   std::string describe() const;
 };
 

@@ -25,12 +25,12 @@ public:
     : enabled_(enabled), total_(total), terminal_(::isatty(2) == 1) {
   }
 
-  void step(const std::string& what) {
+  void step(const std::string& description) {
     ++done_;
     if (!enabled_)
       return;
     std::cerr << (terminal_ ? "\r\033[K" : "") << "corral-bench [" << done_
-              << '/' << total_ << "] " << what << (terminal_ ? "" : "\n")
+              << '/' << total_ << "] " << description << (terminal_ ? "" : "\n")
               << std::flush;
   }
 
@@ -130,7 +130,7 @@ int count_steps(const bench_options& options,
     per_run += 1;
   int steps = per_run * options.runs;
   if (s.count("sweep"))
-    steps += static_cast<int>(sweep.size()) * 6 * std::min(options.runs, 3);
+    steps += static_cast<int>(sweep.size()) * 6 * options.runs;
   return steps;
 }
 
@@ -277,15 +277,15 @@ double erlang_value(const erlang_figures& figures, const std::string& key) {
 void add_erlang_figures(const bench_options& options, progress_line& progress,
                         std::vector<result_row>& rows,
                         report_context& context) {
-  std::string why;
-  auto baseline = erlang_baseline::prepare(why);
+  std::string reason;
+  auto baseline = erlang_baseline::prepare(reason);
   auto counterparts = erlang_counterparts(options);
   if (!baseline) {
     for (const auto& [id, key] : counterparts)
       if (auto row = find_row(rows, id))
-        row->erlang_note = why;
+        row->erlang_note = reason;
     for (int run = 1; run <= options.runs; ++run)
-      progress.step("Erlang/OTP baseline skipped: " + why);
+      progress.step("Erlang/OTP baseline skipped: " + reason);
     return;
   }
   context.erlang_release = baseline->release();
@@ -305,8 +305,6 @@ void add_erlang_figures(const bench_options& options, progress_line& progress,
 void add_sweep_rows(const bench_options& options,
                     const std::vector<scheduler_settings>& profiles,
                     progress_line& progress, std::vector<result_row>& rows) {
-  auto sweep_options = options;
-  sweep_options.runs = std::min(options.runs, 3);
   auto ping_pong = options.ping_pong;
   ping_pong.pairs = 2;
   ping_pong.duration = std::min(ping_pong.duration,
@@ -320,7 +318,7 @@ void add_sweep_rows(const bench_options& options,
                                profile.label + ": request-reply, 2 pairs",
                                "round trips/s", better::higher);
     measure(
-      sweep_options, progress, throughput,
+      options, progress, throughput,
       [&] { return corral_round_trips_per_s(profile, ping_pong); },
       [&] { return caf_round_trips_per_s(profile, ping_pong); });
     auto agent_p50 = make_row(prefix + ".latency.agent.p50",
@@ -330,7 +328,7 @@ void add_sweep_rows(const bench_options& options,
                               profile.label + ": latency p99, agent",
                               "us", better::lower);
     measure_latency(
-      sweep_options, progress, agent_p50, agent_p99,
+      options, progress, agent_p50, agent_p99,
       [&] { return corral_agent_latency(profile, low_rate); },
       [&] { return caf_actor_latency(profile, low_rate); });
     auto client_p50 = make_row(prefix + ".latency.client.p50",
@@ -340,7 +338,7 @@ void add_sweep_rows(const bench_options& options,
                                profile.label + ": latency p99, client",
                                "us", better::lower);
     measure_latency(
-      sweep_options, progress, client_p50, client_p99,
+      options, progress, client_p50, client_p99,
       [&] { return corral_client_latency(profile, low_rate); },
       [&] { return caf_scoped_latency(profile, low_rate); });
     for (auto* row : {&throughput, &agent_p50, &agent_p99, &client_p50,
@@ -351,12 +349,31 @@ void add_sweep_rows(const bench_options& options,
   }
 }
 
+// Returns the sweep profiles named in `labels`, or all for an empty list.
+std::vector<scheduler_settings>
+select_profiles(const std::vector<std::string>& labels) {
+  auto all = sweep_profiles();
+  if (labels.empty())
+    return all;
+  std::vector<scheduler_settings> result;
+  for (const auto& label : labels) {
+    auto found = std::find_if(all.begin(), all.end(), [&](const auto& x) {
+      return x.label == label;
+    });
+    if (found == all.end())
+      throw std::runtime_error("--profiles: unknown profile '" + label
+                               + "'; --help-profiles lists them");
+    result.push_back(*found);
+  }
+  return result;
+}
+
 } // namespace
 
 std::vector<result_row> run_suite(const bench_options& options,
                                   report_context& context) {
   auto settings = node_default_settings();
-  auto profiles = sweep_profiles();
+  auto profiles = select_profiles(options.profiles);
   context.settings = settings.describe();
   context.runs = options.runs;
   context.quick = options.quick;

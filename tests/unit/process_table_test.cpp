@@ -1,0 +1,197 @@
+// The process table: lifecycle transitions, the bounded history of exited
+// entries, and the limit on live agents.
+
+#include <set>
+#include <string>
+#include <utility>
+
+#include <boost/test/unit_test.hpp>
+
+#include "actors/process_table.hpp"
+#include "kernel_test_support.hpp"
+
+using namespace corral;
+using namespace corral::testing;
+
+namespace {
+
+constexpr process_state all_states[] = {
+  process_state::starting,  process_state::running, process_state::suspended,
+  process_state::stopping,  process_state::exited,
+};
+
+process_entry make_entry(pid_type pid, const std::string& agent_id) {
+  process_entry entry;
+  entry.info.pid = pid;
+  entry.info.agent_id = agent_id;
+  return entry;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(transitions)
+
+BOOST_AUTO_TEST_CASE(only_lifecycle_edges_are_valid) {
+  using ps = process_state;
+  const std::set<std::pair<ps, ps>> valid = {
+    {ps::starting, ps::running},   {ps::starting, ps::stopping},
+    {ps::starting, ps::exited},    {ps::running, ps::suspended},
+    {ps::running, ps::stopping},   {ps::running, ps::exited},
+    {ps::suspended, ps::running},  {ps::suspended, ps::stopping},
+    {ps::suspended, ps::exited},   {ps::stopping, ps::exited},
+  };
+  for (auto from : all_states) {
+    for (auto to : all_states) {
+      BOOST_TEST_CONTEXT(to_string(from) << " -> " << to_string(to)) {
+        BOOST_TEST(is_valid_transition(from, to)
+                   == (valid.count({from, to}) > 0));
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(invalid_transition_keeps_state) {
+  process_table table{10, 10};
+  auto& entry = table.insert(make_entry(1, "a"));
+  entry.info.state = process_state::running;
+
+  auto error = table.transition(entry, process_state::starting);
+
+  BOOST_TEST(code_of(error) == errc::invalid_state_transition);
+  BOOST_TEST(entry.info.state == process_state::running);
+}
+
+BOOST_AUTO_TEST_CASE(valid_transition_changes_state) {
+  process_table table{10, 10};
+  auto& entry = table.insert(make_entry(1, "a"));
+  entry.info.state = process_state::running;
+
+  auto error = table.transition(entry, process_state::suspended);
+
+  BOOST_TEST(!error);
+  BOOST_TEST(entry.info.state == process_state::suspended);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(history)
+
+BOOST_AUTO_TEST_CASE(retire_keeps_exit_reason) {
+  process_table table{10, 10};
+  table.insert(make_entry(1, "a"));
+
+  table.retire(1, {exit_kind::crashed, "boom"});
+
+  BOOST_TEST(table.find(1) == nullptr);
+  BOOST_TEST(table.live_count() == 0u);
+  auto exited = table.find_exited(1);
+  BOOST_REQUIRE(exited != nullptr);
+  BOOST_TEST(exited->state == process_state::exited);
+  BOOST_REQUIRE(exited->exit.has_value());
+  BOOST_TEST(to_string(*exited->exit) == "crashed{boom}");
+}
+
+BOOST_AUTO_TEST_CASE(oldest_exited_entries_are_reaped) {
+  process_table table{10, 2};
+  for (pid_type pid = 1; pid <= 3; ++pid) {
+    table.insert(make_entry(pid, "agent-" + std::to_string(pid)));
+    table.retire(pid, {exit_kind::shutdown, {}});
+  }
+
+  BOOST_TEST(table.exited().size() == 2u);
+  BOOST_TEST(table.find_exited(1) == nullptr);
+  BOOST_TEST(table.find_exited("agent-1") == nullptr);
+  BOOST_TEST(table.find_exited(2) != nullptr);
+  BOOST_TEST(table.find_exited(3) != nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(exited_lookup_by_name_finds_latest) {
+  process_table table{10, 10};
+  table.insert(make_entry(1, "a"));
+  table.retire(1, {exit_kind::crashed, "first"});
+  table.insert(make_entry(2, "a"));
+  table.retire(2, {exit_kind::shutdown, {}});
+
+  auto exited = table.find_exited("a");
+
+  BOOST_REQUIRE(exited != nullptr);
+  BOOST_TEST(exited->pid == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(node_history_is_bounded) {
+  auto config = node_fixture::test_config();
+  config.exited_history = 2;
+  node_fixture fixture{config};
+  std::vector<pid_type> pids;
+  for (int i = 0; i < 3; ++i) {
+    auto agent_id = "history-" + std::to_string(i);
+    pids.push_back(fixture.spawn(agent_id).pid);
+    BOOST_REQUIRE(fixture.node().stop(agent_id));
+  }
+
+  auto all = fixture.node().list(true);
+
+  BOOST_REQUIRE(all);
+  BOOST_TEST(all->size() == 2u);
+  BOOST_TEST(code_of(fixture.node().inspect(std::to_string(pids[0])))
+             == errc::process_not_found);
+  BOOST_TEST(fixture.state_of(std::to_string(pids[2])) == "exited");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(table_limit)
+
+BOOST_AUTO_TEST_CASE(full_table_rejects_insert) {
+  process_table table{2, 10};
+  table.insert(make_entry(1, "a"));
+  table.insert(make_entry(2, "b"));
+
+  BOOST_TEST(code_of(table.check_insert("c")) == errc::process_table_full);
+}
+
+BOOST_AUTO_TEST_CASE(exited_entries_do_not_count) {
+  process_table table{2, 10};
+  table.insert(make_entry(1, "a"));
+  table.insert(make_entry(2, "b"));
+  table.retire(1, {exit_kind::shutdown, {}});
+
+  BOOST_TEST(!table.check_insert("c"));
+}
+
+BOOST_AUTO_TEST_CASE(live_name_is_taken) {
+  process_table table{10, 10};
+  table.insert(make_entry(1, "a"));
+
+  BOOST_TEST(code_of(table.check_insert("a")) == errc::agent_id_in_use);
+
+  table.retire(1, {exit_kind::shutdown, {}});
+  BOOST_TEST(!table.check_insert("a"));
+}
+
+BOOST_AUTO_TEST_CASE(third_spawn_fills_two_slots) {
+  auto config = node_fixture::test_config();
+  config.max_agents = 2;
+  node_fixture fixture{config};
+  fixture.spawn("limit-a");
+  fixture.spawn("limit-b");
+
+  auto third = fixture.node().spawn(request_for("limit-c"));
+
+  BOOST_TEST(code_of(third) == errc::process_table_full);
+}
+
+BOOST_AUTO_TEST_CASE(spawn_works_again_after_stop) {
+  auto config = node_fixture::test_config();
+  config.max_agents = 2;
+  node_fixture fixture{config};
+  fixture.spawn("limit-a");
+  fixture.spawn("limit-b");
+  BOOST_REQUIRE(fixture.node().stop("limit-a"));
+
+  auto third = fixture.node().spawn(request_for("limit-c"));
+
+  BOOST_TEST(code_of(third) == errc::none);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

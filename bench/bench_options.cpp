@@ -70,7 +70,8 @@ options:
   --only LIST        sections to run, comma-separated: spawn, memory,
                      throughput, latency, erlang, sweep
   --sweep            also compare scheduler settings under each profile
-                     (about 1 minute per run)
+                     (about 80 s per run; ping-pong runs of at most 500 ms
+                     and at most 100 latency samples)
   --profiles LIST    sweep only these profiles, comma-separated
                      (default: all; --help-profiles lists them)
   --csv              print CSV instead of the table

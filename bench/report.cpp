@@ -123,11 +123,15 @@ void write_table(std::ostream& out, const report_context& context,
   for (const auto& row : rows) {
     auto caf = row.caf();
     auto erlang = row.erlang();
-    cells.push_back({row.label, row.unit, format_figure(row.corral()),
+    std::optional<double> corral;
+    if (!row.corral_runs.empty())
+      corral = row.corral();
+    cells.push_back({row.label, row.unit,
+                     corral ? format_figure(*corral) : "-",
                      caf ? format_figure(*caf) : row.caf_note,
-                     format_ratio(row.corral(), caf),
+                     format_ratio(corral, caf),
                      erlang ? format_figure(*erlang) : row.erlang_note,
-                     format_ratio(row.corral(), erlang), row.target_text(),
+                     format_ratio(corral, erlang), row.target_text(),
                      verdict(row.target_met())});
   }
   std::vector<std::size_t> widths(cells.front().size(), 0);
@@ -158,13 +162,16 @@ void write_csv(std::ostream& out, const std::vector<result_row>& rows) {
   for (const auto& row : rows) {
     auto caf = row.caf();
     auto erlang = row.erlang();
+    std::optional<double> corral;
+    if (!row.corral_runs.empty())
+      corral = row.corral();
     auto ratio = [&](std::optional<double> base) -> std::optional<double> {
-      if (!base || *base == 0)
+      if (!corral || !base || *base == 0)
         return std::nullopt;
-      return row.corral() / *base;
+      return *corral / *base;
     };
     auto met = row.target_met();
-    out << row.id << ',' << row.unit << ',' << field(row.corral()) << ','
+    out << row.id << ',' << row.unit << ',' << field(corral) << ','
         << field(caf) << ',' << field(ratio(caf)) << ',' << field(erlang)
         << ',' << field(ratio(erlang)) << ",\"" << row.target_text()
         << "\"," << (met ? (*met ? "true" : "false") : "") << "\n";
@@ -190,7 +197,7 @@ void write_json(std::ostream& out, const report_context& context,
               {"label", row.label},
               {"unit", row.unit},
               {"higher_is_better", row.direction == better::higher},
-              {"corral", figure(row.corral_runs, "")},
+              {"corral", figure(row.corral_runs, "not measured")},
               {"caf", figure(row.caf_runs, row.caf_note)},
               {"erlang", figure(row.erlang_runs, row.erlang_note)}};
     if (row.target != target_kind::none) {

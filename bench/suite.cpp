@@ -274,6 +274,21 @@ double erlang_value(const erlang_figures& figures, const std::string& key) {
   return figures.round_trips_per_s.at(pairs);
 }
 
+// A row for an Erlang figure whose corral section did not run, so that
+// `--only erlang` still shows it.
+result_row make_erlang_only_row(const std::string& key) {
+  std::string unit = "round trips/s";
+  if (key.size() > 3 && key.compare(key.size() - 3, 3, "_us") == 0)
+    unit = key.rfind("spawn", 0) == 0 ? "us/process" : "us";
+  else if (key == "idle_bytes")
+    unit = "bytes";
+  auto row = make_row("erlang." + key, "Erlang only: " + key, unit,
+                      unit == "round trips/s" ? better::higher
+                                              : better::lower);
+  row.caf_note = "";
+  return row;
+}
+
 void add_erlang_figures(const bench_options& options, progress_line& progress,
                         std::vector<result_row>& rows,
                         report_context& context) {
@@ -289,14 +304,25 @@ void add_erlang_figures(const bench_options& options, progress_line& progress,
     return;
   }
   context.erlang_release = baseline->release();
+
+  // Row indexes, not pointers: adding the Erlang-only rows may move rows.
+  std::vector<std::pair<std::size_t, std::string>> targets;
+  for (const auto& [id, key] : counterparts) {
+    auto row = find_row(rows, id);
+    if (row == nullptr) {
+      rows.push_back(make_erlang_only_row(key));
+      targets.emplace_back(rows.size() - 1, key);
+    } else {
+      targets.emplace_back(static_cast<std::size_t>(row - rows.data()), key);
+    }
+  }
   for (int run = 1; run <= options.runs; ++run) {
     progress.step("Erlang/OTP baseline (run " + std::to_string(run) + "/"
                   + std::to_string(options.runs) + ")");
     auto figures = baseline->run(options.spawning, options.pairs,
                                  options.ping_pong, options.low_rate);
-    for (const auto& [id, key] : counterparts)
-      if (auto row = find_row(rows, id))
-        row->erlang_runs.push_back(erlang_value(figures, key));
+    for (const auto& [index, key] : targets)
+      rows[index].erlang_runs.push_back(erlang_value(figures, key));
   }
 }
 

@@ -351,6 +351,10 @@ std::string to_binary(const T& value) {
   return out.str();
 }
 
+// g++ 12 reports a false -Wmaybe-uninitialized for the strings of
+// process_info when this function is inlined in Release builds.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 /// Decodes a `T` written by `to_binary`. Never throws: truncated, garbage
 /// or trailing bytes, bools and enumerators out of range and variant
 /// indexes out of range all return failure{errc::invalid_request, ...}.
@@ -391,5 +395,6 @@ result<T> from_binary(const std::string& bytes) {
     return invalid(e.what());
   }
 }
+#pragma GCC diagnostic pop
 
 } // namespace corral

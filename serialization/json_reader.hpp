@@ -142,6 +142,10 @@ private:
   std::vector<std::string> known_;
 };
 
+// g++ 12 reports a false -Wmaybe-uninitialized for the strings of
+// process_info when this function is inlined in Release builds.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 /// Reads a whole document with `read_json(json_at, T&)`, rooted at the path
 /// `root`. Returns failure{errc::invalid_request, "path: ..."} for the first
 /// error and never throws.
@@ -160,5 +164,6 @@ result<T> read_json_document(const nlohmann::json& document,
     return failure{errc::invalid_request, root + ": " + e.what()};
   }
 }
+#pragma GCC diagnostic pop
 
 } // namespace corral

@@ -107,17 +107,28 @@ void agent_context::request(const std::string& target, std::string topic,
   cell_->messages_out.fetch_add(1, std::memory_order_relaxed);
   auto services = services_;
   auto copy = msg;
-  self_->request(found.cell->actor, timeout, std::move(msg))
-    .then([on_reply](message& reply) { on_reply(reply); },
-          [services, copy, target, on_error](caf::error& error) {
-            auto failed = to_failure(error);
-            if (failed.code == errc::timeout)
-              post_dead_letter(*services, copy, target,
-                               dead_letter_reason::timeout);
-            else if (failed.code == errc::process_not_found)
-              post_dead_letter(*services, copy, target,
-                               dead_letter_reason::exited_target);
-            on_error(to_error(failed));
+  auto completed = [services, copy = std::move(copy), target, on_reply,
+                    on_error](message* reply, const caf::error& error) {
+    if (reply != nullptr) {
+      on_reply(*reply);
+      return;
+    }
+    auto failed = to_failure(error);
+    if (failed.code == errc::timeout)
+      post_dead_letter(*services, copy, target, dead_letter_reason::timeout);
+    else if (failed.code == errc::process_not_found)
+      post_dead_letter(*services, copy, target,
+                       dead_letter_reason::exited_target);
+    on_error(to_error(failed));
+  };
+  auto call = pending_.add(self_, timeout, std::move(completed));
+  // NOTE: a receiver that never replies keeps CAF's response handler (a
+  // few hundred bytes) alive until this agent exits; the caller already
+  // got its timeout error.
+  self_->request(found.cell->actor, caf::infinite, std::move(msg))
+    .then([this, call](message& reply) { pending_.finish(call, &reply, {}); },
+          [this, call](caf::error& error) {
+            pending_.finish(call, nullptr, error);
           });
 }
 

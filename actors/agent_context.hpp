@@ -13,6 +13,7 @@
 #include "actors/log.hpp"
 #include "actors/messages.hpp"
 #include "actors/node_services.hpp"
+#include "actors/pending_requests.hpp"
 
 namespace corral {
 
@@ -179,6 +180,12 @@ public:
     cell_.reset();
   }
 
+  /// Times out overdue requests; the hosting actor calls it for every
+  /// `deadline_atom` it receives.
+  void expire_requests() {
+    pending_.expire(self_);
+  }
+
   /// Called by the hosting actor before a handler runs.
   void begin_message(const message* current) {
     current_ = current;
@@ -200,6 +207,7 @@ private:
   caf::error reply_error_;
   bool trap_exits_ = false;
   std::uint64_t next_correlation_ = 1;
+  pending_requests pending_;
 };
 
 } // namespace corral

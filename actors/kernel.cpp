@@ -11,28 +11,9 @@ namespace corral {
 
 namespace {
 
-// Agent ids become log fields, CLI arguments and parts of container names,
-// so they are kept to printable ASCII without spaces or ':' (which separates
-// node and pid). An all-digit id would read as a pid.
 caf::error check_agent_id(const std::string& id) {
-  if (id.empty())
-    return make_error(errc::invalid_request, "agent_id: must not be empty");
-  if (id.size() > 128)
-    return make_error(errc::invalid_request,
-                      "agent_id: longer than 128 characters");
-  bool all_digits = true;
-  for (unsigned char c : id) {
-    if (c <= ' ' || c >= 127 || c == ':')
-      return make_error(errc::invalid_request,
-                        "agent_id " + id
-                          + ": only printable ASCII without spaces or ':' "
-                            "is allowed");
-    all_digits = all_digits && c >= '0' && c <= '9';
-  }
-  if (all_digits)
-    return make_error(errc::invalid_request,
-                      "agent_id " + id
-                        + ": must not be all digits, it would read as a pid");
+  if (auto problem = agent_id_error(id))
+    return make_error(errc::invalid_request, "agent_id: " + *problem);
   return {};
 }
 
@@ -115,12 +96,13 @@ caf::result<spawn_result> kernel_actor::handle_spawn(spawn_request request) {
     return make_error(errc::spawn_failed,
                       "agent_id " + request.agent_id + ": node "
                         + services_->node_id() + " is shutting down");
-  auto started = start_agent(request, 0);
+  auto shared = std::make_shared<const spawn_request>(std::move(request));
+  auto started = start_agent(shared, 0);
   if (!started)
     return started.error();
   auto& entry = **started;
   if (auto supervisor = supervisor_of(entry.info.parent))
-    supervisor->children.push_back({request, entry.info.pid, 0});
+    supervisor->add(std::move(shared), entry.info.pid, 0);
   if (entry.info.state == process_state::running)
     return result_of(entry);
   entry.start_waiter = make_response_promise();
@@ -148,8 +130,9 @@ caf::error kernel_actor::check_parent(const spawn_request& request) {
 }
 
 caf::expected<process_entry*>
-kernel_actor::start_agent(const spawn_request& request,
+kernel_actor::start_agent(std::shared_ptr<const spawn_request> shared,
                           std::uint32_t restart_count) {
+  const auto& request = *shared;
   if (auto error = check_agent_id(request.agent_id))
     return error;
   if (auto error = table_.check_insert(request.agent_id))
@@ -197,7 +180,7 @@ kernel_actor::start_agent(const spawn_request& request,
   entry.info.restart = request.restart;
   entry.info.restart_count = restart_count;
   entry.info.start_time_ms = now_ms();
-  entry.request = request;
+  entry.request = std::move(shared);
   entry.cell = cell;
   entry.actor = outcome->actor;
   entry.supervision.spec = request.supervision;
@@ -206,9 +189,10 @@ kernel_actor::start_agent(const spawn_request& request,
   auto& inserted = table_.insert(std::move(entry));
   emit(inserted.info, process_state::starting, std::nullopt);
   // Debug level: spawning is a hot path in benchmarks and large fan-outs.
-  log(spdlog::level::debug, &inserted.info,
-      std::string{"spawned ("} + name + ", type " + request.agent_type
-        + ", parent " + std::to_string(inserted.info.parent) + ")");
+  if (should_log(spdlog::level::debug))
+    log(spdlog::level::debug, &inserted.info,
+        std::string{"spawned ("} + name + ", type " + request.agent_type
+          + ", parent " + std::to_string(inserted.info.parent) + ")");
   if (outcome->started)
     change_state(inserted, process_state::running);
   return &inserted;

@@ -30,7 +30,8 @@ public:
 private:
   // Spawning (kernel.cpp).
   caf::result<spawn_result> handle_spawn(spawn_request request);
-  caf::expected<process_entry*> start_agent(const spawn_request& request,
+  caf::expected<process_entry*>
+  start_agent(std::shared_ptr<const spawn_request> request,
                                             std::uint32_t restart_count);
   caf::error check_parent(const spawn_request& request);
   spawn_result result_of(const process_entry& entry) const;
@@ -66,10 +67,12 @@ private:
   void supervise_exit(pid_type parent, pid_type child,
                       const exit_reason& reason);
   void release_child(pid_type parent, pid_type child);
-  void give_up(pid_type parent, supervisor_state& supervisor);
+  void give_up(pid_type parent, supervisor_state& supervisor,
+               std::size_t slot);
   void on_restart_timer(pid_type parent, std::uint64_t round);
   void restart_round(pid_type parent);
-  void restart_with_waiter(const spawn_request& request, pid_type parent,
+  void restart_with_waiter(std::shared_ptr<const spawn_request> request,
+                           pid_type parent,
                            pid_type old_pid, std::uint32_t restart_count,
                            caf::response_promise waiter);
 

@@ -39,7 +39,8 @@ void kernel_actor::handle_exit(process_entry& entry,
   auto level = is_abnormal(reason) && !entry.stop_requested
                  ? spdlog::level::warn
                  : spdlog::level::debug;
-  log(level, &entry.info, "exited: " + to_string(reason));
+  if (should_log(level))
+    log(level, &entry.info, "exited: " + to_string(reason));
 
   notify_observers(entry, reason);
   for (auto& waiter : entry.exit_waiters)
@@ -54,6 +55,8 @@ void kernel_actor::handle_exit(process_entry& entry,
   auto restart_waiter = std::move(entry.restart_waiter);
   auto request = entry.request;
   auto restart_count = entry.info.restart_count;
+  // The history keeps what the agent consumed, for `ps --all` and inspect.
+  entry.info.usage = snapshot(entry).usage;
   table_.retire(pid, reason);
 
   if (restart_waiter) {
@@ -115,12 +118,14 @@ void kernel_actor::release_child(pid_type parent, pid_type child) {
   if (waited != awaiting.end()) {
     awaiting.erase(waited);
     if (slot)
-      supervisor->children[*slot].pid = 0;
+      supervisor->set_pid(*slot, 0);
     restart_round(parent);
     return;
   }
-  if (slot)
-    supervisor->children.erase(supervisor->children.begin() + *slot);
+  if (slot) {
+    supervisor->remove(*slot);
+    supervisor->compact();
+  }
 }
 
 void kernel_actor::supervise_exit(pid_type parent, pid_type child,
@@ -132,18 +137,20 @@ void kernel_actor::supervise_exit(pid_type parent, pid_type child,
   if (!slot)
     return;
   auto& failed = supervisor->children[*slot];
-  if (shutting_down_ || !should_restart(failed.request.restart, reason)) {
-    supervisor->children.erase(supervisor->children.begin() + *slot);
+  if (shutting_down_ || !should_restart(failed.request->restart, reason)) {
+    supervisor->remove(*slot);
+    supervisor->compact();
     return;
   }
-  failed.pid = 0;
-  if (!supervisor->intensity.record(supervisor->spec,
-                                    std::chrono::steady_clock::now())) {
-    give_up(parent, *supervisor);
+  supervisor->set_pid(*slot, 0);
+  auto& intensity
+    = parent == kernel_pid ? failed.intensity : supervisor->intensity;
+  if (!intensity.record(supervisor->spec, std::chrono::steady_clock::now())) {
+    give_up(parent, *supervisor, *slot);
     return;
   }
 
-  auto delay = backoff_delay(supervisor->spec, supervisor->intensity.recent());
+  auto delay = backoff_delay(supervisor->spec, intensity.recent());
   auto group = restart_group(supervisor->spec.strategy, *slot,
                              supervisor->children.size());
   for (auto i = group.rbegin(); i != group.rend(); ++i) {
@@ -154,11 +161,12 @@ void kernel_actor::supervise_exit(pid_type parent, pid_type child,
     stop_entry(*sibling, {false, services_->config.default_grace_ms});
   }
   for (auto index : group)
-    supervisor->children[index].restart_pending = true;
+    if (!supervisor->children[index].removed)
+      supervisor->children[index].restart_pending = true;
   supervisor->backoff_elapsed = false;
   auto round = ++supervisor->round;
   corral::log(spdlog::level::info,
-              {services_->node_id(), child, failed.request.agent_id},
+              {services_->node_id(), child, failed.request->agent_id},
               "restarting in " + std::to_string(delay.count())
                 + " ms (restart " + std::to_string(failed.restart_count + 1)
                 + ", supervisor pid " + std::to_string(parent) + ")");
@@ -166,21 +174,21 @@ void kernel_actor::supervise_exit(pid_type parent, pid_type child,
                round);
 }
 
-// The supervisor exceeded its intensity. The kernel stops restarting; an
-// agent supervisor exits as crashed, so that its own parent decides next.
-void kernel_actor::give_up(pid_type parent, supervisor_state& supervisor) {
+// The supervisor exceeded its intensity. The kernel stops restarting that
+// one child; an agent supervisor exits as crashed, so that its own parent
+// decides next.
+void kernel_actor::give_up(pid_type parent, supervisor_state& supervisor,
+                           std::size_t slot) {
   auto why = "more than " + std::to_string(supervisor.spec.max_restarts)
              + " restarts in " + std::to_string(supervisor.spec.period_ms)
              + " ms";
   if (parent == kernel_pid) {
-    supervisor.children.erase(
-      std::remove_if(supervisor.children.begin(), supervisor.children.end(),
-                     [](const child_slot& x) { return x.pid == 0; }),
-      supervisor.children.end());
-    for (auto& slot : supervisor.children)
-      slot.restart_pending = false;
-    log(spdlog::level::err, nullptr,
-        "the kernel gave up restarting a top-level agent: " + why);
+    corral::log(spdlog::level::err,
+                {services_->node_id(), kernel_pid,
+                 supervisor.children[slot].request->agent_id},
+                "the kernel gave up restarting this top-level agent: " + why);
+    supervisor.remove(slot);
+    supervisor.compact();
     return;
   }
   auto entry = table_.find(parent);
@@ -208,48 +216,43 @@ void kernel_actor::restart_round(pid_type parent) {
   if (shutting_down_ || supervisor == nullptr || !supervisor->backoff_elapsed
       || !supervisor->awaiting_exit.empty())
     return;
-  std::vector<std::size_t> dropped;
   for (std::size_t index = 0; index < supervisor->children.size(); ++index) {
     auto& slot = supervisor->children[index];
-    if (!slot.restart_pending)
+    if (!slot.restart_pending || slot.removed)
       continue;
     slot.restart_pending = false;
     if (slot.pid != 0)
       continue;
-    if (slot.request.restart == restart_type::temporary) {
-      dropped.push_back(index);
+    if (slot.request->restart == restart_type::temporary) {
+      supervisor->remove(index);
       continue;
     }
+    // start_agent inserts into the table, which never moves live entries,
+    // so `supervisor` and `slot` stay valid.
     auto started = start_agent(slot.request, slot.restart_count + 1);
-    // start_agent may grow other tables; re-fetch the supervisor and slot.
-    supervisor = supervisor_of(parent);
-    if (supervisor == nullptr)
-      return;
-    auto& current = supervisor->children[index];
     if (!started) {
       corral::log(spdlog::level::err,
-                  {services_->node_id(), parent, current.request.agent_id},
+                  {services_->node_id(), parent, slot.request->agent_id},
                   "restart failed, the child is dropped: "
                     + describe(started.error()));
-      dropped.push_back(index);
+      supervisor->remove(index);
       continue;
     }
-    current.pid = (*started)->info.pid;
-    ++current.restart_count;
+    supervisor->set_pid(index, (*started)->info.pid);
+    ++slot.restart_count;
   }
-  for (auto i = dropped.rbegin(); i != dropped.rend(); ++i)
-    supervisor->children.erase(supervisor->children.begin() + *i);
+  supervisor->compact();
 }
 
 // A restart on request keeps the child's place among its siblings.
-void kernel_actor::restart_with_waiter(const spawn_request& request,
-                                       pid_type parent, pid_type old_pid,
-                                       std::uint32_t restart_count,
-                                       caf::response_promise waiter) {
+void kernel_actor::restart_with_waiter(
+  std::shared_ptr<const spawn_request> request, pid_type parent,
+  pid_type old_pid, std::uint32_t restart_count,
+  caf::response_promise waiter) {
   if (shutting_down_) {
     release_child(parent, old_pid);
     waiter.deliver(make_error(errc::spawn_failed,
-                              "agent_id " + request.agent_id + ": node "
+                              "agent_id " + request->agent_id + ": node "
                                 + services_->node_id()
                                 + " is shutting down"));
     return;
@@ -258,17 +261,19 @@ void kernel_actor::restart_with_waiter(const spawn_request& request,
   auto supervisor = supervisor_of(parent);
   auto slot = supervisor ? supervisor->slot_of(old_pid) : std::nullopt;
   if (!started) {
-    if (slot)
-      supervisor->children.erase(supervisor->children.begin() + *slot);
+    if (slot) {
+      supervisor->remove(*slot);
+      supervisor->compact();
+    }
     waiter.deliver(started.error());
     return;
   }
   auto& entry = **started;
   if (slot) {
-    supervisor->children[*slot].pid = entry.info.pid;
+    supervisor->set_pid(*slot, entry.info.pid);
     supervisor->children[*slot].restart_count = restart_count;
   } else if (supervisor != nullptr) {
-    supervisor->children.push_back({request, entry.info.pid, restart_count});
+    supervisor->add(std::move(request), entry.info.pid, restart_count);
   }
   if (entry.info.state == process_state::running)
     waiter.deliver(result_of(entry));

@@ -27,6 +27,10 @@ void log(spdlog::level::level_enum level, const log_ids& ids,
           ids.agent_id.empty() ? std::string_view{"-"} : ids.agent_id, text);
 }
 
+bool should_log(spdlog::level::level_enum level) {
+  return logger().should_log(level);
+}
+
 bool set_log_level(const std::string& name) {
   auto level = spdlog::level::from_str(name);
   if (level == spdlog::level::off && name != "off")

@@ -21,6 +21,10 @@ struct log_ids {
 void log(spdlog::level::level_enum level, const log_ids& ids,
          std::string_view text);
 
+/// True when a line at `level` would be written; lets hot paths skip
+/// building the text.
+bool should_log(spdlog::level::level_enum level);
+
 /// Sets the process-wide level from a name ("debug", "info", "warn",
 /// "error", "off"); returns false for an unknown name.
 bool set_log_level(const std::string& name);

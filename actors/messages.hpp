@@ -38,6 +38,7 @@ using exited_atom = caf::atom_constant<caf::atom("exited")>;
 using warning_atom = caf::atom_constant<caf::atom("warning")>;
 using timer_atom = caf::atom_constant<caf::atom("timer")>;
 using resolve_atom = caf::atom_constant<caf::atom("resolve")>;
+using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 
 /// How `stop` ends an agent.
 struct stop_options {

@@ -24,10 +24,52 @@ bool is_valid_transition(process_state from, process_state to) {
 }
 
 std::optional<std::size_t> supervisor_state::slot_of(pid_type pid) const {
+  auto i = index_.find(pid);
+  if (i == index_.end())
+    return std::nullopt;
+  return i->second;
+}
+
+void supervisor_state::add(std::shared_ptr<const spawn_request> request,
+                           pid_type pid, std::uint32_t restart_count) {
+  child_slot slot;
+  slot.request = std::move(request);
+  slot.restart_count = restart_count;
+  children.push_back(std::move(slot));
+  set_pid(children.size() - 1, pid);
+}
+
+void supervisor_state::set_pid(std::size_t index, pid_type pid) {
+  auto& slot = children[index];
+  if (slot.pid != 0)
+    index_.erase(slot.pid);
+  slot.pid = pid;
+  if (pid != 0)
+    index_[pid] = index;
+}
+
+void supervisor_state::remove(std::size_t index) {
+  auto& slot = children[index];
+  if (slot.removed)
+    return;
+  set_pid(index, 0);
+  slot.removed = true;
+  slot.restart_pending = false;
+  slot.request.reset();
+  ++removed_;
+}
+
+void supervisor_state::compact() {
+  if (removed_ < 16 || removed_ * 2 < children.size())
+    return;
+  children.erase(std::remove_if(children.begin(), children.end(),
+                                [](const child_slot& x) { return x.removed; }),
+                 children.end());
+  index_.clear();
   for (std::size_t i = 0; i < children.size(); ++i)
-    if (children[i].pid == pid)
-      return i;
-  return std::nullopt;
+    if (children[i].pid != 0)
+      index_[children[i].pid] = i;
+  removed_ = 0;
 }
 
 process_table::process_table(std::size_t max_live, std::size_t history_size)

@@ -27,7 +27,8 @@ bool is_valid_transition(process_state from, process_state to);
 /// One child of a supervisor, in start order. The slot outlives restarts:
 /// each restart puts a new pid into it.
 struct child_slot {
-  spawn_request request;
+  /// Shared with the live entry, so a slot costs a pointer, not a copy.
+  std::shared_ptr<const spawn_request> request;
   /// The running instance; 0 while the child waits to be restarted.
   pid_type pid = 0;
   std::uint32_t restart_count = 0;
@@ -35,11 +36,19 @@ struct child_slot {
   /// A flag rather than a list of positions, because slots of children that
   /// leave the supervisor meanwhile are erased and shift the positions.
   bool restart_pending = false;
+  /// Set when the child left the supervisor; the slot is reclaimed later.
+  bool removed = false;
+  /// Restarts of this child alone; used by the kernel, which limits each
+  /// top-level agent separately so that one failing agent does not stop
+  /// the restarts of the others.
+  restart_intensity intensity;
 };
 
 /// What an agent (or the kernel) needs to supervise its children.
 struct supervisor_state {
   supervisor_spec spec;
+  /// In start order. Removed slots stay as tombstones until `compact`, so
+  /// that positions stay valid while a restart round is being planned.
   std::vector<child_slot> children;
   restart_intensity intensity;
   /// Siblings stopped for a group restart whose exits the round awaits.
@@ -50,12 +59,30 @@ struct supervisor_state {
 
   /// Returns the slot that holds `pid`, or nullopt.
   std::optional<std::size_t> slot_of(pid_type pid) const;
+
+  /// Appends a slot for a new child.
+  void add(std::shared_ptr<const spawn_request> request, pid_type pid,
+           std::uint32_t restart_count);
+
+  /// Puts `pid` (0: none) into the slot at `index`.
+  void set_pid(std::size_t index, pid_type pid);
+
+  /// Marks the slot at `index` removed; positions stay valid.
+  void remove(std::size_t index);
+
+  /// Reclaims removed slots once they are the majority. Invalidates
+  /// positions, so callers run it after they are done with them.
+  void compact();
+
+private:
+  std::unordered_map<pid_type, std::size_t> index_;
+  std::size_t removed_ = 0;
 };
 
 /// One live agent as the kernel keeps it.
 struct process_entry {
   process_info info;
-  spawn_request request;
+  std::shared_ptr<const spawn_request> request;
   std::shared_ptr<agent_cell> cell;
   caf::actor actor;
   /// Set when the kernel ended the agent on purpose (stop, parent exit,

@@ -19,8 +19,11 @@ bool should_restart(restart_type type, const exit_reason& reason) {
 bool restart_intensity::record(const supervisor_spec& spec,
                                clock::time_point now) {
   auto period = std::chrono::milliseconds{spec.period_ms};
-  while (!restarts_.empty() && now - restarts_.front() > period)
-    restarts_.pop_front();
+  auto expired = std::find_if(restarts_.begin(), restarts_.end(),
+                              [&](clock::time_point x) {
+                                return now - x <= period;
+                              });
+  restarts_.erase(restarts_.begin(), expired);
   restarts_.push_back(now);
   return restarts_.size() <= spec.max_restarts;
 }

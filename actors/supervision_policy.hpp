@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cstddef>
-#include <deque>
 #include <vector>
 
 #include "serialization/exit_reason.hpp"
@@ -29,7 +28,9 @@ public:
   std::size_t recent() const;
 
 private:
-  std::deque<clock::time_point> restarts_;
+  // A vector, not a deque: libstdc++'s deque allocates about 600 bytes
+  // even when empty, and every agent carries one of these.
+  std::vector<clock::time_point> restarts_;
 };
 
 /// Returns the delay before the `nth` restart within the period (1-based):

@@ -69,6 +69,7 @@ caf::behavior agent_host::running() {
       // Already running: the kernel's state and ours agree.
     },
     [this](shutdown_atom) { on_shutdown(); },
+    [this](deadline_atom) { ctx_.expire_requests(); },
     [this](const down_notice& notice) { impl_->on_down(ctx_, notice); },
     [this](const exit_signal& signal) { on_exit_signal(signal); },
     [this](const resource_warning& warning) {
@@ -98,6 +99,7 @@ caf::behavior agent_host::suspended() {
       // Already suspended.
     },
     [this](shutdown_atom) { on_shutdown(); },
+    [this](deadline_atom) { ctx_.expire_requests(); },
     [this](const down_notice& notice) { impl_->on_down(ctx_, notice); },
     [this](const exit_signal& signal) { on_exit_signal(signal); },
   };

@@ -205,6 +205,14 @@ void agent_context::link(const std::string& target, error_handler on_error) {
           });
 }
 
+void agent_context::unlink(const std::string& target) {
+  self_->send(services_->kernel, unlink_atom::value, cell_->pid, target);
+}
+
+void agent_context::demonitor(const std::string& target) {
+  self_->send(services_->kernel, demonitor_atom::value, cell_->pid, target);
+}
+
 deferred_reply agent_context::defer_reply() {
   deferred_reply result;
   if (current_ != nullptr)

@@ -113,6 +113,12 @@ public:
   /// other gets an exit signal.
   void link(const std::string& target, error_handler on_error = {});
 
+  /// Removes the link with `target`, if any.
+  void unlink(const std::string& target);
+
+  /// Stops the down notices this agent would get for `target`.
+  void demonitor(const std::string& target);
+
   /// Turns exit signals from linked agents into `on_exit_signal` calls
   /// instead of exiting.
   void trap_exits(bool enabled) {

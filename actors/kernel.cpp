@@ -67,6 +67,12 @@ caf::behavior kernel_actor::make_behavior() {
     [this](monitor_atom, pid_type pid, const std::string& target) {
       return handle_monitor(pid, target);
     },
+    [this](unlink_atom, pid_type pid, const std::string& target) {
+      return handle_unlink(pid, target);
+    },
+    [this](demonitor_atom, pid_type pid, const std::string& target) {
+      return handle_demonitor(pid, target);
+    },
     [this](started_atom, pid_type pid) { mark_started(pid); },
     [this](kill_atom, pid_type pid, std::uint64_t token) {
       auto entry = table_.find(pid);
@@ -379,6 +385,36 @@ kernel_actor::handle_monitor(pid_type pid, const std::string& target) {
     return not_found(target);
   send(watcher->actor, down_notice{exited->pid, exited->agent_id,
                                    exited->exit.value_or(exit_reason{})});
+  return caf::unit;
+}
+
+namespace {
+
+void erase_pid(std::vector<pid_type>& list, pid_type pid) {
+  list.erase(std::remove(list.begin(), list.end(), pid), list.end());
+}
+
+} // namespace
+
+// Unlinking from an agent that is not linked, or has exited, does nothing,
+// as in Erlang.
+caf::result<caf::unit_t>
+kernel_actor::handle_unlink(pid_type pid, const std::string& target) {
+  auto self_entry = table_.find(pid);
+  auto peer = find_live(target);
+  if (self_entry == nullptr || peer == nullptr)
+    return caf::unit;
+  erase_pid(self_entry->links, peer->info.pid);
+  erase_pid(peer->links, pid);
+  return caf::unit;
+}
+
+// Removes every monitor `pid` holds on the target; a later exit of the
+// target delivers no down notice to it.
+caf::result<caf::unit_t>
+kernel_actor::handle_demonitor(pid_type pid, const std::string& target) {
+  if (auto watched = find_live(target))
+    erase_pid(watched->monitored_by, pid);
   return caf::unit;
 }
 

@@ -48,6 +48,10 @@ private:
   caf::result<caf::unit_t> handle_link(pid_type pid, const std::string& target);
   caf::result<caf::unit_t> handle_monitor(pid_type pid,
                                           const std::string& target);
+  caf::result<caf::unit_t> handle_unlink(pid_type pid,
+                                         const std::string& target);
+  caf::result<caf::unit_t> handle_demonitor(pid_type pid,
+                                            const std::string& target);
   caf::result<caf::unit_t> handle_shutdown();
   process_entry* find_live(const std::string& target);
   const process_info* find_exited(const std::string& target) const;

@@ -111,6 +111,14 @@ private:
     }
     if (topic == "monitor" || topic == "link")
       return run_observe(ctx, topic, msg.payload);
+    if (topic == "unlink") {
+      ctx.unlink(msg.payload);
+      return "ok";
+    }
+    if (topic == "demonitor") {
+      ctx.demonitor(msg.payload);
+      return "ok";
+    }
     if (topic == "spawn")
       return run_spawn(ctx, msg.payload);
     auto args = nlohmann::json::parse(msg.payload, nullptr, false);

@@ -16,7 +16,7 @@ inline constexpr const char* probe_type = "probe";
 /// API calls on command, so tests can drive every path of the agent
 /// context from outside. Commands are request topics with a JSON payload:
 /// send/request/publish/broadcast {"to","topic","payload","timeout_ms"},
-/// subscribe/monitor/link (payload: the topic or target), spawn (payload:
+/// subscribe/monitor/demonitor/link/unlink (payload: the topic or target), spawn (payload:
 /// a JSON spawn request), trap_exits ("true"/"false"), exit (an exit kind
 /// name), crash (throws), hang (never replies), sleep (milliseconds).
 /// With env "stubborn"="1" a probe ignores shutdown requests.

@@ -194,4 +194,42 @@ BOOST_AUTO_TEST_CASE(link_to_normal_exit_spares_linker) {
   BOOST_TEST(state_of("link-late") == "running");
 }
 
+BOOST_AUTO_TEST_CASE(unlink_spares_partner) {
+  auto survivor = spawn_temporary_probe(*this, "unlink-a");
+  spawn_temporary_probe(*this, "unlink-b");
+  auto b_pid = pid_of("unlink-b");
+  BOOST_REQUIRE(ask("unlink-a", "link", "unlink-b") == "ok");
+  BOOST_REQUIRE(ask("unlink-a", "unlink", "unlink-b") == "ok");
+  // The kernel handles the unlink before the monitor, so the down notice
+  // arrives after any exit signal would have.
+  BOOST_REQUIRE(ask("unlink-a", "monitor", "unlink-b") == "ok");
+
+  ask("unlink-b", "crash", "boom");
+
+  BOOST_REQUIRE(survivor->wait_for(is_about("down", b_pid), patience));
+  BOOST_TEST(state_of("unlink-a") == "running");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_SUITE(demonitors, node_fixture)
+
+BOOST_AUTO_TEST_CASE(demonitor_stops_down_notice) {
+  auto watcher = spawn_temporary_probe(*this, "demon-watcher");
+  spawn_temporary_probe(*this, "demon-target");
+  spawn_temporary_probe(*this, "demon-marker");
+  auto target_pid = pid_of("demon-target");
+  auto marker_pid = pid_of("demon-marker");
+  BOOST_REQUIRE(ask("demon-watcher", "monitor", "demon-target") == "ok");
+  BOOST_REQUIRE(ask("demon-watcher", "demonitor", "demon-target") == "ok");
+  BOOST_REQUIRE(ask("demon-watcher", "monitor", "demon-marker") == "ok");
+
+  ask("demon-target", "crash", "boom");
+  BOOST_REQUIRE(wait_for_exit(node(), std::to_string(target_pid)));
+  ask("demon-marker", "crash", "boom");
+
+  BOOST_REQUIRE(watcher->wait_for(is_about("down", marker_pid), patience));
+  BOOST_TEST(watcher->count("down") == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

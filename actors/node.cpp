@@ -116,44 +116,57 @@ node_services& node::services() {
 }
 
 template <class T, class... Ts>
-caf::expected<T> node::ask(Ts&&... xs) {
+caf::expected<T> node::await(const caf::actor& dest,
+                             std::chrono::milliseconds timeout, Ts&&... xs) {
+  if (services_->config.deterministic)
+    return await_deterministic<T>(dest, timeout, std::forward<Ts>(xs)...);
   caf::expected<T> result{make_error(errc::timeout, "no answer")};
-  if (services_->config.deterministic) {
-    auto done = std::make_shared<bool>(false);
-    auto out = std::make_shared<caf::expected<T>>(result);
-    system_->spawn([done, out, xs...,
-                    kernel = services_->kernel](caf::event_based_actor* self) {
-      auto on_error = [=](caf::error& error) {
-        *out = std::move(error);
-        *done = true;
-      };
-      if constexpr (std::is_same_v<T, caf::unit_t>)
-        self->request(kernel, kernel_timeout, xs...)
-          .then([=]() { *out = caf::unit; *done = true; }, on_error);
-      else
-        self->request(kernel, kernel_timeout, xs...)
-          .then([=](T& value) { *out = std::move(value); *done = true; },
-                on_error);
-    });
-    run_pending();
-    if (!*done)
-      return make_error(errc::timeout,
-                        "the kernel has not answered yet; in deterministic "
-                        "mode advance the clock with advance_time");
-    return std::move(*out);
-  }
   caf::scoped_actor self{*system_};
   if constexpr (std::is_same_v<T, caf::unit_t>) {
     // CAF delivers a unit result as an empty message.
-    self->request(services_->kernel, kernel_timeout, std::forward<Ts>(xs)...)
+    self->request(dest, timeout, std::forward<Ts>(xs)...)
       .receive([&]() { result = caf::unit; },
                [&](caf::error& error) { result = std::move(error); });
   } else {
-    self->request(services_->kernel, kernel_timeout, std::forward<Ts>(xs)...)
+    self->request(dest, timeout, std::forward<Ts>(xs)...)
       .receive([&](T& value) { result = std::move(value); },
                [&](caf::error& error) { result = std::move(error); });
   }
   return result;
+}
+
+// No scheduler thread runs in deterministic mode, so a blocking
+// scoped_actor would wait forever: a helper actor sends the request and the
+// test coordinator runs every message it causes.
+template <class T, class... Ts>
+caf::expected<T> node::await_deterministic(const caf::actor& dest,
+                                           std::chrono::milliseconds timeout,
+                                           Ts&&... xs) {
+  auto out = std::make_shared<std::optional<caf::expected<T>>>();
+  auto body = [out, dest, timeout](caf::event_based_actor* self,
+                                  std::decay_t<Ts>... args) {
+    auto on_error = [out](caf::error& error) { *out = std::move(error); };
+    if constexpr (std::is_same_v<T, caf::unit_t>)
+      self->request(dest, timeout, std::move(args)...)
+        .then([out]() { *out = caf::unit; }, on_error);
+    else
+      self->request(dest, timeout, std::move(args)...)
+        .then([out](T& value) { *out = std::move(value); }, on_error);
+  };
+  // At least one argument after `self`: CAF 0.17 dereferences a null
+  // pointer when it spawns a function actor without arguments.
+  system_->spawn(body, std::forward<Ts>(xs)...);
+  run_pending();
+  if (!out->has_value())
+    return make_error(errc::timeout,
+                      "no answer yet; in deterministic mode, timers fire only "
+                      "when advance_time moves the clock");
+  return std::move(**out);
+}
+
+template <class T, class... Ts>
+caf::expected<T> node::ask(Ts&&... xs) {
+  return await<T>(services_->kernel, kernel_timeout, std::forward<Ts>(xs)...);
 }
 
 caf::expected<spawn_result> node::spawn(const spawn_request& request) {
@@ -207,21 +220,15 @@ caf::expected<message> node::request(const std::string& target,
     return found.error;
   }
   msg.to = found.cell->global;
-  caf::expected<message> result{make_error(errc::timeout, "no reply")};
-  caf::scoped_actor self{*system_};
-  self->request(found.cell->actor, timeout, msg)
-    .receive([&](message& reply) { result = std::move(reply); },
-             [&](caf::error& error) {
-               auto failed = to_failure(error);
-               if (failed.code == errc::timeout)
-                 post_dead_letter(*services_, msg, target,
-                                  dead_letter_reason::timeout);
-               failed.detail += " (request " + msg.topic + " to " + target
-                                + ", timeout "
-                                + std::to_string(timeout.count()) + " ms)";
-               result = to_error(failed);
-             });
-  return result;
+  auto result = await<message>(found.cell->actor, timeout, msg);
+  if (result)
+    return result;
+  auto failed = to_failure(result.error());
+  if (failed.code == errc::timeout)
+    post_dead_letter(*services_, msg, target, dead_letter_reason::timeout);
+  failed.detail += " (request " + msg.topic + " to " + target + ", timeout "
+                   + std::to_string(timeout.count()) + " ms)";
+  return to_error(failed);
 }
 
 caf::error node::send(const std::string& target, std::string topic,

@@ -123,6 +123,15 @@ private:
   caf::scheduler::test_coordinator* coordinator();
 
   template <class T, class... Ts>
+  caf::expected<T> await(const caf::actor& dest,
+                         std::chrono::milliseconds timeout, Ts&&... xs);
+
+  template <class T, class... Ts>
+  caf::expected<T> await_deterministic(const caf::actor& dest,
+                                       std::chrono::milliseconds timeout,
+                                       Ts&&... xs);
+
+  template <class T, class... Ts>
   caf::expected<T> ask(Ts&&... xs);
 
   std::shared_ptr<node_services> services_;

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <memory>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -101,6 +102,16 @@ result<control_endpoint_config> make_endpoint_config(const node_options& options
 
 /// Blocks SIGINT and SIGTERM in this thread and in every thread it starts
 /// later, so that `wait_for_stop_signal` receives them synchronously.
+// libzmq aborts the process when accept() fails with EMFILE, so a node
+// raises its soft file-descriptor limit to the hard limit before it binds.
+void raise_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max)
+    return;
+  limit.rlim_cur = limit.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &limit);
+}
+
 sigset_t block_stop_signals() {
   sigset_t signals;
   sigemptyset(&signals);
@@ -136,6 +147,7 @@ int run_node(const node_options& options) {
     return exit_usage;
   }
 
+  raise_file_limit();
   auto signals = block_stop_signals();
   examples::register_example_agents();
   node instance{options.config, builtin_backends()};
@@ -199,7 +211,8 @@ void add_node_command(CLI::App& app, command_table& commands) {
                       "Default grace period of stop, in ms")
     ->capture_default_str();
   command->add_option("--threads", config.scheduler_threads,
-                      "Scheduler threads; 0 means one per core")
+                      "Scheduler threads, 0 to 1024; 0 means one per core")
+    ->check(CLI::Range(0, 1024))
     ->capture_default_str();
   command->add_option("--control-threads", options->handler_threads,
                       "Threads that run control requests")

@@ -123,8 +123,8 @@ void agent_context::request(const std::string& target, std::string topic,
   };
   auto call = pending_.add(self_, timeout, std::move(completed));
   // NOTE: a receiver that never replies keeps CAF's response handler (a
-  // few hundred bytes) alive until this agent exits; the caller already
-  // got its timeout error.
+  // few hundred bytes) alive until this agent exits. The caller still gets
+  // its timeout error on time.
   self_->request(found.cell->actor, caf::infinite, std::move(msg))
     .then([this, call](message& reply) { pending_.finish(call, &reply, {}); },
           [this, call](caf::error& error) {

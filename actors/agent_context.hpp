@@ -140,7 +140,7 @@ public:
     return reply_deferred_;
   }
 
-  /// Answers the request being handled with `error` instead of a reply.
+  /// Fails the request being handled with `error` instead of a reply.
   void fail_reply(caf::error error) {
     reply_error_ = std::move(error);
   }

@@ -38,9 +38,8 @@ struct child_slot {
   bool restart_pending = false;
   /// Set when the child left the supervisor; the slot is reclaimed later.
   bool removed = false;
-  /// Restarts of this child alone; used by the kernel, which limits each
-  /// top-level agent separately so that one failing agent does not stop
-  /// the restarts of the others.
+  /// Restarts of this child alone. The kernel limits each top-level agent
+  /// separately, so one failing agent does not stop the others' restarts.
   restart_intensity intensity;
 };
 

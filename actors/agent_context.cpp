@@ -242,4 +242,12 @@ void agent_context::log(spdlog::level::level_enum level,
               text);
 }
 
+void agent_context::warn_supervisor(const resource_warning& warning) {
+  auto parent = services_->agents.find(cell_->parent);
+  if (parent)
+    self_->send(parent->actor, warning);
+  else
+    self_->send(services_->kernel, warning);
+}
+
 } // namespace corral

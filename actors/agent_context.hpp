@@ -160,6 +160,10 @@ public:
   /// Ends this agent with `reason` after the current handler.
   void exit(exit_reason reason);
 
+  /// Sends `warning` to this agent's supervisor: its parent, or the kernel
+  /// for a top-level agent.
+  void warn_supervisor(const resource_warning& warning);
+
   /// Writes a log line with this agent's node, pid and agent_id.
   void log(spdlog::level::level_enum level, std::string_view text) const;
 

@@ -1,12 +1,14 @@
 #include "backends/builtin_backends.hpp"
 
 #include "backends/native/native_launcher.hpp"
+#include "backends/wasm/wasm_launcher.hpp"
 
 namespace corral {
 
 backend_registry builtin_backends() {
   backend_registry result;
   result.add("Native", std::make_shared<native_launcher>());
+  result.add("Wasm", std::make_shared<wasm::wasm_launcher>());
   return result;
 }
 

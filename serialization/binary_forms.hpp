@@ -279,7 +279,8 @@ template <class Archive>
 void serialize(Archive& archive, limits& x) {
   binary::serialize_fields(archive, x.memory_bytes, x.cpu_ms, x.fuel,
                            x.max_messages, x.message_timeout_ms,
-                           x.mailbox_size);
+                           x.mailbox_size, x.fuel_per_message, x.call_depth,
+                           x.value_stack);
 }
 
 template <class Archive>

@@ -169,6 +169,9 @@ json to_json(const limits& x) {
   put_if_present(object, "max_messages", x.max_messages);
   put_if_present(object, "message_timeout_ms", x.message_timeout_ms);
   put_if_present(object, "mailbox_size", x.mailbox_size);
+  put_if_present(object, "fuel_per_message", x.fuel_per_message);
+  put_if_present(object, "call_depth", x.call_depth);
+  put_if_present(object, "value_stack", x.value_stack);
   return object;
 }
 

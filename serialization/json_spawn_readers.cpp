@@ -264,6 +264,9 @@ void read_json(const json_at& at, limits& x) {
   read_limit("max_messages", x.max_messages);
   read_limit("message_timeout_ms", x.message_timeout_ms);
   read_limit("mailbox_size", x.mailbox_size);
+  read_limit("fuel_per_message", x.fuel_per_message);
+  read_limit("call_depth", x.call_depth);
+  read_limit("value_stack", x.value_stack);
   object.finish();
 }
 

@@ -21,6 +21,12 @@ struct limits {
   std::optional<std::uint64_t> message_timeout_ms;
   /// Mailbox capacity for backends that buffer outside CAF.
   std::optional<std::uint64_t> mailbox_size;
+  /// WASM instructions a single message may take.
+  std::optional<std::uint64_t> fuel_per_message;
+  /// WASM call frames the guest may nest.
+  std::optional<std::uint64_t> call_depth;
+  /// WASM values (locals and operands) the guest's stack may hold.
+  std::optional<std::uint64_t> value_stack;
 };
 
 } // namespace corral

@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 
 #include "actors/error.hpp"
+#include "actors/limit_check.hpp"
 
 namespace corral {
 
@@ -189,23 +190,20 @@ void agent_host::check_limits(std::uint64_t handler_ns) {
 bool agent_host::check_limit(const char* resource, std::uint64_t used,
                              const std::optional<std::uint64_t>& limit,
                              bool& warned) {
-  if (!limit || *limit == 0)
-    return false;
-  if (used >= *limit) {
-    quit(to_exit_error({exit_kind::limit_exceeded, resource}));
-    return true;
+  switch (corral::check_limit(used, limit, warned)) {
+    case limit_verdict::exceeded:
+      quit(to_exit_error({exit_kind::limit_exceeded, resource}));
+      return true;
+    case limit_verdict::warning: {
+      resource_warning warning{ctx_.pid(), ctx_.agent_id(), resource, used,
+                               *limit};
+      impl_->on_resource_warning(ctx_, warning);
+      ctx_.warn_supervisor(warning);
+      return false;
+    }
+    case limit_verdict::within:
+      break;
   }
-  if (warned || used * 5 < *limit * 4)
-    return false;
-  warned = true;
-  resource_warning warning{ctx_.pid(), ctx_.agent_id(), resource, used,
-                           *limit};
-  impl_->on_resource_warning(ctx_, warning);
-  auto parent = ctx_.services().agents.find(ctx_.parent());
-  if (parent)
-    send(parent->actor, warning);
-  else
-    send(ctx_.services().kernel, warning);
   return false;
 }
 

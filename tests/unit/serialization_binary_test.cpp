@@ -246,7 +246,8 @@ BOOST_AUTO_TEST_CASE(layout_matches_cereal_std_types) {
     x.caps.can_publish, x.caps.can_network, x.caps.host_functions,
     x.limits.memory_bytes, x.limits.cpu_ms, x.limits.fuel,
     x.limits.max_messages, x.limits.message_timeout_ms,
-    x.limits.mailbox_size, x.usage.messages_in, x.usage.messages_out,
+    x.limits.mailbox_size, x.limits.fuel_per_message, x.limits.call_depth,
+    x.limits.value_stack, x.usage.messages_in, x.usage.messages_out,
     x.usage.cpu_ns, x.usage.memory_bytes, x.usage.fuel, x.restart,
     x.restart_count, x.start_time_ms, false, x.exit->kind, x.exit->detail);
   BOOST_TEST(to_binary(x) == expected);
@@ -360,9 +361,9 @@ BOOST_AUTO_TEST_CASE(bool_byte_above_one_is_rejected) {
 }
 
 BOOST_AUTO_TEST_CASE(optional_flag_above_one_is_rejected) {
-  // An empty limits is six "nullopt" flags set to 1.
+  // An empty limits is nine "nullopt" flags after the endianness byte.
   auto bytes = to_binary(limits{});
-  BOOST_TEST_REQUIRE(bytes.size() == 7u);
+  BOOST_TEST_REQUIRE(bytes.size() == 10u);
   bytes[3] = 7;
   check_rejected<limits>(bytes);
 }

@@ -122,6 +122,9 @@ inline struct limits all_limits() {
   x.max_messages = 1000;
   x.message_timeout_ms = 250;
   x.mailbox_size = 16;
+  x.fuel_per_message = 50'000;
+  x.call_depth = 64;
+  x.value_stack = 4096;
   return x;
 }
 
@@ -303,6 +306,9 @@ inline void check_same(const struct limits& x, const struct limits& y) {
   check_same(x.max_messages, y.max_messages);
   check_same(x.message_timeout_ms, y.message_timeout_ms);
   check_same(x.mailbox_size, y.mailbox_size);
+  check_same(x.fuel_per_message, y.fuel_per_message);
+  check_same(x.call_depth, y.call_depth);
+  check_same(x.value_stack, y.value_stack);
 }
 
 inline void check_same(const supervisor_spec& x, const supervisor_spec& y) {

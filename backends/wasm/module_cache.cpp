@@ -1,0 +1,299 @@
+#include "backends/wasm/module_cache.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include <sodium.h>
+
+#include <wabt/binary-reader.h>
+#include <wabt/binary-writer.h>
+#include <wabt/error-formatter.h>
+#include <wabt/interp/binary-reader-interp.h>
+#include <wabt/ir.h>
+#include <wabt/stream.h>
+#include <wabt/validator.h>
+#include <wabt/wast-lexer.h>
+#include <wabt/wast-parser.h>
+
+#include "actors/error.hpp"
+
+namespace corral::wasm {
+
+namespace {
+
+namespace wi = wabt::interp;
+
+caf::error module_error(const std::string& path, const std::string& what) {
+  return make_error(errc::spawn_failed, "WASM module " + path + ": " + what);
+}
+
+// wabt formats every error with its offset; the first few are enough to
+// find the problem, and a hostile module could produce thousands.
+std::string format_errors(const wabt::Errors& errors,
+                          wabt::Location::Type type,
+                          wabt::LexerSourceLineFinder* lines = nullptr) {
+  wabt::Errors first(errors.begin(),
+                     errors.begin() + std::min<std::size_t>(errors.size(), 3));
+  auto text = wabt::FormatErrorsToString(first, type, lines);
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+    text.pop_back();
+  for (auto& c : text)
+    if (c == '\n')
+      c = ';';
+  return text.empty() ? std::string{"invalid module"} : text;
+}
+
+bool ends_with(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size()
+         && text.compare(text.size() - suffix.size(), suffix.size(), suffix)
+              == 0;
+}
+
+caf::expected<std::vector<std::uint8_t>>
+wat_to_binary(const std::string& path, const std::string& bytes,
+              const wabt::Features& features) {
+  wabt::Errors errors;
+  auto lexer = wabt::WastLexer::CreateBufferLexer(path, bytes.data(),
+                                                  bytes.size(), &errors);
+  std::unique_ptr<wabt::Module> module;
+  wabt::WastParseOptions parse_options(features);
+  if (wabt::Failed(
+        wabt::ParseWatModule(lexer.get(), &module, &errors, &parse_options))) {
+    auto lines = lexer->MakeLineFinder();
+    return module_error(path, "not valid WAT text: "
+                                + format_errors(errors,
+                                                wabt::Location::Type::Text,
+                                                lines.get()));
+  }
+  wabt::ValidateOptions validate_options(features);
+  if (wabt::Failed(
+        wabt::ValidateModule(module.get(), &errors, validate_options))) {
+    auto lines = lexer->MakeLineFinder();
+    return module_error(path, "invalid: "
+                                + format_errors(errors,
+                                                wabt::Location::Type::Text,
+                                                lines.get()));
+  }
+  wabt::MemoryStream stream;
+  wabt::WriteBinaryOptions write_options(features, true, false, false);
+  if (wabt::Failed(
+        wabt::WriteBinaryModule(&stream, module.get(), write_options)))
+    return module_error(path, "could not encode the WAT text as binary");
+  return std::move(stream.output_buffer().data);
+}
+
+/// Checks what the node requires of every agent module, beyond validity.
+caf::error check_shape(const std::string& path, compiled_module& m) {
+  const auto& desc = m.desc;
+  std::size_t imported_funcs = 0;
+  for (const auto& import : desc.imports) {
+    const auto& type = import.type;
+    if (type.type->kind != wabt::ExternalKind::Func)
+      return module_error(path, "imports " + std::string(
+                                  wi::GetName(type.type->kind))
+                                  + " " + type.module + "." + type.name
+                                  + ", but the node provides functions only");
+    m.imports.push_back({type.module, type.name});
+    ++imported_funcs;
+  }
+  for (std::size_t i = 0; i < desc.funcs.size(); ++i) {
+    std::uint64_t locals = 0;
+    for (const auto& local : desc.funcs[i].locals)
+      locals += local.count;
+    if (locals > max_function_locals + desc.funcs[i].type.params.size())
+      return module_error(path, "function " + std::to_string(
+                                  i + imported_funcs)
+                                  + " declares " + std::to_string(locals)
+                                  + " locals; the limit is "
+                                  + std::to_string(max_function_locals));
+  }
+  for (std::size_t i = 0; i < desc.exports.size(); ++i) {
+    const auto& name = desc.exports[i].type.name;
+    auto kind = desc.exports[i].type.type->kind;
+    int index = static_cast<int>(i);
+    if (name == handler_export && kind == wabt::ExternalKind::Func)
+      m.handler = index;
+    else if (name == "memory" && kind == wabt::ExternalKind::Memory)
+      m.memory = index;
+    else if (name == "_initialize" && kind == wabt::ExternalKind::Func)
+      m.initialize = index;
+    else if (name == "corral_init" && kind == wabt::ExternalKind::Func)
+      m.init = index;
+  }
+  // Exported functions must be the module's own, so that the node can run
+  // them in slices; an export may also name an import.
+  auto own_func = [&](int export_index, const wi::ValueTypes& params,
+                      const wi::ValueTypes& results,
+                      const char* name) -> caf::error {
+    if (export_index < 0)
+      return caf::error{};
+    auto func = desc.exports[export_index].index;
+    if (func < imported_funcs)
+      return module_error(path, std::string("export ") + name
+                                  + " re-exports an import; it must be a "
+                                    "function of the module");
+    const auto& type = desc.funcs[func - imported_funcs].type;
+    if (type.params != params || type.results != results)
+      return module_error(path, std::string("export ") + name + " has type "
+                                  + type_list(type.params) + " -> "
+                                  + type_list(type.results) + "; expected "
+                                  + type_list(params) + " -> "
+                                  + type_list(results));
+    return caf::error{};
+  };
+  using wabt::Type;
+  if (m.handler < 0)
+    return module_error(path, std::string("does not export the function ")
+                                + handler_export
+                                + " (i32 kind, i32 topic_len, i32 "
+                                  "payload_len) -> i32; see docs/wasm-abi.md");
+  if (auto err = own_func(m.handler, {Type::I32, Type::I32, Type::I32},
+                          {Type::I32}, handler_export))
+    return err;
+  if (auto err = own_func(m.initialize, {}, {}, "_initialize"))
+    return err;
+  if (auto err = own_func(m.init, {}, {Type::I32}, "corral_init"))
+    return err;
+  if (!m.imports.empty() && m.memory < 0)
+    return module_error(path, "imports host functions but does not export "
+                              "its memory as \"memory\"");
+  for (const auto& memory : desc.memories)
+    if (memory.type.limits.is_64 || memory.type.limits.is_shared)
+      return module_error(path, "declares a 64-bit or shared memory, which "
+                                "the node does not run");
+  return caf::error{};
+}
+
+} // namespace
+
+std::string type_list(const wi::ValueTypes& types) {
+  std::string out = "(";
+  for (std::size_t i = 0; i < types.size(); ++i)
+    out += (i ? " " : "") + wi::GetName(types[i]);
+  return out + ")";
+}
+
+std::string sha256_hex(const std::string& bytes) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest,
+                     reinterpret_cast<const unsigned char*>(bytes.data()),
+                     bytes.size());
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * sizeof digest);
+  for (auto byte : digest) {
+    out += hex[byte >> 4];
+    out += hex[byte & 0xf];
+  }
+  return out;
+}
+
+caf::expected<std::shared_ptr<const compiled_module>>
+compile_module(const std::string& path, const std::string& bytes, bool text) {
+  wabt::Features features;
+  std::vector<std::uint8_t> binary;
+  if (text) {
+    auto converted = wat_to_binary(path, bytes, features);
+    if (!converted)
+      return converted.error();
+    binary = std::move(*converted);
+  } else {
+    binary.assign(bytes.begin(), bytes.end());
+  }
+  auto result = std::make_shared<compiled_module>();
+  result->path = path;
+  result->binary_size = binary.size();
+  wabt::Errors errors;
+  wabt::ReadBinaryOptions options(features, nullptr, false, true, false);
+  if (wabt::Failed(wi::ReadBinaryInterp(path, binary.data(), binary.size(),
+                                        options, &errors, &result->desc)))
+    return module_error(path,
+                        "not a valid WebAssembly binary: "
+                          + format_errors(errors,
+                                          wabt::Location::Type::Binary));
+  if (auto err = check_shape(path, *result))
+    return err;
+  return std::shared_ptr<const compiled_module>{std::move(result)};
+}
+
+caf::expected<std::shared_ptr<const compiled_module>>
+module_cache::load(const std::string& path) {
+  if (path.empty())
+    return make_error(errc::spawn_failed,
+                      "the Wasm backend needs a module path; set "
+                      "backend.Wasm.module to a .wasm or .wat file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return module_error(path, std::string("cannot be read: ")
+                                + std::strerror(errno));
+  std::string bytes;
+  char buffer[65536];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    bytes.append(buffer, static_cast<std::size_t>(in.gcount()));
+    if (bytes.size() > max_module_file_bytes)
+      return module_error(path, "is larger than the limit of "
+                                  + std::to_string(max_module_file_bytes)
+                                  + " bytes");
+  }
+  if (in.bad())
+    return module_error(path, std::string("cannot be read: ")
+                                + std::strerror(errno));
+  auto hash = sha256_hex(bytes);
+  if (auto cached = find(hash))
+    return cached;
+  bool text;
+  if (ends_with(path, ".wat"))
+    text = true;
+  else if (ends_with(path, ".wasm"))
+    text = false;
+  else
+    text = bytes.compare(0, 4, std::string("\0asm", 4)) != 0;
+  auto compiled = compile_module(path, bytes, text);
+  if (!compiled)
+    return compiled.error();
+  auto module = std::const_pointer_cast<compiled_module>(*compiled);
+  module->sha256 = hash;
+  insert(module);
+  return std::shared_ptr<const compiled_module>{std::move(module)};
+}
+
+std::shared_ptr<const compiled_module>
+module_cache::find(const std::string& sha256) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  auto i = entries_.find(sha256);
+  if (i == entries_.end())
+    return nullptr;
+  order_.splice(order_.begin(), order_, i->second.position);
+  ++hits_;
+  return i->second.module;
+}
+
+void module_cache::insert(std::shared_ptr<const compiled_module> module) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  ++compiled_;
+  auto key = module->sha256;
+  auto i = entries_.find(key);
+  if (i != entries_.end()) {
+    i->second.module = std::move(module);
+    return;
+  }
+  order_.push_front(key);
+  entries_.emplace(key, entry{std::move(module), order_.begin()});
+  while (entries_.size() > capacity_) {
+    entries_.erase(order_.back());
+    order_.pop_back();
+  }
+}
+
+std::uint64_t module_cache::compiled() const {
+  std::lock_guard<std::mutex> guard(mutex_);
+  return compiled_;
+}
+
+std::uint64_t module_cache::hits() const {
+  std::lock_guard<std::mutex> guard(mutex_);
+  return hits_;
+}
+
+} // namespace corral::wasm

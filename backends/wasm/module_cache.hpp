@@ -1,0 +1,76 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <caf/expected.hpp>
+
+#include "backends/wasm/compiled_module.hpp"
+
+namespace corral::wasm {
+
+/// Largest module file the node reads.
+inline constexpr std::size_t max_module_file_bytes = 64u * 1024 * 1024;
+
+/// Most locals one function may declare; bounds the value stack that one
+/// call can claim before the stack limit is checked.
+inline constexpr std::uint64_t max_function_locals = 10'000;
+
+/// Parses and validates `bytes` (binary, or WAT text when `text` is true)
+/// into a module named `path` in messages. Errors are `spawn_failed` with
+/// the reason; used by the cache and by the fuzz target.
+caf::expected<std::shared_ptr<const compiled_module>>
+compile_module(const std::string& path, const std::string& bytes, bool text);
+
+/// Turns a wabt value type list into "(i32 i64)", for messages.
+std::string type_list(const wabt::interp::ValueTypes& types);
+
+/// Returns the hex SHA-256 of `bytes`.
+std::string sha256_hex(const std::string& bytes);
+
+/// Modules by the SHA-256 of their file's bytes, so that many agents of one
+/// module parse and validate it once. Thread-safe; keeps the most recently
+/// used `capacity` modules (live instances keep theirs regardless).
+class module_cache {
+public:
+  /// Creates a cache holding up to `capacity` modules.
+  explicit module_cache(std::size_t capacity = 64) : capacity_(capacity) {
+  }
+
+  /// Reads the module at `path` and returns it from the cache or compiles
+  /// it. Errors are `spawn_failed` naming the file and the problem.
+  caf::expected<std::shared_ptr<const compiled_module>>
+  load(const std::string& path);
+
+  /// Returns the module with this hash if it is cached, else null.
+  std::shared_ptr<const compiled_module> find(const std::string& sha256);
+
+  /// Number of modules compiled since the cache was created.
+  std::uint64_t compiled() const;
+
+  /// Number of loads answered from the cache.
+  std::uint64_t hits() const;
+
+private:
+  using lru_list = std::list<std::string>;
+  struct entry {
+    std::shared_ptr<const compiled_module> module;
+    lru_list::iterator position;
+  };
+
+  void insert(std::shared_ptr<const compiled_module> module);
+
+  std::size_t capacity_;
+  mutable std::mutex mutex_;
+  std::map<std::string, entry> entries_;
+  lru_list order_;
+  std::uint64_t compiled_ = 0;
+  std::uint64_t hits_ = 0;
+};
+
+} // namespace corral::wasm

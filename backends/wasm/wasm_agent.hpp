@@ -1,0 +1,109 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/response_promise.hpp>
+
+#include "actors/agent_context.hpp"
+#include "backends/wasm/guest_env.hpp"
+#include "backends/wasm/wasm_instance.hpp"
+
+namespace corral::wasm {
+
+/// Sent by a WASM agent to itself to run the next slice of its guest.
+using slice_atom = caf::atom_constant<caf::atom("slice")>;
+
+/// Budgets one WASM agent runs under, resolved from its limits and the
+/// backend's defaults.
+struct run_budget {
+  /// Instructions per slice before the actor yields to CAF.
+  std::uint64_t slice = 10'000;
+  std::uint64_t fuel_per_message = 100'000'000;
+  /// Instructions over the agent's life; 0 means no limit.
+  std::uint64_t fuel_total = 0;
+  std::chrono::milliseconds message_timeout{10'000};
+  std::size_t mailbox = 1024;
+};
+
+/// The CAF actor hosting one WASM agent. It queues the messages it gets,
+/// runs the guest's handler for each in slices of a bounded number of
+/// instructions, and yields to CAF between slices with a message to
+/// itself, so an endless guest never holds a scheduler thread and a stop
+/// takes effect after the current slice.
+class wasm_agent : public caf::event_based_actor, public guest_env {
+public:
+  /// Hosts `instance` as the agent described by `cell`.
+  wasm_agent(caf::actor_config& cfg, std::unique_ptr<wasm_instance> instance,
+             std::shared_ptr<agent_cell> cell,
+             std::shared_ptr<node_services> services,
+             std::map<std::string, std::string> env, run_budget budget);
+
+  /// Returns the running behavior.
+  caf::behavior make_behavior() override;
+
+  /// Frees the instance and releases the cell once the actor has exited.
+  void on_exit() override;
+
+  const message* current_message() const override;
+  std::int32_t reply(std::string payload) override;
+  std::int32_t send(const std::string& target, std::string topic,
+                    std::string payload) override;
+  std::int64_t request(const std::string& target, std::string topic,
+                       std::string payload, std::uint32_t timeout_ms) override;
+  std::int32_t publish(std::string topic, std::string payload) override;
+  std::int32_t broadcast(std::string topic, std::string payload) override;
+  std::int32_t subscribe(const std::string& topic, bool on) override;
+  void log(spdlog::level::level_enum level, std::string_view text) override;
+  pid_type self_pid() const override;
+  const std::string& self_id() const override;
+  const std::map<std::string, std::string>& environment() const override;
+
+private:
+  struct pending {
+    message msg;
+    caf::response_promise promise;
+  };
+
+  caf::result<message> accept(message& msg);
+  void queue_message(message msg);
+  void schedule();
+  void on_slice();
+  void begin_next();
+  void run_slice();
+  void finish(std::int32_t value);
+  void end_agent(exit_reason reason);
+  void fail_queued(const std::string& why);
+  bool check_limits();
+  bool check_limit(const char* resource, std::uint64_t used,
+                   const std::optional<std::uint64_t>& limit, bool& warned);
+  void signal_guest(const std::string& topic, std::string payload);
+
+  std::unique_ptr<wasm_instance> instance_;
+  agent_context ctx_;
+  run_budget budget_;
+  std::deque<pending> queue_;
+  std::optional<pending> current_;
+  std::optional<std::string> reply_;
+  std::chrono::steady_clock::time_point message_started_;
+  std::uint64_t message_fuel_ = 0;
+  std::uint64_t next_correlation_ = 1;
+  bool slice_scheduled_ = false;
+  bool suspended_ = false;
+  bool ended_ = false;
+  bool warned_fuel_ = false;
+  bool warned_memory_ = false;
+  bool warned_messages_ = false;
+  // Set while `request` runs, so that an error reported at once becomes
+  // its return code instead of a failure message.
+  caf::error* immediate_error_ = nullptr;
+};
+
+} // namespace corral::wasm
+

@@ -40,10 +40,11 @@ route resolve(const node_services& services, const std::string& target) {
     if (global->node != services.node_id()) {
       route result;
       result.error = make_error(errc::node_unreachable,
-                                "node " + global->node
-                                  + " is not known to node "
+                                "node " + global->node + " is not this node ("
                                   + services.node_id()
-                                  + "; this node runs without a cluster");
+                                  + ") and remote nodes are not supported "
+                                    "yet; address an agent of node "
+                                  + services.node_id());
       return result;
     }
     if (auto cell = services.agents.find(global->pid))

@@ -2,11 +2,13 @@
 
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "cli/command.hpp"
 #include "cli/command_output.hpp"
 #include "cli/exit_code.hpp"
 #include "cli/node_connection.hpp"
+#include "cli/option_checks.hpp"
 #include "cli/process_format.hpp"
 #include "serialization/json_forms.hpp"
 
@@ -28,7 +30,8 @@ void add_target_options(CLI::App& command, target_options& options) {
   command
     .add_option("TARGET", options.target,
                 "The agent: its agent_id, pid or global pid (node:pid)")
-    ->required();
+    ->required()
+    ->check(non_empty("give an agent_id, a pid or a global pid"));
   command.add_flag("--json", options.json, "Print the reply as JSON");
   add_connection_options(command, options.connection);
 }
@@ -42,7 +45,8 @@ std::string describe_field(const nlohmann::json& reply, const char* key) {
 
 struct stop_options {
   target_options target;
-  std::uint64_t grace_ms = 0;
+  /// Set when --grace was given; 0 is a valid grace period.
+  std::optional<std::uint64_t> grace_ms;
   bool now = false;
 };
 
@@ -51,9 +55,9 @@ int run_stop(const stop_options& options) {
   auto timeout = default_timeout;
   if (options.now) {
     request["immediate"] = true;
-  } else if (options.grace_ms > 0) {
-    request["grace_ms"] = options.grace_ms;
-    timeout += std::chrono::milliseconds{options.grace_ms};
+  } else if (options.grace_ms) {
+    request["grace_ms"] = *options.grace_ms;
+    timeout += std::chrono::milliseconds{*options.grace_ms};
   } else {
     // The node's default grace period is not known here; 5 s is the
     // built-in default.
@@ -121,17 +125,23 @@ int run_inspect(const target_options& options) {
 
 void add_agent_commands(CLI::App& app, command_table& commands) {
   auto stop = std::make_shared<stop_options>();
+  auto grace_ms = std::make_shared<std::uint64_t>(0);
   auto* stop_command = app.add_subcommand(
     "stop", "Stop an agent and print its exit reason");
   add_target_options(*stop_command, stop->target);
   auto* grace = stop_command->add_option(
-    "--grace", stop->grace_ms,
-    "Time the agent gets to finish after the shutdown signal, in ms "
-    "(default: the node's, 5000)");
+    "--grace", *grace_ms,
+    "Time the agent gets to finish after the shutdown signal, in ms; 0 "
+    "kills it if it has not exited at once (default: the node's, 5000)");
+  grace->check(non_negative_integer());
   auto* now = stop_command->add_flag("--now", stop->now,
                                      "Kill the agent without a grace period");
   grace->excludes(now);
-  commands[stop_command] = [stop] { return run_stop(*stop); };
+  commands[stop_command] = [stop, grace, grace_ms] {
+    if (grace->count() > 0)
+      stop->grace_ms = *grace_ms;
+    return run_stop(*stop);
+  };
 
   auto restart = std::make_shared<target_options>();
   auto* restart_command = app.add_subcommand(

@@ -2,11 +2,41 @@
 
 #include <exception>
 #include <iostream>
+#include <optional>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/command.hpp"
 #include "cli/exit_code.hpp"
+#include "serialization/json_reader.hpp"
+
+namespace {
+
+/// Returns the first argument that is not an option when it names no
+/// subcommand. CLI11 would only report that a subcommand is required.
+std::optional<std::string> find_unknown_command(const CLI::App& app, int argc,
+                                                char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string argument = argv[i];
+    if (!argument.empty() && argument.front() == '-')
+      continue;
+    for (const auto* command : app.get_subcommands({}))
+      if (command->check_name(argument))
+        return std::nullopt;
+    return argument;
+  }
+  return std::nullopt;
+}
+
+std::string list_commands(const CLI::App& app) {
+  std::string names;
+  for (const auto* command : app.get_subcommands({}))
+    names += (names.empty() ? "" : ", ") + command->get_name();
+  return names;
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
   using namespace corral::cli;
@@ -26,6 +56,13 @@ int main(int argc, char** argv) {
   add_watch_command(app, commands);
   add_node_info_commands(app, commands);
   add_demo_command(app, commands);
+
+  if (auto unknown = find_unknown_command(app, argc, argv)) {
+    std::cerr << "corral: unknown command " << corral::quote_for_error(*unknown)
+              << "; the commands are " << list_commands(app)
+              << ", and corral --help describes them\n";
+    return exit_usage;
+  }
 
   try {
     app.parse(argc, argv);

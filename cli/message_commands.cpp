@@ -1,15 +1,15 @@
 // Messaging commands: send (request-reply, or one-way with --cast) and
 // publish.
 
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <memory>
 
 #include "cli/command.hpp"
 #include "cli/command_output.hpp"
 #include "cli/exit_code.hpp"
+#include "cli/file_input.hpp"
 #include "cli/node_connection.hpp"
+#include "cli/option_checks.hpp"
 #include "serialization/base64.hpp"
 #include "serialization/utf8.hpp"
 
@@ -39,17 +39,12 @@ int add_payload(const message_options& options, nlohmann::json& request) {
       std::cerr << "corral: give PAYLOAD or --payload-file, not both\n";
       return exit_usage;
     }
-    if (options.payload_file == "-") {
-      payload.assign(std::istreambuf_iterator<char>{std::cin}, {});
-    } else {
-      std::ifstream in{options.payload_file, std::ios::binary};
-      if (!in) {
-        std::cerr << "corral: cannot open the payload file \""
-                  << options.payload_file << "\"\n";
-        return exit_usage;
-      }
-      payload.assign(std::istreambuf_iterator<char>{in}, {});
+    auto text = read_input_file(options.payload_file, "the payload file");
+    if (!text) {
+      std::cerr << "corral: " << text.error().detail << "\n";
+      return exit_usage;
     }
+    payload = std::move(*text);
   }
   if (is_valid_utf8(payload))
     request["payload"] = payload;
@@ -115,8 +110,10 @@ int run_publish(const message_options& options) {
 
 void add_payload_options(CLI::App& command, message_options& options) {
   command.add_option("PAYLOAD", options.payload, "Message payload (text)");
-  command.add_option("--payload-file", options.payload_file,
-                     "Read the payload from a file, or - for stdin");
+  command
+    .add_option("--payload-file", options.payload_file,
+                "Read the payload from a file, or - for stdin")
+    ->check(non_empty("give a file, or - for stdin"));
   command.add_flag("--json", options.json, "Print the reply as JSON");
   add_connection_options(command, options.connection);
 }
@@ -130,8 +127,11 @@ void add_message_commands(CLI::App& app, command_table& commands) {
   send_command
     ->add_option("TARGET", send->target,
                  "The agent: its agent_id, pid or global pid (node:pid)")
-    ->required();
-  send_command->add_option("TOPIC", send->topic, "Message topic")->required();
+    ->required()
+    ->check(non_empty("give an agent_id, a pid or a global pid"));
+  send_command->add_option("TOPIC", send->topic, "Message topic")
+    ->required()
+    ->check(non_empty("give a topic name"));
   add_payload_options(*send_command, *send);
   send_command
     ->add_option("--timeout", send->timeout_ms,
@@ -145,7 +145,9 @@ void add_message_commands(CLI::App& app, command_table& commands) {
   auto publish = std::make_shared<message_options>();
   auto* publish_command = app.add_subcommand(
     "publish", "Send a message to every subscriber of a topic");
-  publish_command->add_option("TOPIC", publish->topic, "Topic")->required();
+  publish_command->add_option("TOPIC", publish->topic, "Topic")
+    ->required()
+    ->check(non_empty("give a topic name"));
   add_payload_options(*publish_command, *publish);
   commands[publish_command] = [publish] { return run_publish(*publish); };
 }

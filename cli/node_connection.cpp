@@ -1,10 +1,12 @@
 #include "cli/node_connection.hpp"
 
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 
 #include "cli/exit_code.hpp"
+#include "cli/file_input.hpp"
+#include "cli/option_checks.hpp"
+#include "net/control_protocol.hpp"
 
 namespace corral::cli {
 
@@ -13,16 +15,21 @@ void add_connection_options(CLI::App& command, connection_options& options) {
     .add_option("--control", options.control,
                 "Control address of the node: a socket path, ipc://PATH or "
                 "tcp://127.0.0.1:PORT (default: the socket of --node)")
-    ->envname("CORRAL_CONTROL");
+    ->envname("CORRAL_CONTROL")
+    ->check(non_empty("give an address, or leave --control out to use "
+                      "the socket of --node"));
   command
     .add_option("--node", options.node_id,
                 "Id of the node to talk to; selects its default socket path")
     ->envname("CORRAL_NODE")
     ->capture_default_str();
-  command.add_option("--token-file", options.token_file,
-                     "File holding the token of a tcp control address "
-                     "(default: $CORRAL_CONTROL_TOKEN, else the file the "
-                     "node wrote)");
+  command
+    .add_option("--token-file", options.token_file,
+                "File holding the token of a tcp control address "
+                "(default: $CORRAL_CONTROL_TOKEN, else the file the node "
+                "wrote)")
+    ->check(non_empty("give a file, or leave --token-file out to use "
+                      "$CORRAL_CONTROL_TOKEN or the node's token file"));
   command
     .add_option("--connect-timeout", options.connect_timeout_ms,
                 "How long sending a request to the node may block, in ms")
@@ -46,11 +53,10 @@ result<std::string> default_token_path(const std::string& node_id) {
 }
 
 result<std::string> read_token_file(const std::string& path) {
-  std::ifstream in{path};
-  std::string token;
-  if (!in || !std::getline(in, token))
-    return failure{errc::invalid_request,
-                   "cannot read a token from \"" + path + "\""};
+  auto text = read_input_file(path, "the token file");
+  if (!text)
+    return text.error();
+  auto token = text->substr(0, text->find('\n'));
   while (!token.empty() && (token.back() == '\r' || token.back() == ' '))
     token.pop_back();
   if (token.empty())
@@ -61,19 +67,42 @@ result<std::string> read_token_file(const std::string& path) {
 
 namespace {
 
+const char* token_from_environment() {
+  const char* token = std::getenv("CORRAL_CONTROL_TOKEN");
+  return token != nullptr && *token != '\0' ? token : nullptr;
+}
+
 result<std::string> find_token(const connection_options& options) {
   if (!options.token_file.empty())
     return read_token_file(options.token_file);
-  const char* from_environment = std::getenv("CORRAL_CONTROL_TOKEN");
-  if (from_environment != nullptr && *from_environment != '\0')
-    return std::string{from_environment};
+  if (const char* token = token_from_environment())
+    return std::string{token};
   auto path = default_token_path(options.node_id);
   if (!path)
     return path.error();
   return read_token_file(*path);
 }
 
+/// True when `error` is the endpoint's rejection of a missing or wrong
+/// token. Agents' capability checks fail with the same code, but their
+/// details never name the "token" field.
+bool is_token_rejection(const failure& error) {
+  return error.code == errc::capability_denied
+         && error.detail.find("\"token\"") != std::string::npos;
+}
+
 } // namespace
+
+std::string describe_token_source(const connection_options& options) {
+  if (!options.token_file.empty())
+    return "--token-file " + options.token_file;
+  if (token_from_environment() != nullptr)
+    return "$CORRAL_CONTROL_TOKEN";
+  auto path = default_token_path(options.node_id);
+  if (!path)
+    return "the token file of node " + options.node_id;
+  return *path + ", the file that node " + options.node_id + " writes";
+}
 
 result<std::unique_ptr<control_client>>
 connect_to_node(const connection_options& options) {
@@ -110,6 +139,17 @@ int report_failure(const connection_options& options, const failure& error) {
   return exit_code_for(error);
 }
 
+int report_node_error(const connection_options& options,
+                      const failure& error) {
+  std::cerr << "corral: " << to_string(error);
+  if (is_token_rejection(error))
+    std::cerr << "; the token was read from " << describe_token_source(options)
+              << ", so check that it matches the node's --token-file or "
+                 "$CORRAL_CONTROL_TOKEN";
+  std::cerr << "\n";
+  return exit_failed;
+}
+
 int report_connect_failure(const connection_options& options,
                            const failure& error) {
   // Before anything is sent, invalid_request can only come from the
@@ -126,9 +166,11 @@ int call_node(const connection_options& options, nlohmann::json request,
   auto client = connect_to_node(options);
   if (!client)
     return report_connect_failure(options, client.error());
-  auto reply = (*client)->request(std::move(request), timeout);
+  auto reply = (*client)->exchange(std::move(request), timeout);
   if (!reply)
     return report_failure(options, reply.error());
+  if (auto error = reply_failure(*reply))
+    return report_node_error(options, *error);
   return on_reply(*reply);
 }
 

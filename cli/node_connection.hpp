@@ -46,6 +46,10 @@ result<std::string> default_token_path(const std::string& node_id);
 /// Reads the first line of `path` as a token.
 result<std::string> read_token_file(const std::string& path);
 
+/// Names where the token of `options` is read from, e.g. "--token-file
+/// FILE", for hints after the node rejected a token.
+std::string describe_token_source(const connection_options& options);
+
 /// Connects to the node of `options`.
 result<std::unique_ptr<control_client>> connect_to_node(
   const connection_options& options);
@@ -55,8 +59,15 @@ result<std::unique_ptr<control_client>> connect_to_node(
 std::string unreachable_message(const connection_options& options,
                                 const failure& error);
 
-/// Prints `error` to stderr as one line and returns its exit code.
+/// Prints `error`, a failure to reach the node or to get its reply, to
+/// stderr as one line and returns its exit code.
 int report_failure(const connection_options& options, const failure& error);
+
+/// Prints `error`, a failure that the node reported in its reply, to stderr
+/// as one line and returns exit_failed. The node replied, so even its
+/// node_unreachable (e.g. for a target on another node) is no reason for
+/// exit_unreachable. A rejected token gets a hint where it was read from.
+int report_node_error(const connection_options& options, const failure& error);
 
 /// Like `report_failure` for the result of `connect_to_node`, where an
 /// invalid address or token file is a usage error (exit code 2).

@@ -1,16 +1,18 @@
 // `corral spawn`: builds a spawn request from flags or a JSON document and
 // sends it to the node.
 
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <map>
 
 #include "cli/command.hpp"
 #include "cli/command_output.hpp"
 #include "cli/exit_code.hpp"
+#include "cli/file_input.hpp"
 #include "cli/node_connection.hpp"
+#include "cli/option_checks.hpp"
 #include "serialization/json_forms.hpp"
+#include "serialization/json_reader.hpp"
+#include "serialization/spawn_request.hpp"
 
 namespace corral::cli {
 
@@ -27,16 +29,6 @@ struct spawn_options {
   int timeout_ms = 10'000;
   bool json = false;
 };
-
-result<std::string> read_text(const std::string& path) {
-  if (path == "-")
-    return std::string{std::istreambuf_iterator<char>{std::cin}, {}};
-  std::ifstream in{path, std::ios::binary};
-  if (!in)
-    return failure{errc::invalid_request,
-                   "cannot open the spawn request file \"" + path + "\""};
-  return std::string{std::istreambuf_iterator<char>{in}, {}};
-}
 
 /// Reads --backend: "native" in any case, or a backend's JSON form.
 result<nlohmann::json> parse_backend(const std::string& text) {
@@ -57,7 +49,8 @@ result<nlohmann::json> parse_backend(const std::string& text) {
 /// fields that flags set on top. Failures in the flags are usage errors.
 int build_request(const spawn_options& options, nlohmann::json& request) {
   if (!options.json_request.empty()) {
-    auto text = read_text(options.json_request);
+    auto text = read_input_file(options.json_request,
+                                "the spawn request file");
     if (!text) {
       std::cerr << "corral: " << text.error().detail << "\n";
       return exit_usage;
@@ -71,7 +64,8 @@ int build_request(const spawn_options& options, nlohmann::json& request) {
     }
     request = std::move(*parsed);
   } else if (options.agent_id.empty()) {
-    std::cerr << "corral: spawn needs --id or --json-request\n";
+    std::cerr << "corral: spawn needs --id or --json-request; see corral "
+                 "spawn --help\n";
     return exit_usage;
   } else {
     request = nlohmann::json::object();
@@ -81,8 +75,15 @@ int build_request(const spawn_options& options, nlohmann::json& request) {
   // field, and rejects a document that is not an object before that.
   if (!request.is_object())
     return exit_ok;
-  if (!options.agent_id.empty())
+  if (!options.agent_id.empty()) {
+    // The node checks the id too, but a bad flag is a usage error.
+    if (auto problem = agent_id_error(options.agent_id)) {
+      std::cerr << "corral: --id " << quote_for_error(options.agent_id)
+                << " is not a valid agent_id: it " << *problem << "\n";
+      return exit_usage;
+    }
     request["agent_id"] = options.agent_id;
+  }
   if (!options.agent_type.empty())
     request["agent_type"] = options.agent_type;
   if (!options.restart.empty())
@@ -132,21 +133,32 @@ int run_spawn(const spawn_options& options) {
 void add_spawn_command(CLI::App& app, command_table& commands) {
   auto options = std::make_shared<spawn_options>();
   auto* command = app.add_subcommand("spawn", "Spawn an agent on a node");
-  command->add_option("--id", options->agent_id,
-                      "agent_id of the new agent, unique on the node");
-  command->add_option("--type", options->agent_type,
-                      "Registered native agent type (default: command_loop)");
-  command->add_option("--backend", options->backend,
-                      "Backend: native, or a backend's JSON form");
+  command
+    ->add_option("--id", options->agent_id,
+                 "agent_id of the new agent, unique on the node")
+    ->check(non_empty("give the new agent's agent_id"));
+  command
+    ->add_option("--type", options->agent_type,
+                 "Registered native agent type (default: command_loop)")
+    ->check(non_empty("give an agent type, or leave --type out to use the "
+                      "default, command_loop"));
+  command
+    ->add_option("--backend", options->backend,
+                 "Backend: native, or a backend's JSON form (default: "
+                 "native)")
+    ->check(non_empty("give a backend, or leave --backend out to use the "
+                      "default, native"));
   command->add_option("--env", options->env,
                       "Environment entry NAME=VALUE for the agent; repeatable");
   command
     ->add_option("--restart", options->restart,
                  "When the supervisor restarts the agent (default: permanent)")
     ->check(CLI::IsMember({"permanent", "transient", "temporary"}));
-  command->add_option("--json-request", options->json_request,
-                      "File with a full spawn request in JSON, or - for "
-                      "stdin; other flags override its fields");
+  command
+    ->add_option("--json-request", options->json_request,
+                 "File with a full spawn request in JSON, or - for stdin; "
+                 "other flags override its fields")
+    ->check(non_empty("give a file, or - for stdin"));
   command
     ->add_option("--timeout", options->timeout_ms,
                  "How long to wait for the node's reply, in ms")

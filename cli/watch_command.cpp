@@ -3,12 +3,15 @@
 #include <csignal>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "cli/command.hpp"
 #include "cli/command_output.hpp"
 #include "cli/exit_code.hpp"
 #include "cli/node_connection.hpp"
+#include "cli/option_checks.hpp"
 #include "cli/process_format.hpp"
+#include "net/control_protocol.hpp"
 #include "serialization/json_forms.hpp"
 
 namespace corral::cli {
@@ -42,7 +45,8 @@ void catch_interrupts() {
 
 struct watch_options {
   connection_options connection;
-  std::uint64_t count = 0;
+  /// Set when --count was given; 0 then means to print nothing.
+  std::optional<std::uint64_t> count;
   int timeout_ms = 0;
   bool json = false;
 };
@@ -67,9 +71,11 @@ int run_watch(const watch_options& options) {
   auto client = connect_to_node(options.connection);
   if (!client)
     return report_connect_failure(options.connection, client.error());
-  auto reply = (*client)->request({{"op", "watch"}}, milliseconds{10'000});
+  auto reply = (*client)->exchange({{"op", "watch"}}, milliseconds{10'000});
   if (!reply)
     return report_failure(options.connection, reply.error());
+  if (auto error = reply_failure(*reply))
+    return report_node_error(options.connection, *error);
   auto stream = reply->value("stream", std::uint64_t{0});
 
   catch_interrupts();
@@ -80,7 +86,7 @@ int run_watch(const watch_options& options) {
   int code = exit_ok;
 
   while (!interrupted) {
-    if (options.count > 0 && printed >= options.count)
+    if (options.count && printed >= *options.count)
       break;
     if (options.timeout_ms > 0 && steady_clock::now() >= deadline)
       break;
@@ -126,10 +132,14 @@ int run_watch(const watch_options& options) {
 
 void add_watch_command(CLI::App& app, command_table& commands) {
   auto options = std::make_shared<watch_options>();
+  auto count = std::make_shared<std::uint64_t>(0);
   auto* command = app.add_subcommand(
     "watch", "Print agents' state changes as they happen, until Ctrl-C");
-  command->add_option("--count", options->count,
-                      "Stop after this many state changes");
+  auto* count_option
+    = command
+        ->add_option("--count", *count,
+                     "Stop after this many state changes (default: no limit)")
+        ->check(non_negative_integer());
   command
     ->add_option("--timeout", options->timeout_ms,
                  "Stop after this many milliseconds")
@@ -137,7 +147,11 @@ void add_watch_command(CLI::App& app, command_table& commands) {
   command->add_flag("--json", options->json,
                     "Print each state change as one line of JSON");
   add_connection_options(*command, options->connection);
-  commands[command] = [options] { return run_watch(*options); };
+  commands[command] = [options, count, count_option] {
+    if (count_option->count() > 0)
+      options->count = *count;
+    return run_watch(*options);
+  };
 }
 
 } // namespace corral::cli

@@ -80,6 +80,16 @@ control_client::connect(const control_address& address,
 
 result<nlohmann::json> control_client::request(nlohmann::json request,
                                                milliseconds timeout) {
+  auto reply = exchange(std::move(request), timeout);
+  if (!reply)
+    return reply;
+  if (auto error = reply_failure(*reply))
+    return *error;
+  return reply;
+}
+
+result<nlohmann::json> control_client::exchange(nlohmann::json request,
+                                                milliseconds timeout) {
   auto id = next_id_++;
   request["id"] = id;
   if (!options_.token.empty())
@@ -120,8 +130,6 @@ result<nlohmann::json> control_client::request(nlohmann::json request,
     }
     if (!answers(*frame, id))
       continue;
-    if (auto error = reply_failure(*frame))
-      return *error;
     return std::move(*frame);
   }
 }

@@ -35,13 +35,19 @@ public:
   connect(const control_address& address, control_client_options options);
 
   /// Sends `request` (an object with "op"), adding "id" and "token", and
-  /// waits for its reply. Returns the reply when it has "ok": true and the
-  /// failure it carries otherwise. Fails with node_unreachable when the
-  /// send blocks beyond the connect timeout or no reply arrives within
-  /// `timeout`, and with invalid_request when the request exceeds
-  /// the endpoint's frame limit. Stream frames that arrive meanwhile are
-  /// kept for `next_stream_frame`; replies to earlier, timed-out requests
-  /// are discarded.
+  /// waits for its reply. Returns the reply whether it has "ok": true or
+  /// false, so that a caller can tell a failure the node reported from a
+  /// node that did not reply. Fails with node_unreachable when the send
+  /// blocks beyond the connect timeout or no reply arrives within
+  /// `timeout`, and with invalid_request when the request exceeds the
+  /// endpoint's frame limit. Stream frames that arrive meanwhile are kept
+  /// for `next_stream_frame`; replies to earlier, timed-out requests are
+  /// discarded.
+  result<nlohmann::json> exchange(nlohmann::json request,
+                                  std::chrono::milliseconds timeout);
+
+  /// Like `exchange`, but returns the failure that an error reply carries
+  /// instead of the reply.
   result<nlohmann::json> request(nlohmann::json request,
                                  std::chrono::milliseconds timeout);
 

@@ -2,7 +2,9 @@
 // endpoint until SIGINT or SIGTERM.
 
 #include <atomic>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <fcntl.h>
 #include <iostream>
 #include <memory>
@@ -18,6 +20,7 @@
 #include "cli/control_handler.hpp"
 #include "cli/exit_code.hpp"
 #include "cli/node_connection.hpp"
+#include "cli/option_checks.hpp"
 #include "examples/native/example_agents.hpp"
 #include "net/control_endpoint.hpp"
 #include "net/control_protocol.hpp"
@@ -44,22 +47,28 @@ void log_node(spdlog::level::level_enum level, const node_options& options,
 result<std::string> write_new_token(const std::string& path) {
   if (auto error = prepare_socket_directory(path))
     return *error;
+  auto write_failure = [&path](int error) {
+    return failure{errc::internal_error, "cannot write the token file \""
+                                           + path + "\": "
+                                           + std::strerror(error)};
+  };
   int fd = ::open(path.c_str(),
                   O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0 || ::fchmod(fd, 0600) != 0) {
-    if (fd >= 0)
-      ::close(fd);
-    return failure{errc::internal_error,
-                   "cannot write the token file \"" + path + "\""};
+  if (fd < 0)
+    return write_failure(errno);
+  if (::fchmod(fd, 0600) != 0) {
+    auto error = errno;
+    ::close(fd);
+    return write_failure(error);
   }
   auto token = make_control_token();
   auto line = token + "\n";
-  bool written = ::write(fd, line.data(), line.size())
-                 == static_cast<ssize_t>(line.size());
+  auto written = ::write(fd, line.data(), line.size());
+  // A short write to a regular file means the disk is full.
+  auto error = written < 0 ? errno : ENOSPC;
   ::close(fd);
-  if (!written)
-    return failure{errc::internal_error,
-                   "cannot write the token file \"" + path + "\""};
+  if (written != static_cast<ssize_t>(line.size()))
+    return write_failure(error);
   return token;
 }
 
@@ -100,8 +109,6 @@ result<control_endpoint_config> make_endpoint_config(const node_options& options
   return config;
 }
 
-/// Blocks SIGINT and SIGTERM in this thread and in every thread it starts
-/// later, so that `wait_for_stop_signal` receives them synchronously.
 // libzmq aborts the process when accept() fails with EMFILE, so a node
 // raises its soft file-descriptor limit to the hard limit before it binds.
 void raise_file_limit() {
@@ -112,6 +119,8 @@ void raise_file_limit() {
   setrlimit(RLIMIT_NOFILE, &limit);
 }
 
+/// Blocks SIGINT and SIGTERM in this thread and in every thread it starts
+/// later, so that `wait_for_stop_signal` receives them synchronously.
 sigset_t block_stop_signals() {
   sigset_t signals;
   sigemptyset(&signals);
@@ -119,6 +128,30 @@ sigset_t block_stop_signals() {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   return signals;
+}
+
+const char* signal_name(int signal) {
+  return signal == SIGINT ? "SIGINT" : "SIGTERM";
+}
+
+/// Removes a stop signal that arrived while signals were blocked and
+/// returns it, or returns 0 when none is pending. Never waits.
+int take_pending_stop_signal(const sigset_t& signals) {
+  timespec no_wait{0, 0};
+  int received = 0;
+  do
+    received = sigtimedwait(&signals, nullptr, &no_wait);
+  while (received < 0 && errno == EINTR);
+  return received > 0 ? received : 0;
+}
+
+/// Logs that start-up ends early because of `signal`. The caller still
+/// exits with exit_ok, because a stop before the node is ready is a clean
+/// stop too.
+void log_stop_during_start_up(const node_options& options, int signal) {
+  log_node(spdlog::level::info, options,
+           std::string{"received "} + signal_name(signal)
+             + " during start-up; stopping before the node is ready");
 }
 
 int wait_for_stop_signal(const sigset_t& signals) {
@@ -134,12 +167,21 @@ int wait_for_stop_signal(const sigset_t& signals) {
 }
 
 int run_node(const node_options& options) {
+  // Signals are blocked before any step that creates a file, so that a stop
+  // signal never kills the process half-way through start-up. A signal that
+  // arrives during start-up stays pending, and the checks between the steps
+  // below stop the node cleanly instead of making it ready first.
+  auto signals = block_stop_signals();
   if (!set_log_level(options.log_level)) {
     std::cerr << "corral: unknown --log-level " << options.log_level
               << " (expected trace, debug, info, warn, error or off)\n";
     return exit_usage;
   }
   spdlog::set_level(spdlog::level::from_str(options.log_level));
+  if (int received = take_pending_stop_signal(signals)) {
+    log_stop_during_start_up(options, received);
+    return exit_ok;
+  }
 
   auto endpoint_config = make_endpoint_config(options);
   if (!endpoint_config) {
@@ -148,9 +190,12 @@ int run_node(const node_options& options) {
   }
 
   raise_file_limit();
-  auto signals = block_stop_signals();
   examples::register_example_agents();
   node instance{options.config, builtin_backends()};
+  if (int received = take_pending_stop_signal(signals)) {
+    log_stop_during_start_up(options, received);
+    return exit_ok;
+  }
 
   // Requests can arrive before `start` returns, so `stats` reads the
   // endpoint through an atomic pointer that is set afterwards.
@@ -168,14 +213,18 @@ int run_node(const node_options& options) {
     return exit_failed;
   }
   endpoint_view = endpoint->get();
-  log_node(spdlog::level::info, options,
-           "node ready; control endpoint " + (*endpoint)->endpoint()
-             + "; stop it with Ctrl-C or SIGTERM");
 
-  auto received = wait_for_stop_signal(signals);
-  log_node(spdlog::level::info, options,
-           std::string{"received "} + (received == SIGINT ? "SIGINT" : "SIGTERM")
-             + "; stopping");
+  int received = take_pending_stop_signal(signals);
+  if (received != 0) {
+    log_stop_during_start_up(options, received);
+  } else {
+    log_node(spdlog::level::info, options,
+             "node ready; control endpoint " + (*endpoint)->endpoint()
+               + "; stop it with Ctrl-C or SIGTERM");
+    received = wait_for_stop_signal(signals);
+    log_node(spdlog::level::info, options,
+             std::string{"received "} + signal_name(received) + "; stopping");
+  }
 
   // The endpoint goes first: its streams refer to the node.
   endpoint_view = nullptr;
@@ -193,15 +242,21 @@ void add_node_command(CLI::App& app, command_table& commands) {
 
   command->add_option("--id", config.node_id, "Node id, unique in the cluster")
     ->capture_default_str();
-  command->add_option("--control", options->control,
-                      "Control address: a socket path, ipc://PATH or "
-                      "tcp://127.0.0.1:PORT (default: "
-                      "$XDG_RUNTIME_DIR/corral/ID.sock, else "
-                      "/tmp/corral-UID/ID.sock)");
-  command->add_option("--token-file", options->token_file,
-                      "File holding the token that a tcp control address "
-                      "requires (default: $CORRAL_CONTROL_TOKEN, else a new "
-                      "token written next to the default socket path)");
+  command
+    ->add_option("--control", options->control,
+                 "Control address: a socket path, ipc://PATH or "
+                 "tcp://127.0.0.1:PORT (default: "
+                 "$XDG_RUNTIME_DIR/corral/ID.sock, else "
+                 "/tmp/corral-UID/ID.sock)")
+    ->check(non_empty("give an address, or leave --control out to use the "
+                      "default socket path"));
+  command
+    ->add_option("--token-file", options->token_file,
+                 "File holding the token that a tcp control address "
+                 "requires (default: $CORRAL_CONTROL_TOKEN, else a new "
+                 "token written next to the default socket path)")
+    ->check(non_empty("give a file, or leave --token-file out to use "
+                      "$CORRAL_CONTROL_TOKEN or a new token"));
 
   command->add_option("--max-agents", config.max_agents,
                       "Live agents at most")
@@ -209,6 +264,7 @@ void add_node_command(CLI::App& app, command_table& commands) {
     ->capture_default_str();
   command->add_option("--grace", config.default_grace_ms,
                       "Default grace period of stop, in ms")
+    ->check(non_negative_integer())
     ->capture_default_str();
   command->add_option("--threads", config.scheduler_threads,
                       "Scheduler threads, 0 to 1024; 0 means one per core")

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -54,6 +55,34 @@ bool wait_until(pid_t pid, steady_clock::time_point deadline, int& status) {
       return false;
     std::this_thread::sleep_for(milliseconds{10});
   }
+}
+
+/// Forks and execs `argv` with `signal` blocked and pending. A pending
+/// signal survives execve, while posix_spawn offers no way to raise one.
+/// The child calls only async-signal-safe functions before execve.
+pid_t start_with_pending_signal(const std::vector<std::string>& argv,
+                                const std::string& out_path,
+                                const std::string& err_path, int signal) {
+  auto args = make_argv(argv);
+  pid_t pid = ::fork();
+  if (pid < 0)
+    throw std::runtime_error("fork failed");
+  if (pid > 0)
+    return pid;
+
+  sigset_t blocked;
+  sigemptyset(&blocked);
+  sigaddset(&blocked, signal);
+  ::sigprocmask(SIG_BLOCK, &blocked, nullptr);
+  ::raise(signal);
+  int in = ::open("/dev/null", O_RDONLY);
+  int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (in < 0 || out < 0 || err < 0 || ::dup2(in, 0) < 0 || ::dup2(out, 1) < 0
+      || ::dup2(err, 2) < 0)
+    ::_exit(126);
+  ::execve(args[0], args.data(), environ);
+  ::_exit(127);
 }
 
 std::string read_file(const std::string& path) {
@@ -145,8 +174,14 @@ command_result run_command(const std::vector<std::string>& argv,
 }
 
 background_process::background_process(const std::vector<std::string>& argv,
-                                       const std::string& output_prefix)
+                                       const std::string& output_prefix,
+                                       int pending_signal)
   : out_path_(output_prefix + ".out"), err_path_(output_prefix + ".err") {
+  if (pending_signal != 0) {
+    pid_ = start_with_pending_signal(argv, out_path_, err_path_,
+                                     pending_signal);
+    return;
+  }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);

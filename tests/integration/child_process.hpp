@@ -32,9 +32,12 @@ command_result run_command(const std::vector<std::string>& argv,
 /// The destructor sends SIGTERM, waits up to 5 s, then sends SIGKILL.
 class background_process {
 public:
-  /// Starts `argv`; its output goes to `output_prefix`.out and .err.
+  /// Starts `argv`; its output goes to `output_prefix`.out and .err. A
+  /// non-zero `pending_signal` starts the program with that signal blocked
+  /// and already pending, as if it arrived before the program's first
+  /// instruction and was held until the program looks at it.
   background_process(const std::vector<std::string>& argv,
-                     const std::string& output_prefix);
+                     const std::string& output_prefix, int pending_signal = 0);
   ~background_process();
 
   background_process(const background_process&) = delete;

@@ -12,6 +12,7 @@
 #include <zmq.hpp>
 
 #include <arpa/inet.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -207,6 +208,9 @@ BOOST_AUTO_TEST_CASE(tcp_control_requires_token) {
   BOOST_TEST(wrong.exit_code == 1, summary(wrong));
   BOOST_TEST(wrong.err.find("capability_denied") != std::string::npos,
              wrong.err);
+  BOOST_TEST(wrong.err.find("read from --token-file " + wrong_file)
+               != std::string::npos,
+             wrong.err);
   auto missing = run_corral({"ps", "--control", address, "--token-file",
                              directory.path() + "/absent"});
   BOOST_TEST(missing.exit_code == 2, summary(missing));
@@ -229,6 +233,23 @@ BOOST_AUTO_TEST_CASE(sigterm_stops_node_and_removes_socket) {
 
   // The watch learns that the node stopped: an end frame or no heartbeats.
   BOOST_TEST(watch->wait_for_exit(seconds{10}) == 3, watch->err());
+}
+
+BOOST_AUTO_TEST_CASE(signal_during_start_up_stops_cleanly) {
+  // The SIGTERM is pending from the node's first instruction on, so it
+  // arrives during start-up on every run, however fast the machine is.
+  temp_directory directory;
+  auto path = directory.path() + "/n.sock";
+  background_process node{{corral_executable(), "node", "--id", "early",
+                           "--control", path},
+                          directory.path() + "/node", SIGTERM};
+  BOOST_TEST(node.wait_for_exit(seconds{10}) == 0, node.err());
+  BOOST_TEST(node.err().find("received SIGTERM during start-up")
+               != std::string::npos,
+             node.err());
+  BOOST_TEST(node.err().find("node ready") == std::string::npos, node.err());
+  struct stat info {};
+  BOOST_TEST(::stat(path.c_str(), &info) != 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

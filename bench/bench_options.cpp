@@ -8,7 +8,7 @@ namespace corral::bench {
 namespace {
 
 const std::set<std::string> known_sections = {
-  "spawn", "memory", "throughput", "latency", "erlang", "sweep"};
+  "spawn", "memory", "throughput", "latency", "erlang", "wasm", "sweep"};
 
 std::size_t parse_count(const std::string& option, const std::string& text,
                         std::size_t minimum) {
@@ -46,6 +46,10 @@ void apply_quick(bench_options& options) {
   options.ping_pong.warmup = std::chrono::milliseconds{50};
   options.ping_pong.duration = std::chrono::milliseconds{200};
   options.low_rate.samples = 30;
+  options.wasm.agents = 500;
+  options.wasm.concurrent = 1000;
+  options.wasm.kernel_rounds = 1;
+  options.wasm.kernel_calls = 3;
 }
 
 } // namespace
@@ -54,7 +58,7 @@ std::string usage_text() {
   return R"(usage: corral-bench [options]
 
 Measures corral's native backend against raw CAF (and Erlang/OTP when erl
-is on PATH) in the same run and prints each figure as the median of
+is on PATH), and the Wasm backend against the native one, in the same run and prints each figure as the median of
 several runs, with the ratio corral/baseline and the target it is held to.
 
 options:
@@ -67,8 +71,10 @@ options:
                      warm-up (default 1000)
   --rate HZ          requests per second in the latency runs (default 100)
   --samples N        requests per latency run (default 200)
+  --wasm-agents N     agents per WASM spawn and memory run (default 2000)
+  --concurrent N     WASM agents kept alive at once (default 10000)
   --only LIST        sections to run, comma-separated: spawn, memory,
-                     throughput, latency, erlang, sweep
+                     throughput, latency, erlang, wasm, sweep
   --sweep            also compare scheduler settings under each profile
                      (about 80 s per run; ping-pong runs of at most 500 ms
                      and at most 100 latency samples)
@@ -106,6 +112,10 @@ std::optional<bench_options> parse_options(int argc, char** argv,
         apply_quick(options);
       } else if (arg == "--agents") {
         options.spawning.agents = parse_count(arg, value(), 1);
+      } else if (arg == "--wasm-agents") {
+        options.wasm.agents = parse_count(arg, value(), 1);
+      } else if (arg == "--concurrent") {
+        options.wasm.concurrent = parse_count(arg, value(), 1);
       } else if (arg == "--pairs") {
         options.pairs.clear();
         for (const auto& item : split(value()))
@@ -126,7 +136,8 @@ std::optional<bench_options> parse_options(int argc, char** argv,
           if (known_sections.count(item) == 0)
             throw std::invalid_argument(
               "--only: unknown section '" + item
-              + "'; known: spawn, memory, throughput, latency, erlang, sweep");
+              + "'; known: spawn, memory, throughput, latency, erlang, "
+                "wasm, sweep");
           options.sections.insert(item);
         }
       } else if (arg == "--sweep") {
@@ -143,8 +154,10 @@ std::optional<bench_options> parse_options(int argc, char** argv,
         options.progress = false;
       } else if (arg == "--child-memory") {
         options.child_memory = value();
-        if (options.child_memory != "corral" && options.child_memory != "caf")
-          throw std::invalid_argument("--child-memory: expected corral or caf");
+        if (options.child_memory != "corral" && options.child_memory != "caf"
+            && options.child_memory != "wasm")
+          throw std::invalid_argument(
+            "--child-memory: expected corral, caf or wasm");
       } else {
         throw std::invalid_argument("unknown option '" + arg
                                     + "'; see --help");

@@ -18,19 +18,21 @@ struct bench_options {
   int runs = 5;
   bool quick = false;
   output_format format = output_format::table;
-  /// Sections to run: spawn, memory, throughput, latency, erlang, sweep.
-  std::set<std::string> sections = {"spawn", "memory", "throughput",
-                                    "latency", "erlang"};
+  /// Sections to run: spawn, memory, throughput, latency, erlang, wasm,
+  /// sweep.
+  std::set<std::string> sections = {"spawn",  "memory", "throughput",
+                                    "latency", "erlang", "wasm"};
   spawn_workload spawning;
   std::vector<std::size_t> pairs = {1, 2, 4};
   ping_pong_workload ping_pong;
   low_rate_workload low_rate;
+  wasm_workload wasm;
   bool progress = true;
   /// Profiles of the sweep by label; empty means all of them.
   std::vector<std::string> profiles;
 
   /// Set for the child process that measures memory in a fresh process:
-  /// "corral" or "caf".
+  /// "corral", "caf" or "wasm".
   std::string child_memory;
 };
 

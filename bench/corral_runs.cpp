@@ -12,8 +12,8 @@
 #include "actors/agent_context.hpp"
 #include "actors/error.hpp"
 #include "actors/node.hpp"
-#include "backends/builtin_backends.hpp"
 #include "backends/native/agent_registry.hpp"
+#include "bench/bench_node.hpp"
 #include "bench/process_memory.hpp"
 #include "bench/run_state.hpp"
 #include "bench/statistics.hpp"
@@ -21,50 +21,6 @@
 namespace corral::bench {
 
 namespace {
-
-using clock_type = std::chrono::steady_clock;
-
-double elapsed_us(clock_type::time_point since) {
-  return std::chrono::duration<double, std::micro>(clock_type::now() - since)
-    .count();
-}
-
-// Starts a node whose worker threads inherit the settings' timer slack.
-std::unique_ptr<node> start_node(const scheduler_settings& settings) {
-  timer_slack_scope slack{settings.timer_slack_ns};
-  return std::make_unique<node>(settings.make_node_config(),
-                                builtin_backends());
-}
-
-spawn_request make_request(std::string agent_id, std::string agent_type,
-                           std::map<std::string, std::string> env = {}) {
-  spawn_request result;
-  result.agent_id = std::move(agent_id);
-  result.agent_type = std::move(agent_type);
-  result.env = std::move(env);
-  return result;
-}
-
-pid_type spawn_or_throw(node& host, const spawn_request& request) {
-  auto result = host.spawn(request);
-  if (!result)
-    throw std::runtime_error("spawn of " + request.agent_id
-                             + " failed: " + describe(result.error()));
-  return result->pid;
-}
-
-// Waits at most `limit` for `done` to return true; raises an error naming
-// `description` when the time runs out.
-void wait_for(const std::function<bool()>& done,
-              std::chrono::milliseconds limit, const std::string& description) {
-  auto deadline = clock_type::now() + limit;
-  while (!done()) {
-    if (clock_type::now() > deadline)
-      throw std::runtime_error(description + " did not finish within "
-                               + std::to_string(limit.count()) + " ms");
-    std::this_thread::sleep_for(std::chrono::milliseconds{1});
-  }
-}
 
 // -- agents --------------------------------------------------------------------
 
@@ -221,7 +177,7 @@ void register_with_state(const std::string& name,
 }
 
 void register_plain_agents() {
-  register_agent_type<echo_agent>("bench_echo");
+  register_echo_agent();
 }
 
 latency_figures summarize(const std::vector<double>& samples_us) {
@@ -229,6 +185,10 @@ latency_figures summarize(const std::vector<double>& samples_us) {
 }
 
 } // namespace
+
+void register_echo_agent() {
+  register_agent_type<echo_agent>("bench_echo");
+}
 
 double corral_spawn_outside_us(const scheduler_settings& settings,
                                const spawn_workload& workload) {
@@ -282,7 +242,8 @@ double corral_idle_agent_bytes(const scheduler_settings& settings,
 }
 
 double corral_round_trips_per_s(const scheduler_settings& settings,
-                                const ping_pong_workload& workload) {
+                                const ping_pong_workload& workload,
+                                const spawn_backend& echo_backend) {
   register_plain_agents();
   auto state = std::make_shared<ping_pong_state>(workload.pairs);
   state->payload.assign(workload.payload_bytes, 'x');
@@ -293,8 +254,9 @@ double corral_round_trips_per_s(const scheduler_settings& settings,
   std::vector<pid_type> pingers;
   for (std::size_t i = 0; i < workload.pairs; ++i) {
     auto index = std::to_string(i);
-    auto echo = spawn_or_throw(*host, make_request("echo-" + index,
-                                                   "bench_echo"));
+    auto echo_request = make_request("echo-" + index, "bench_echo");
+    echo_request.backend = echo_backend;
+    auto echo = spawn_or_throw(*host, echo_request);
     pingers.push_back(spawn_or_throw(
       *host, make_request("pinger-" + index, "bench_pinger",
                           {{"peer", std::to_string(echo)}, {"slot", index}})));

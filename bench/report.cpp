@@ -83,6 +83,8 @@ std::string result_row::target_text() const {
       return "<= CAF + " + out.str() + " " + unit;
     case target_kind::at_most:
       return "<= " + out.str() + " " + unit;
+    case target_kind::at_least:
+      return ">= " + out.str() + " " + unit;
     default:
       return "";
   }
@@ -93,6 +95,8 @@ std::optional<bool> result_row::target_met() const {
     return std::nullopt;
   if (target == target_kind::at_most)
     return corral() <= target_value;
+  if (target == target_kind::at_least)
+    return corral() >= target_value;
   auto baseline = caf();
   if (!baseline || *baseline == 0)
     return std::nullopt;
@@ -108,19 +112,21 @@ std::optional<bool> result_row::target_met() const {
   }
 }
 
-void write_table(std::ostream& out, const report_context& context,
-                 const std::vector<result_row>& rows) {
-  out << "corral-bench: medians of " << context.runs << " runs"
-      << (context.quick ? " (quick mode: small sizes, noisy figures)" : "")
-      << "\n  scheduler (corral and raw CAF): " << context.settings << "\n";
-  if (!context.erlang_release.empty())
-    out << "  Erlang/OTP " << context.erlang_release << "\n";
-  out << "\n";
+namespace {
 
+// Writes the rows whose baseline is `baseline` ("" for raw CAF) as one
+// aligned table.
+void write_group(std::ostream& out, const std::vector<result_row>& rows,
+                 const std::string& baseline) {
+  auto base = baseline.empty() ? std::string{"raw CAF"} : baseline;
+  auto ratio = baseline.empty() ? std::string{"corral/CAF"}
+                                : std::string{"corral/"} + baseline;
   std::vector<std::vector<std::string>> cells;
-  cells.push_back({"measurement", "unit", "corral", "raw CAF", "corral/CAF",
-                   "Erlang", "corral/Erl", "target", ""});
+  cells.push_back({"measurement", "unit", "corral", base, ratio, "Erlang",
+                   "corral/Erl", "target", ""});
   for (const auto& row : rows) {
+    if (row.baseline_name != baseline)
+      continue;
     auto caf = row.caf();
     auto erlang = row.erlang();
     std::optional<double> corral;
@@ -146,6 +152,31 @@ void write_table(std::ostream& out, const report_context& context,
           << line[i] << (i + 1 < line.size() ? "  " : "");
     }
     out << "\n";
+  }
+}
+
+} // namespace
+
+void write_table(std::ostream& out, const report_context& context,
+                 const std::vector<result_row>& rows) {
+  out << "corral-bench: medians of " << context.runs << " runs"
+      << (context.quick ? " (quick mode: small sizes, noisy figures)" : "")
+      << "\n  scheduler (corral and raw CAF): " << context.settings << "\n";
+  if (!context.erlang_release.empty())
+    out << "  Erlang/OTP " << context.erlang_release << "\n";
+  out << "\n";
+
+  // Rows compared with another baseline (the WASM rows against native
+  // agents) get their own table, so that every column header is true.
+  std::vector<std::string> baselines;
+  for (const auto& row : rows)
+    if (std::find(baselines.begin(), baselines.end(), row.baseline_name)
+        == baselines.end())
+      baselines.push_back(row.baseline_name);
+  for (std::size_t group = 0; group < baselines.size(); ++group) {
+    if (group > 0)
+      out << "\n";
+    write_group(out, rows, baselines[group]);
   }
 }
 
@@ -199,6 +230,8 @@ void write_json(std::ostream& out, const report_context& context,
               {"higher_is_better", row.direction == better::higher},
               {"corral", figure(row.corral_runs, "not measured")},
               {"caf", figure(row.caf_runs, row.caf_note)},
+              {"baseline",
+               row.baseline_name.empty() ? "raw CAF" : row.baseline_name},
               {"erlang", figure(row.erlang_runs, row.erlang_note)}};
     if (row.target != target_kind::none) {
       item["target"] = row.target_text();

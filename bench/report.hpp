@@ -21,6 +21,8 @@ enum class target_kind {
   excess_over_caf_at_most,
   /// corral at most `target_value`.
   at_most,
+  /// corral at least `target_value`.
+  at_least,
 };
 
 /// One line of the results: corral's figure and its baselines, each kept
@@ -37,6 +39,9 @@ struct result_row {
   std::vector<double> erlang_runs;
   /// Shown in place of the CAF figure when there is none.
   std::string caf_note = "n/a";
+  /// What `caf_runs` measured when it is not raw CAF, e.g. "native": the
+  /// WASM rows compare with corral's native backend.
+  std::string baseline_name;
   /// Shown in place of the Erlang figure when there is none.
   std::string erlang_note = "n/a";
   target_kind target = target_kind::none;

@@ -12,6 +12,7 @@
 #include "bench/corral_runs.hpp"
 #include "bench/erlang_runs.hpp"
 #include "bench/subprocess.hpp"
+#include "bench/wasm_runs.hpp"
 
 namespace corral::bench {
 
@@ -128,6 +129,8 @@ int count_steps(const bench_options& options,
     per_run += 4;
   if (s.count("erlang"))
     per_run += 1;
+  if (s.count("wasm"))
+    per_run += 9;
   int steps = per_run * options.runs;
   if (s.count("sweep"))
     steps += static_cast<int>(sweep.size()) * 6 * options.runs;
@@ -237,6 +240,85 @@ void add_latency_rows(const bench_options& options,
   client_p50.erlang_note = client_p99.erlang_note = "n/a";
   rows.push_back(std::move(client_p50));
   rows.push_back(std::move(client_p99));
+}
+
+// The Wasm backend beside the native one: the native figure goes in the
+// baseline column, and the targets are absolute.
+void add_wasm_rows(const bench_options& options,
+                   const scheduler_settings& settings,
+                   progress_line& progress, std::vector<result_row>& rows) {
+  const auto& work = options.wasm;
+  auto spawn_p50 = make_row("wasm.spawn.p50",
+                            "WASM spawn p50, cached module", "us",
+                            better::lower, target_kind::at_most, 50);
+  auto spawn_p99 = make_row("wasm.spawn.p99",
+                            "WASM spawn p99, cached module", "us",
+                            better::lower);
+  measure_latency(
+    options, progress, spawn_p50, spawn_p99,
+    [&] { return spawn_latency(settings, work.agents, echo_backend(true)); },
+    [&] { return spawn_latency(settings, work.agents, echo_backend(false)); });
+
+  auto memory = make_row("wasm.memory.idle",
+                         "memory per idle WASM agent, 1-page module (RSS)",
+                         "bytes", better::lower, target_kind::at_most,
+                         100 * 1024);
+  measure(
+    options, progress, memory,
+    [&] { return memory_in_child("wasm", work.agents); },
+    [&] { return memory_in_child("corral", work.agents); });
+
+  auto round_trips = make_row("wasm.round_trips.1",
+                              "request-reply to a WASM echo, 1 pair",
+                              "round trips/s", better::higher);
+  auto ping_pong = options.ping_pong;
+  ping_pong.pairs = 1;
+  measure(
+    options, progress, round_trips,
+    [&] {
+      return corral_round_trips_per_s(settings, ping_pong, echo_backend(true));
+    },
+    [&] {
+      return corral_round_trips_per_s(settings, ping_pong,
+                                      echo_backend(false));
+    });
+
+  auto kernel = make_row("wasm.kernel",
+                         "CPU kernel (heap sort), "
+                           + std::to_string(work.kernel_rounds) + " rounds",
+                         "ms/call", better::lower);
+  if (CORRAL_HAVE_WASM32_CLANG) {
+    measure(
+      options, progress, kernel,
+      [&] {
+        return wasm_kernel_ms(settings, work.kernel_rounds,
+                              work.kernel_calls);
+      },
+      [&] { return native_kernel_ms(work.kernel_rounds, work.kernel_calls); });
+  } else {
+    for (int run = 1; run <= 2 * options.runs; ++run)
+      progress.step("CPU kernel skipped: kernel_agent.wasm was not built");
+  }
+
+  auto concurrent = make_row("wasm.concurrent",
+                             std::to_string(work.concurrent)
+                               + " WASM agents alive, each answering",
+                             "agents", better::higher, target_kind::at_least,
+                             static_cast<double>(work.concurrent));
+  for (int run = 1; run <= options.runs; ++run) {
+    progress.step(concurrent.label + " (run " + std::to_string(run) + "/"
+                  + std::to_string(options.runs) + ")");
+    concurrent.corral_runs.push_back(
+      concurrent_wasm_agents(settings, work.concurrent));
+  }
+
+  for (auto* row : {&spawn_p50, &spawn_p99, &memory, &round_trips, &kernel,
+                    &concurrent}) {
+    row->baseline_name = "native";
+    row->caf_note = row == &kernel ? "not built (needs clang and lld)" : "";
+    row->erlang_note = "";
+    rows.push_back(std::move(*row));
+  }
 }
 
 result_row* find_row(std::vector<result_row>& rows, const std::string& id) {
@@ -417,6 +499,8 @@ std::vector<result_row> run_suite(const bench_options& options,
     add_latency_rows(options, settings, progress, rows);
   if (sections.count("erlang"))
     add_erlang_figures(options, progress, rows, context);
+  if (sections.count("wasm"))
+    add_wasm_rows(options, settings, progress, rows);
   if (sections.count("sweep"))
     add_sweep_rows(options, profiles, progress, rows);
   progress.finish();
@@ -425,9 +509,13 @@ std::vector<result_row> run_suite(const bench_options& options,
 
 int run_memory_child(const bench_options& options) {
   auto settings = node_default_settings();
-  double bytes = options.child_memory == "corral"
-                   ? corral_idle_agent_bytes(settings, options.spawning)
-                   : caf_idle_actor_bytes(settings, options.spawning);
+  double bytes;
+  if (options.child_memory == "corral")
+    bytes = corral_idle_agent_bytes(settings, options.spawning);
+  else if (options.child_memory == "wasm")
+    bytes = idle_bytes(settings, options.spawning.agents, echo_backend(true));
+  else
+    bytes = caf_idle_actor_bytes(settings, options.spawning);
   std::cout << bytes << "\n";
   return 0;
 }

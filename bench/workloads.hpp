@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <cstddef>
 
 namespace corral::bench {
@@ -35,6 +36,17 @@ struct low_rate_workload {
     return std::chrono::microseconds{
       static_cast<long long>(1'000'000 / rate_hz)};
   }
+};
+
+/// Sizes of the WASM section.
+struct wasm_workload {
+  /// Agents spawned per spawn-latency run and per memory run.
+  std::size_t agents = 2000;
+  /// Agents kept alive at once, each asked once.
+  std::size_t concurrent = 10'000;
+  /// Rounds of the CPU kernel per call, and calls per run.
+  std::uint32_t kernel_rounds = 2;
+  int kernel_calls = 5;
 };
 
 /// Median and tail of one latency run, in microseconds.

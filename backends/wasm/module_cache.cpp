@@ -4,6 +4,8 @@
 #include <cstring>
 #include <fstream>
 
+#include <sys/stat.h>
+
 #include <sodium.h>
 
 #include <wabt/binary-reader.h>
@@ -223,6 +225,9 @@ module_cache::load(const std::string& path) {
     return make_error(errc::spawn_failed,
                       "the Wasm backend needs a module path; set "
                       "backend.Wasm.module to a .wasm or .wat file");
+  file_stamp stamp;
+  if (auto unchanged = find_unchanged(path, stamp))
+    return unchanged;
   std::ifstream in(path, std::ios::binary);
   if (!in)
     return module_error(path, std::string("cannot be read: ")
@@ -240,6 +245,15 @@ module_cache::load(const std::string& path) {
     return module_error(path, std::string("cannot be read: ")
                                 + std::strerror(errno));
   auto hash = sha256_hex(bytes);
+  if (stamp.size == bytes.size()) {
+    // The file did not change size while it was read, so the stamp taken
+    // before reading describes these bytes.
+    stamp.sha256 = hash;
+    std::lock_guard<std::mutex> guard(mutex_);
+    if (stamps_.size() >= 4 * capacity_)
+      stamps_.clear();
+    stamps_[path] = stamp;
+  }
   if (auto cached = find(hash))
     return cached;
   bool text;
@@ -256,6 +270,31 @@ module_cache::load(const std::string& path) {
   module->sha256 = hash;
   insert(module);
   return std::shared_ptr<const compiled_module>{std::move(module)};
+}
+
+// NOTE: a file rewritten with the same size within the file system's
+// timestamp resolution looks unchanged; the old module is then used.
+std::shared_ptr<const compiled_module>
+module_cache::find_unchanged(const std::string& path, file_stamp& stamp) {
+  struct stat info;
+  if (::stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode))
+    return nullptr;
+  stamp.device = static_cast<std::uint64_t>(info.st_dev);
+  stamp.inode = static_cast<std::uint64_t>(info.st_ino);
+  stamp.size = static_cast<std::uint64_t>(info.st_size);
+  stamp.mtime_ns = static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1'000'000'000
+                   + info.st_mtim.tv_nsec;
+  std::string hash;
+  {
+    std::lock_guard<std::mutex> guard(mutex_);
+    auto i = stamps_.find(path);
+    if (i == stamps_.end() || i->second.device != stamp.device
+        || i->second.inode != stamp.inode || i->second.size != stamp.size
+        || i->second.mtime_ns != stamp.mtime_ns)
+      return nullptr;
+    hash = i->second.sha256;
+  }
+  return find(hash);
 }
 
 std::shared_ptr<const compiled_module>

@@ -63,12 +63,25 @@ private:
     lru_list::iterator position;
   };
 
+  // What a file looked like when it was last hashed; a spawn whose file
+  // still matches skips reading and hashing it again.
+  struct file_stamp {
+    std::uint64_t device = 0;
+    std::uint64_t inode = 0;
+    std::uint64_t size = 0;
+    std::int64_t mtime_ns = 0;
+    std::string sha256;
+  };
+
   void insert(std::shared_ptr<const compiled_module> module);
+  std::shared_ptr<const compiled_module> find_unchanged(
+    const std::string& path, file_stamp& stamp);
 
   std::size_t capacity_;
   mutable std::mutex mutex_;
   std::map<std::string, entry> entries_;
   lru_list order_;
+  std::map<std::string, file_stamp> stamps_;
   std::uint64_t compiled_ = 0;
   std::uint64_t hits_ = 0;
 };

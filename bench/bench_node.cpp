@@ -1,0 +1,50 @@
+#include "bench/bench_node.hpp"
+
+#include <stdexcept>
+#include <thread>
+
+#include "actors/error.hpp"
+#include "backends/builtin_backends.hpp"
+
+namespace corral::bench {
+
+double elapsed_us(clock_type::time_point since) {
+  return std::chrono::duration<double, std::micro>(clock_type::now() - since)
+    .count();
+}
+
+std::unique_ptr<node> start_node(const scheduler_settings& settings) {
+  timer_slack_scope slack{settings.timer_slack_ns};
+  return std::make_unique<node>(settings.make_node_config(),
+                                builtin_backends());
+}
+
+spawn_request make_request(std::string agent_id, std::string agent_type,
+                           std::map<std::string, std::string> env) {
+  spawn_request result;
+  result.agent_id = std::move(agent_id);
+  result.agent_type = std::move(agent_type);
+  result.env = std::move(env);
+  return result;
+}
+
+pid_type spawn_or_throw(node& host, const spawn_request& request) {
+  auto result = host.spawn(request);
+  if (!result)
+    throw std::runtime_error("spawn of " + request.agent_id
+                             + " failed: " + describe(result.error()));
+  return result->pid;
+}
+
+void wait_for(const std::function<bool()>& done,
+              std::chrono::milliseconds limit, const std::string& description) {
+  auto deadline = clock_type::now() + limit;
+  while (!done()) {
+    if (clock_type::now() > deadline)
+      throw std::runtime_error(description + " did not finish within "
+                               + std::to_string(limit.count()) + " ms");
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  }
+}
+
+} // namespace corral::bench

@@ -103,7 +103,7 @@ caf::error check_shape(const std::string& path, compiled_module& m) {
     std::uint64_t locals = 0;
     for (const auto& local : desc.funcs[i].locals)
       locals += local.count;
-    if (locals > max_function_locals + desc.funcs[i].type.params.size())
+    if (locals > max_function_locals)
       return module_error(path, "function " + std::to_string(
                                   i + imported_funcs)
                                   + " declares " + std::to_string(locals)

@@ -116,7 +116,8 @@ void agent_context::request(const std::string& target, std::string topic,
     auto failed = to_failure(error);
     if (failed.code == errc::timeout)
       post_dead_letter(*services, copy, target, dead_letter_reason::timeout);
-    else if (failed.code == errc::process_not_found)
+    else if (failed.code == errc::process_not_found
+             || failed.code == errc::agent_exited)
       post_dead_letter(*services, copy, target,
                        dead_letter_reason::exited_target);
     on_error(to_error(failed));

@@ -27,8 +27,7 @@ failure from_caf_sec(const caf::error& x) {
     case caf::sec::request_timeout:
       return {errc::timeout, "the request timed out"};
     case caf::sec::request_receiver_down:
-      return {errc::process_not_found,
-              "the receiver exited before it replied"};
+      return {errc::agent_exited, "the receiver exited before it replied"};
     case caf::sec::unexpected_message:
       return {errc::invalid_request, "the receiver does not handle this message"};
     default:
@@ -46,9 +45,8 @@ failure to_failure(const caf::error& x) {
   if (x.category() == caf::atom("system"))
     return from_caf_sec(x);
   if (x.category() == exit_category || x.category() == caf::atom("exit"))
-    return {errc::process_not_found,
-            "the receiver exited before it replied: "
-              + to_string(from_exit_error(x))};
+    return {errc::agent_exited, "the receiver exited before it replied: "
+                                  + to_string(from_exit_error(x))};
   return {errc::internal_error, caf::to_string(x)};
 }
 

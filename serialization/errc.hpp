@@ -25,6 +25,9 @@ enum class errc : std::uint8_t {
   agent_type_unknown,
   mailbox_full,
   internal_error,
+  /// The agent exited (crashed, was killed or stopped) before it replied.
+  /// Appended last, so that the values of older codes stay the same.
+  agent_exited,
 };
 
 /// Returns the snake_case name of `code`, e.g. "process_not_found".

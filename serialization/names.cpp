@@ -57,6 +57,8 @@ const char* name_of(errc x) {
       return "mailbox_full";
     case errc::internal_error:
       return "internal_error";
+    case errc::agent_exited:
+      return "agent_exited";
   }
   return nullptr;
 }

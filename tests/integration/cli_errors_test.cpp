@@ -33,6 +33,18 @@ BOOST_AUTO_TEST_CASE(send_to_unknown_agent_exits_1) {
              result.err);
 }
 
+BOOST_AUTO_TEST_CASE(crash_during_send_is_agent_exited) {
+  node_process node;
+  BOOST_TEST_REQUIRE(node.corral({"spawn", "--id", "w1", "--type", "worker"})
+                       .exit_code
+                     == 0);
+  auto result = node.corral({"send", "w1", "crash", "boom"});
+  BOOST_TEST(result.exit_code == 1, summary(result));
+  BOOST_TEST(result.err.find("agent_exited") != std::string::npos, result.err);
+  BOOST_TEST(result.err.find("crash requested: boom") != std::string::npos,
+             result.err);
+}
+
 BOOST_AUTO_TEST_CASE(no_node_exits_3_with_hint) {
   temp_directory directory;
   auto path = directory.path() + "/absent.sock";

@@ -80,6 +80,18 @@ BOOST_AUTO_TEST_CASE(request_to_unknown_name_not_found) {
   BOOST_TEST(code_of(reply) == errc::process_not_found);
 }
 
+BOOST_AUTO_TEST_CASE(request_to_crashing_agent_is_agent_exited) {
+  spawn_probe("crasher");
+
+  auto reply = node().request("crasher", "crash", "boom", patience);
+
+  BOOST_TEST(code_of(reply) == errc::agent_exited);
+  BOOST_REQUIRE(!reply);
+  auto detail = to_failure(reply.error()).detail;
+  BOOST_TEST(detail.find("crashed") != std::string::npos, detail);
+  BOOST_TEST(detail.find("probe crash: boom") != std::string::npos, detail);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_FIXTURE_TEST_SUITE(timeouts, node_fixture)

@@ -31,6 +31,10 @@ struct spawn_outcome {
   /// False when the agent still has to get ready (e.g. a container that
   /// boots); it then sends `started_atom` to the kernel, or exits.
   bool started = true;
+  /// What `ps` shows as the agent's type when the request's agent_type
+  /// means nothing to the backend (e.g. the module file of a WASM agent);
+  /// empty keeps the request's.
+  std::string agent_type;
 };
 
 /// One way to run agents (a SpawnBackend variant). A backend turns a spawn

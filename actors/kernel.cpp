@@ -177,7 +177,8 @@ kernel_actor::start_agent(std::shared_ptr<const spawn_request> shared,
   entry.info.pid = cell->pid;
   entry.info.global = cell->global;
   entry.info.agent_id = request.agent_id;
-  entry.info.agent_type = request.agent_type;
+  entry.info.agent_type = outcome->agent_type.empty() ? request.agent_type
+                                                      : outcome->agent_type;
   entry.info.backend = name;
   entry.info.node = services_->node_id();
   entry.info.parent = cell->parent;
@@ -197,7 +198,7 @@ kernel_actor::start_agent(std::shared_ptr<const spawn_request> shared,
   // Debug level: spawning is a hot path in benchmarks and large fan-outs.
   if (should_log(spdlog::level::debug))
     log(spdlog::level::debug, &inserted.info,
-        std::string{"spawned ("} + name + ", type " + request.agent_type
+        std::string{"spawned ("} + name + ", type " + inserted.info.agent_type
           + ", parent " + std::to_string(inserted.info.parent) + ")");
   if (outcome->started)
     change_state(inserted, process_state::running);

@@ -1,8 +1,9 @@
 // `corral demo`: a guided run of an embedded node. It spawns a command
-// loop, a counter and a worker, exchanges messages with them, crashes the
-// worker and shows its supervisor restarting it.
+// loop, a counter and a worker, exchanges messages with them and with two
+// WASM agents, crashes the worker and shows its supervisor restarting it.
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -32,6 +33,7 @@ constexpr milliseconds restart_wait{5000};
 struct demo_options {
   // The crash is on purpose, so its warning would only interrupt the output.
   std::string log_level = "error";
+  std::string modules = CORRAL_WASM_EXAMPLES_DIR;
 };
 
 /// A failed demo step, with a message naming the step.
@@ -43,18 +45,32 @@ void step(const std::string& text) {
   std::cout << "\n== " << text << "\n";
 }
 
+spawn_result spawn_request_or_fail(node& instance,
+                                   const spawn_request& request,
+                                   const std::string& what) {
+  auto spawned = instance.spawn(request);
+  if (!spawned)
+    throw demo_failure{"spawning " + request.agent_id + " failed: "
+                       + describe(spawned.error())};
+  std::cout << "spawned " << request.agent_id << " (" << what << ") as "
+            << to_string(spawned->global) << "\n";
+  return *spawned;
+}
+
 spawn_result spawn_agent(node& instance, const std::string& agent_id,
                          const std::string& agent_type) {
   spawn_request request;
   request.agent_id = agent_id;
   request.agent_type = agent_type;
-  auto spawned = instance.spawn(request);
-  if (!spawned)
-    throw demo_failure{"spawning " + agent_id + " failed: "
-                       + describe(spawned.error())};
-  std::cout << "spawned " << agent_id << " (" << agent_type << ") as "
-            << to_string(spawned->global) << "\n";
-  return *spawned;
+  return spawn_request_or_fail(instance, request, agent_type);
+}
+
+spawn_result spawn_wasm(node& instance, const std::string& agent_id,
+                        const std::string& module) {
+  spawn_request request;
+  request.agent_id = agent_id;
+  request.backend = wasm_backend{module};
+  return spawn_request_or_fail(instance, request, "WASM " + module);
 }
 
 std::string ask(node& instance, const std::string& target,
@@ -131,7 +147,28 @@ void print_summary(node& instance) {
             << counters.dead_letters << " dead letters\n";
 }
 
-void run_steps(node& instance) {
+// The WASM step needs the example modules, which the build puts next to
+// the corral binary's build folder; an installed corral may lack them.
+void run_wasm_steps(node& instance, const std::string& folder) {
+  auto echo = folder + "/echo.wat";
+  auto counter = folder + "/counter.wat";
+  std::error_code missing;
+  if (!std::filesystem::exists(echo, missing)
+      || !std::filesystem::exists(counter, missing)) {
+    std::cout << "skipped: the example modules are not in " << folder
+              << "; pass --modules with the folder of echo.wat and "
+                 "counter.wat\n";
+    return;
+  }
+  spawn_wasm(instance, "wasm-echo", echo);
+  spawn_wasm(instance, "wasm-counter", counter);
+  ask(instance, "wasm-echo", "echo", "hello from a sandbox");
+  ask(instance, "wasm-counter", "add", "5");
+  ask(instance, "wasm-counter", "add", "37");
+  ask(instance, "wasm-counter", "get", "");
+}
+
+void run_steps(node& instance, const std::string& modules) {
   step("spawning three native agents");
   spawn_agent(instance, "loop-1", "command_loop");
   spawn_agent(instance, "counter-1", "counter");
@@ -144,6 +181,9 @@ void run_steps(node& instance) {
     ask(instance, "counter-1", "increment", "");
   ask(instance, "counter-1", "get", "");
   ask(instance, "worker-1", "work", "job-1");
+
+  step("WASM agents: the same messages, in a sandboxed interpreter");
+  run_wasm_steps(instance, modules);
 
   step("crashing worker-1 on purpose");
   crash_and_recover(instance);
@@ -167,7 +207,7 @@ int run_demo(const demo_options& options) {
   try {
     node instance{config, builtin_backends()};
     std::cout << "started an embedded node \"demo\" in this process\n";
-    run_steps(instance);
+    run_steps(instance, options.modules);
   } catch (const demo_failure& e) {
     std::cerr << "corral: demo failed: " << e.message << "\n";
     return exit_failed;
@@ -181,8 +221,12 @@ int run_demo(const demo_options& options) {
 void add_demo_command(CLI::App& app, command_table& commands) {
   auto options = std::make_shared<demo_options>();
   auto* command = app.add_subcommand(
-    "demo", "Run a short demo on an embedded node: messages, a crash and "
-            "a supervised restart");
+    "demo", "Run a short demo on an embedded node: native and WASM agents, "
+            "messages, a crash and a supervised restart");
+  command->add_option("--modules", options->modules,
+                      "Folder with the example WASM agents echo.wat and "
+                      "counter.wat")
+    ->capture_default_str();
   command->add_option("--log-level", options->log_level,
                       "trace, debug, info, warn, error or off")
     ->capture_default_str();

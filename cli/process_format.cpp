@@ -31,13 +31,25 @@ std::string join_pids(const std::vector<pid_type>& pids) {
   return text;
 }
 
+// Memory in the largest binary unit that keeps a whole number, e.g. "64K";
+// WASM memory grows in 64 KiB pages, so most figures print exactly.
+std::string bytes_text(std::uint64_t bytes) {
+  const char* units[] = {"", "K", "M", "G"};
+  int unit = 0;
+  while (unit < 3 && bytes >= 1024 && bytes % 1024 == 0) {
+    bytes /= 1024;
+    ++unit;
+  }
+  return std::to_string(bytes) + units[unit];
+}
+
 } // namespace
 
 std::vector<std::string> ps_header(bool with_exit) {
   std::vector<std::string> header{"PID",     "AGENT_ID", "TYPE",
                                   "BACKEND", "NODE",     "STATE",
                                   "RESTARTS", "MSGS_IN", "MSGS_OUT",
-                                  "UPTIME"};
+                                  "MEMORY",  "FUEL",     "UPTIME"};
   if (with_exit)
     header.emplace_back("EXIT_REASON");
   return header;
@@ -54,6 +66,8 @@ std::vector<std::string> ps_row(const process_info& info, std::int64_t now_ms,
                                std::to_string(info.restart_count),
                                std::to_string(info.usage.messages_in),
                                std::to_string(info.usage.messages_out),
+                               bytes_text(info.usage.memory_bytes),
+                               std::to_string(info.usage.fuel),
                                uptime_text(info, now_ms)};
   if (with_exit)
     row.push_back(exit_text(info));

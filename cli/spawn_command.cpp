@@ -1,6 +1,7 @@
 // `corral spawn`: builds a spawn request from flags or a JSON document and
 // sends it to the node.
 
+#include <filesystem>
 #include <iostream>
 #include <map>
 
@@ -23,6 +24,7 @@ struct spawn_options {
   std::string agent_id;
   std::string agent_type;
   std::string backend;
+  std::string module;
   std::vector<std::string> env;
   std::string restart;
   std::string json_request;
@@ -30,19 +32,33 @@ struct spawn_options {
   bool json = false;
 };
 
-/// Reads --backend: "native" in any case, or a backend's JSON form.
-result<nlohmann::json> parse_backend(const std::string& text) {
+/// Reads --backend: "native" or "wasm" in any case (wasm takes its module
+/// from --module), or a backend's JSON form.
+result<nlohmann::json> parse_backend(const std::string& text,
+                                     const std::string& module) {
   std::string lower;
   for (char c : text)
     lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (lower == "native")
     return nlohmann::json("Native");
+  if (lower == "wasm") {
+    if (module.empty())
+      return failure{errc::invalid_request,
+                     "--backend wasm needs --module PATH, the .wasm or .wat "
+                     "file of the agent"};
+    // The node may run in another folder, so it gets an absolute path.
+    std::error_code ignored;
+    auto absolute = std::filesystem::absolute(module, ignored);
+    return nlohmann::json{
+      {"Wasm", {{"module", absolute.empty() ? module : absolute.string()}}}};
+  }
   if (!text.empty() && (text.front() == '{' || text.front() == '"'))
     return parse_json_text(text);
   return failure{errc::invalid_request,
                  "--backend " + text
-                   + " is not supported; use native or a backend in its JSON "
-                     "form, e.g. '{\"Wasm\":{\"module\":\"agent.wasm\"}}'"};
+                   + " is not supported; use native, wasm (with --module), or "
+                     "a backend in its JSON form, e.g. "
+                     "'{\"Wasm\":{\"module\":\"/abs/agent.wasm\"}}'"};
 }
 
 /// Builds the request document: the --json-request file, if any, with the
@@ -88,8 +104,13 @@ int build_request(const spawn_options& options, nlohmann::json& request) {
     request["agent_type"] = options.agent_type;
   if (!options.restart.empty())
     request["restart"] = options.restart;
+  if (!options.module.empty() && options.backend.empty()) {
+    std::cerr << "corral: --module " << quote_for_error(options.module)
+              << " needs --backend wasm\n";
+    return exit_usage;
+  }
   if (!options.backend.empty()) {
-    auto backend = parse_backend(options.backend);
+    auto backend = parse_backend(options.backend, options.module);
     if (!backend) {
       std::cerr << "corral: " << backend.error().detail << "\n";
       return exit_usage;
@@ -144,10 +165,15 @@ void add_spawn_command(CLI::App& app, command_table& commands) {
                       "default, command_loop"));
   command
     ->add_option("--backend", options->backend,
-                 "Backend: native, or a backend's JSON form (default: "
-                 "native)")
+                 "Backend: native, wasm (with --module), or a backend's JSON "
+                 "form (default: native)")
     ->check(non_empty("give a backend, or leave --backend out to use the "
                       "default, native"));
+  command
+    ->add_option("--module", options->module,
+                 "The .wasm or .wat file of a WASM agent (with --backend "
+                 "wasm); relative paths are made absolute")
+    ->check(non_empty("give the module's path"));
   command->add_option("--env", options->env,
                       "Environment entry NAME=VALUE for the agent; repeatable");
   command

@@ -153,7 +153,11 @@ caf::expected<spawn_outcome> wasm_launcher::spawn(const spawn_context& ctx) {
   auto actor = ctx.system.spawn<wasm_agent>(std::move(*instance), ctx.cell,
                                             ctx.services, ctx.request.env,
                                             budget);
-  return spawn_outcome{std::move(actor), true};
+  auto slash = backend->module.find_last_of('/');
+  return spawn_outcome{std::move(actor), true,
+                       slash == std::string::npos
+                         ? backend->module
+                         : backend->module.substr(slash + 1)};
 }
 
 } // namespace corral::wasm

@@ -116,7 +116,7 @@ BOOST_AUTO_TEST_CASE(ps_lists_live_agents) {
   auto lines = split_lines(result.out);
   BOOST_TEST_REQUIRE(lines.size() == 3u, result.out);
   BOOST_TEST(lines[0].rfind("PID  AGENT_ID  TYPE", 0) == 0u, lines[0]);
-  BOOST_TEST(lines[0].find("RESTARTS  MSGS_IN  MSGS_OUT  UPTIME")
+  BOOST_TEST(lines[0].find("RESTARTS  MSGS_IN  MSGS_OUT  MEMORY  FUEL  UPTIME")
                != std::string::npos,
              lines[0]);
   BOOST_TEST(lines[1].find("w1") != std::string::npos, lines[1]);

@@ -1,5 +1,7 @@
 #include "backends/wasm/wasm_instance.hpp"
 
+#include <atomic>
+
 #include "actors/error.hpp"
 #include "backends/wasm/module_cache.hpp"
 #include "backends/wasm/thread_access.hpp"
@@ -9,6 +11,8 @@ namespace corral::wasm {
 namespace wi = wabt::interp;
 
 namespace {
+
+std::atomic<std::int64_t> live_instances{0};
 
 caf::error spawn_error(const compiled_module& m, const std::string& what) {
   return make_error(errc::spawn_failed, "WASM module " + m.path + ": " + what);
@@ -36,6 +40,7 @@ wi::ModuleDesc instance_desc(const compiled_module& m,
 wasm_instance::wasm_instance(std::shared_ptr<const compiled_module> module,
                              const instance_limits& limits)
   : module_(std::move(module)), limits_(limits) {
+  live_instances.fetch_add(1, std::memory_order_relaxed);
 }
 
 wasm_instance::~wasm_instance() {
@@ -46,6 +51,11 @@ wasm_instance::~wasm_instance() {
   instance_.reset();
   thread_.reset();
   store_.reset();
+  live_instances.fetch_sub(1, std::memory_order_relaxed);
+}
+
+std::int64_t wasm_instance::live_count() {
+  return live_instances.load(std::memory_order_relaxed);
 }
 
 caf::expected<std::unique_ptr<wasm_instance>>

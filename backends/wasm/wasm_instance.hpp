@@ -59,6 +59,10 @@ public:
 
   ~wasm_instance();
 
+  /// Number of instances alive in this process; an exited agent's instance
+  /// is freed, which tests check through this count.
+  static std::int64_t live_count();
+
   /// Runs the start function, `_initialize` and `corral_init` with at most
   /// `budget` instructions in all. Errors are `spawn_failed`.
   caf::error initialize(std::uint64_t budget);

@@ -7,6 +7,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "backends/wasm/wasm_instance.hpp"
 #include "backends/wasm/wasm_launcher.hpp"
 #include "wasm_test_support.hpp"
 
@@ -126,6 +127,22 @@ BOOST_AUTO_TEST_CASE(thousand_agents_share_one_compiled_module) {
   auto all = node().list();
   BOOST_REQUIRE(all);
   BOOST_TEST(all->size() >= 1000u);
+}
+
+BOOST_AUTO_TEST_CASE(exited_agents_free_their_instances) {
+  auto before = wasm::wasm_instance::live_count();
+  std::vector<pid_type> pids;
+  for (int i = 0; i < 50; ++i)
+    pids.push_back(spawn(wasm_request("short-" + std::to_string(i),
+                                      example_module("echo.wat")))
+                     .pid);
+  BOOST_TEST(wasm::wasm_instance::live_count() == before + 50);
+  stop_options now;
+  now.immediate = true;
+  for (auto pid : pids)
+    BOOST_REQUIRE(node().stop(std::to_string(pid), now));
+  BOOST_TEST(wait_until(
+    [&] { return wasm::wasm_instance::live_count() == before; }, patience));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

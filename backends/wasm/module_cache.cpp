@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <string_view>
 
 #include <sys/stat.h>
 
@@ -52,9 +53,85 @@ bool ends_with(const std::string& text, const std::string& suffix) {
               == 0;
 }
 
+bool is_wat_token_char(char c) {
+  return c > ' ' && c < 0x7f && c != '(' && c != ')' && c != '"'
+         && c != ';';
+}
+
+// Returns true when WAT text nests parentheses and blocks deeper than
+// `limit`, which wabt's recursive parser would need as many stack frames
+// for. Strings and comments do not count. A folded block counts once, by
+// its parenthesis; a plain `block`, `loop`, `if` or `try` counts until its
+// `end`. Text that is not valid WAT may be counted wrong, but it fails to
+// parse anyway.
+bool wat_nests_deeper_than(const std::string& text, std::size_t limit) {
+  std::size_t parens = 0;
+  std::size_t blocks = 0;
+  bool after_paren = false;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    char c = text[i];
+    char next = i + 1 < text.size() ? text[i + 1] : '\0';
+    if (c == ';' && next == ';') {
+      while (i < text.size() && text[i] != '\n')
+        ++i;
+    } else if (c == '(' && next == ';') {
+      std::size_t comments = 0;
+      do {
+        if (text.compare(i, 2, "(;") == 0) {
+          ++comments;
+          i += 2;
+        } else if (text.compare(i, 2, ";)") == 0) {
+          --comments;
+          i += 2;
+        } else {
+          ++i;
+        }
+      } while (comments > 0 && i < text.size());
+    } else if (c == '"') {
+      for (++i; i < text.size() && text[i] != '"'; ++i)
+        if (text[i] == '\\')
+          ++i;
+      ++i;
+      after_paren = false;
+    } else if (c == '(') {
+      ++parens;
+      after_paren = true;
+      ++i;
+    } else if (c == ')') {
+      parens -= parens > 0 ? 1 : 0;
+      after_paren = false;
+      ++i;
+    } else if (is_wat_token_char(c)) {
+      auto start = i;
+      while (i < text.size() && is_wat_token_char(text[i]))
+        ++i;
+      std::string_view word(text.data() + start, i - start);
+      bool opens = word == "block" || word == "loop" || word == "if"
+                   || word == "try";
+      if (opens && !after_paren)
+        ++blocks;
+      else if (word == "end" && blocks > 0)
+        --blocks;
+      after_paren = false;
+    } else {
+      ++i;
+    }
+    if (parens + blocks > limit)
+      return true;
+  }
+  return false;
+}
+
 caf::expected<std::vector<std::uint8_t>>
 wat_to_binary(const std::string& path, const std::string& bytes,
               const wabt::Features& features) {
+  if (wat_nests_deeper_than(bytes, max_wat_nesting))
+    return module_error(path, "WAT text nests expressions or blocks more "
+                              "than "
+                                + std::to_string(max_wat_nesting)
+                                + " levels deep; the node reads deeper "
+                                  "nesting only from a binary .wasm file");
   wabt::Errors errors;
   auto lexer = wabt::WastLexer::CreateBufferLexer(path, bytes.data(),
                                                   bytes.size(), &errors);
@@ -164,7 +241,36 @@ caf::error check_shape(const std::string& path, compiled_module& m) {
     if (memory.type.limits.is_64 || memory.type.limits.is_shared)
       return module_error(path, "declares a 64-bit or shared memory, which "
                                 "the node does not run");
+  std::uint64_t table_elements = 0;
+  for (const auto& table : desc.tables)
+    table_elements += table.type.limits.initial;
+  if (table_elements > max_table_elements)
+    return module_error(path, "declares tables of "
+                                + std::to_string(table_elements)
+                                + " elements in all; the limit is "
+                                + std::to_string(max_table_elements));
   return caf::error{};
+}
+
+// Lowers each table's declared maximum so that all tables together stay
+// within max_table_elements: each may grow by an equal share of what the
+// initial sizes leave. A table.grow past its maximum returns -1, as the
+// WebAssembly spec says. Needs the initial sizes checked by check_shape.
+void cap_tables(wi::ModuleDesc& desc) {
+  if (desc.tables.empty())
+    return;
+  std::uint64_t initial = 0;
+  for (const auto& table : desc.tables)
+    initial += table.type.limits.initial;
+  auto growth = (max_table_elements - initial) / desc.tables.size();
+  for (auto& table : desc.tables) {
+    auto& limits = table.type.limits;
+    auto max = limits.initial + growth;
+    if (!limits.has_max || limits.max > max) {
+      limits.max = max;
+      limits.has_max = true;
+    }
+  }
 }
 
 } // namespace
@@ -216,6 +322,7 @@ compile_module(const std::string& path, const std::string& bytes, bool text) {
                                           wabt::Location::Type::Binary));
   if (auto err = check_shape(path, *result))
     return err;
+  cap_tables(result->desc);
   return std::shared_ptr<const compiled_module>{std::move(result)};
 }
 

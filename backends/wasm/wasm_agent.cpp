@@ -117,8 +117,9 @@ void wasm_agent::on_exit() {
   if (instance_)
     instance_->host().flush_output();
   instance_.reset();
-  queue_.clear();
-  current_.reset();
+  // After end_agent nothing is left here; a kill skips end_agent, and its
+  // requesters would otherwise wait for their timeouts.
+  fail_queued("it was killed");
   ctx_.release_cell();
 }
 
@@ -343,9 +344,18 @@ bool wasm_agent::check_limits() {
   const auto& limits = cell.limits;
   if (check_limit("fuel", cell.fuel.load(), limits.fuel, warned_fuel_))
     return true;
-  if (check_limit("memory", cell.memory_bytes.load(), limits.memory_bytes,
-                  warned_memory_))
-    return false; // memory is enforced by the instance's page limit
+  // An agent may fill its memory limit. The instance ends one that grows
+  // past it (run_status::memory_exceeded), so here memory only warns.
+  auto memory = cell.memory_bytes.load();
+  const auto& memory_limit = limits.memory_bytes;
+  if (memory_limit && *memory_limit > 0 && memory >= *memory_limit) {
+    if (!warned_memory_) {
+      warned_memory_ = true;
+      warn("memory", memory, *memory_limit);
+    }
+  } else {
+    check_limit("memory", memory, memory_limit, warned_memory_);
+  }
   return check_limit("messages", cell.messages_in.load(),
                      limits.max_messages, warned_messages_);
 }
@@ -357,18 +367,21 @@ bool wasm_agent::check_limit(const char* resource, std::uint64_t used,
     case limit_verdict::exceeded:
       end_agent({exit_kind::limit_exceeded, resource});
       return true;
-    case limit_verdict::warning: {
-      resource_warning warning{ctx_.pid(), ctx_.agent_id(), resource, used,
-                               *limit};
-      ctx_.warn_supervisor(warning);
-      signal_guest("$resource_warning",
-                   warning_json(warning));
+    case limit_verdict::warning:
+      warn(resource, used, *limit);
       return false;
-    }
     case limit_verdict::within:
       break;
   }
   return false;
+}
+
+void wasm_agent::warn(const char* resource, std::uint64_t used,
+                      std::uint64_t limit) {
+  resource_warning warning{ctx_.pid(), ctx_.agent_id(), resource, used,
+                           limit};
+  ctx_.warn_supervisor(warning);
+  signal_guest("$resource_warning", warning_json(warning));
 }
 
 const message* wasm_agent::current_message() const {

@@ -83,6 +83,7 @@ private:
   bool check_limits();
   bool check_limit(const char* resource, std::uint64_t used,
                    const std::optional<std::uint64_t>& limit, bool& warned);
+  void warn(const char* resource, std::uint64_t used, std::uint64_t limit);
   void signal_guest(const std::string& topic, std::string payload);
 
   std::unique_ptr<wasm_instance> instance_;

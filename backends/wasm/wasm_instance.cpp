@@ -27,8 +27,9 @@ wi::ModuleDesc instance_desc(const compiled_module& m,
   desc.starts.clear();
   for (auto& memory : desc.memories) {
     auto& limits = memory.type.limits;
-    if (!limits.has_max || limits.max > memory_pages + 1) {
-      limits.max = memory_pages + 1;
+    auto cap = std::min<std::uint64_t>(memory_pages + 1, 65536);
+    if (!limits.has_max || limits.max > cap) {
+      limits.max = cap;
       limits.has_max = true;
     }
   }
@@ -221,6 +222,10 @@ run_result wasm_instance::run(std::uint64_t budget) {
     result.instructions += step;
     if (status == wi::RunResult::Return) {
       auto values = end_call(*thread_, *current_);
+      // A growth in the call's last step is found here, before its result
+      // counts.
+      if (memory_ && memory_->PageSize() > limits_.memory_pages)
+        return finish_trap({}, result.instructions);
       result.status = run_status::returned;
       if (!values.empty())
         result.value = static_cast<std::int32_t>(values[0].Get<std::uint32_t>());

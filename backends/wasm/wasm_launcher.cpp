@@ -77,8 +77,10 @@ bool allows(const std::vector<std::string>& allowed, const import_ref& ref) {
 
 caf::expected<instance_limits> resolve_limits(const limits& given) {
   instance_limits out;
+  // A 32-bit memory has at most 65,536 pages (4 GiB).
   if (given.memory_bytes)
-    out.memory_pages = *given.memory_bytes / page_bytes;
+    out.memory_pages = std::min<std::uint64_t>(*given.memory_bytes / page_bytes,
+                                               65536);
   if (given.call_depth) {
     if (*given.call_depth == 0 || *given.call_depth > max_call_depth)
       return make_error(errc::invalid_request,
@@ -127,6 +129,18 @@ wasm_launcher::wasm_launcher() : cache_(std::make_shared<module_cache>()) {
 }
 
 caf::expected<spawn_outcome> wasm_launcher::spawn(const spawn_context& ctx) {
+  // wabt allocates the initial memory and may throw (bad_alloc for a huge
+  // limit); the kernel calls this, so nothing may escape.
+  try {
+    return start(ctx);
+  } catch (const std::exception& x) {
+    return make_error(errc::spawn_failed,
+                      "WASM agent " + ctx.request.agent_id
+                        + " could not be instantiated: " + x.what());
+  }
+}
+
+caf::expected<spawn_outcome> wasm_launcher::start(const spawn_context& ctx) {
   const auto* backend = std::get_if<wasm_backend>(&ctx.request.backend);
   if (backend == nullptr)
     return make_error(errc::internal_error,
@@ -141,6 +155,9 @@ caf::expected<spawn_outcome> wasm_launcher::spawn(const spawn_context& ctx) {
     return limits.error();
   auto budget = resolve_budget(ctx.cell->limits);
   startup_env env(ctx);
+  // NOTE: start-up code runs here, on the kernel's thread, for up to
+  // `startup_budget` instructions (a few hundred ms in the interpreter), so
+  // a module with a slow start function delays other kernel requests.
   auto instance = wasm_instance::create(*module, *limits, env);
   if (!instance)
     return instance.error();

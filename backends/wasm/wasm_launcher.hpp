@@ -28,6 +28,8 @@ public:
   }
 
 private:
+  caf::expected<spawn_outcome> start(const spawn_context& ctx);
+
   std::shared_ptr<module_cache> cache_;
 };
 

@@ -193,8 +193,11 @@ kernel_actor::start_agent(std::shared_ptr<const spawn_request> shared,
   entry.supervision.spec = request.supervision;
   monitor(entry.actor);
   services_->agents.add(cell);
+  // A new entry starts in `starting`, so there is no change to report yet.
+  // Watchers see its first real one: starting -> running, now for a
+  // backend that starts at once or later through mark_started, or
+  // starting -> exited when the agent dies first.
   auto& inserted = table_.insert(std::move(entry));
-  emit(inserted.info, process_state::starting, std::nullopt);
   // Debug level: spawning is a hot path in benchmarks and large fan-outs.
   if (should_log(spdlog::level::debug))
     log(spdlog::level::debug, &inserted.info,

@@ -103,12 +103,8 @@ void print_process(const process_info& info, std::int64_t now_ms) {
 
 std::string describe_change(const state_change& change) {
   auto text = format_clock_time(change.time_ms) + "  pid "
-              + std::to_string(change.pid) + "  " + change.agent_id + "  ";
-  // The kernel reports a new entry as a change from starting to starting.
-  if (change.from == change.to)
-    text += "spawned, " + std::string{to_string(change.to)};
-  else
-    text += std::string{to_string(change.from)} + " -> " + to_string(change.to);
+              + std::to_string(change.pid) + "  " + change.agent_id + "  "
+              + to_string(change.from) + " -> " + to_string(change.to);
   if (change.exit)
     text += "  " + to_string(*change.exit);
   return text;

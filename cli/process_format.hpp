@@ -20,8 +20,7 @@ std::vector<std::string> ps_row(const process_info& info, std::int64_t now_ms,
 void print_process(const process_info& info, std::int64_t now_ms);
 
 /// Returns a one-line account of a state change, for `watch`, e.g.
-/// "12:00:01.250  pid 3  worker-1  running -> exited  crashed{boom}", or
-/// "...  spawned, starting" for a new entry.
+/// "12:00:01.250  pid 3  worker-1  running -> exited  crashed{boom}".
 std::string describe_change(const state_change& change);
 
 } // namespace corral::cli

@@ -230,6 +230,24 @@ BOOST_AUTO_TEST_CASE(watch_count_prints_state_changes) {
              watch->out());
 }
 
+BOOST_AUTO_TEST_CASE(watch_shows_spawn_as_real_transition) {
+  node_process node;
+  auto watch = node.start_corral({"watch", "--json", "--count", "1",
+                                  "--timeout", "15000"},
+                                 "watch");
+  // The watch subscribes asynchronously; spawn until its output shows up.
+  for (int i = 0; i < 50 && watch->running(); ++i) {
+    node.corral({"spawn", "--id", "s" + std::to_string(i)});
+    if (watch->wait_for_exit(milliseconds{200}) >= 0)
+      break;
+  }
+  BOOST_TEST(watch->wait_for_exit(std::chrono::seconds{15}) == 0,
+             watch->err());
+  auto change = json::parse(watch->out(), nullptr, false);
+  BOOST_TEST(change.value("from", "") == "starting", watch->out());
+  BOOST_TEST(change.value("to", "") == "running", watch->out());
+}
+
 BOOST_AUTO_TEST_CASE(watch_json_timeout_ends_cleanly) {
   node_process node;
   auto result = node.corral({"watch", "--json", "--timeout", "300"});

@@ -117,8 +117,8 @@ void wasm_agent::on_exit() {
   if (instance_)
     instance_->host().flush_output();
   instance_.reset();
-  // After end_agent nothing is left here; a kill skips end_agent, and its
-  // requesters would otherwise wait for their timeouts.
+  // A kill skips end_agent, so the requests still queued fail here instead
+  // of waiting for their timeouts.
   fail_queued("it was killed");
   ctx_.release_cell();
 }

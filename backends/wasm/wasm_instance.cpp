@@ -222,7 +222,7 @@ run_result wasm_instance::run(std::uint64_t budget) {
     result.instructions += step;
     if (status == wi::RunResult::Return) {
       auto values = end_call(*thread_, *current_);
-      // A growth in the call's last step is found here, before its result
+      // Growth in the call's last step is found here, before its result
       // counts.
       if (memory_ && memory_->PageSize() > limits_.memory_pages)
         return finish_trap({}, result.instructions);

@@ -49,6 +49,16 @@ std::string read_payload(json_object_reader& fields) {
   return std::move(*bytes);
 }
 
+/// Returns the JSON form of `letter`. A message whose target never
+/// resolved to an agent has no receiver address, so its "to" shows the
+/// target as given (e.g. "ghost") instead of the empty address ":0".
+json dead_letter_json(const dead_letter& letter) {
+  auto object = to_json(letter);
+  if (letter.message.to.node.empty())
+    object["message"]["to"] = letter.target;
+  return object;
+}
+
 } // namespace
 
 control_handler::control_handler(node& target, stats_source control_stats)
@@ -254,7 +264,7 @@ json control_handler::dead_letters(json_object_reader& fields,
   fields.finish();
   auto letters = json::array();
   for (const auto& letter : node_->dead_letters())
-    letters.push_back(to_json(letter));
+    letters.push_back(dead_letter_json(letter));
   auto counters = node_->stats();
   auto reply = ok_with("dead_letters", std::move(letters));
   reply["total"] = counters.dead_letters;

@@ -264,6 +264,7 @@ BOOST_AUTO_TEST_CASE(stats_and_dead_letters) {
   BOOST_TEST(reply["total"] == 1);
   BOOST_TEST(reply["dead_letters"][0]["target"] == "ghost");
   BOOST_TEST(reply["dead_letters"][0]["reason"] == "unknown_target");
+  BOOST_TEST(reply["dead_letters"][0]["message"]["to"] == "ghost");
 
   auto stats = node.corral({"stats", "--json"});
   BOOST_TEST_REQUIRE(stats.exit_code == 0, summary(stats));
@@ -271,6 +272,21 @@ BOOST_AUTO_TEST_CASE(stats_and_dead_letters) {
   BOOST_TEST(counters["node_id"] == "it");
   BOOST_TEST(counters["dead_letters"] == 1);
   BOOST_TEST(counters["control"]["requests"].get<int>() >= 3);
+}
+
+BOOST_AUTO_TEST_CASE(dead_letter_shows_target_as_given) {
+  node_process node;
+  const std::vector<std::string> targets = {"ghost", "4242", "n2:9"};
+  for (const auto& target : targets)
+    BOOST_TEST(node.corral({"send", target, "hello"}).exit_code == 1, target);
+  auto letters = node.corral({"dead-letters", "--json"});
+  BOOST_TEST_REQUIRE(letters.exit_code == 0, summary(letters));
+  auto reply = parse_stdout(letters);
+  BOOST_TEST_REQUIRE(reply["dead_letters"].size() == targets.size(),
+                     letters.out);
+  for (std::size_t i = 0; i < targets.size(); ++i)
+    BOOST_TEST(reply["dead_letters"][i]["message"]["to"] == targets[i],
+               letters.out);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -91,7 +91,7 @@ int run_watch(const watch_options& options) {
     if (options.timeout_ms > 0 && steady_clock::now() >= deadline)
       break;
 
-    auto frame = (*client)->next_stream_frame(poll_interval);
+    auto frame = (*client)->next_stream_frame(stream, poll_interval);
     if (!frame) {
       if (frame.error().code != errc::timeout)
         return report_failure(options.connection, frame.error());
@@ -103,8 +103,6 @@ int run_watch(const watch_options& options) {
       continue;
     }
     last_frame = steady_clock::now();
-    if (frame->value("stream", std::uint64_t{0}) != stream)
-      continue;
 
     auto event = frame->value("event", std::string{});
     if (event == "end") {
@@ -124,7 +122,7 @@ int run_watch(const watch_options& options) {
   }
 
   // Cancel so the node drops the stream now instead of at its next frame.
-  (*client)->request({{"op", "cancel"}, {"stream", stream}}, milliseconds{1000});
+  (*client)->cancel_stream(stream, milliseconds{1000});
   return code;
 }
 

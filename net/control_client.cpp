@@ -125,7 +125,7 @@ result<nlohmann::json> control_client::exchange(nlohmann::json request,
       return frame.error();
     }
     if (is_stream_frame(*frame) && !frame->contains("ok")) {
-      stream_frames_.push_back(std::move(*frame));
+      keep_stream_frame(std::move(*frame));
       continue;
     }
     if (!answers(*frame, id))
@@ -134,9 +134,19 @@ result<nlohmann::json> control_client::exchange(nlohmann::json request,
   }
 }
 
-result<nlohmann::json> control_client::next_stream_frame(milliseconds timeout) {
+result<nlohmann::json>
+control_client::next_stream_frame(std::uint64_t stream, milliseconds timeout) {
   auto deadline = steady_clock::now() + timeout;
-  while (stream_frames_.empty()) {
+  for (;;) {
+    auto queue = stream_frames_.find(stream);
+    if (queue != stream_frames_.end() && !queue->second.empty()) {
+      auto frame = std::move(queue->second.front());
+      queue->second.pop_front();
+      if (queue->second.empty())
+        stream_frames_.erase(queue);
+      return frame;
+    }
+
     auto left = std::chrono::duration_cast<milliseconds>(deadline
                                                          - steady_clock::now());
     if (left.count() < 0)
@@ -146,11 +156,32 @@ result<nlohmann::json> control_client::next_stream_frame(milliseconds timeout) {
       return frame.error();
     // Late replies to earlier requests are not stream frames; skip them.
     if (is_stream_frame(*frame) && !frame->contains("ok"))
-      stream_frames_.push_back(std::move(*frame));
+      keep_stream_frame(std::move(*frame));
+    if (steady_clock::now() >= deadline && stream_frames_.count(stream) == 0)
+      return failure{errc::timeout, "no frame of stream "
+                                      + std::to_string(stream)
+                                      + " arrived in time"};
   }
-  auto frame = std::move(stream_frames_.front());
-  stream_frames_.pop_front();
-  return frame;
+}
+
+result<nlohmann::json> control_client::cancel_stream(std::uint64_t stream,
+                                                     milliseconds timeout) {
+  cancelled_streams_.insert(stream);
+  stream_frames_.erase(stream);
+  auto reply = request({{"op", "cancel"}, {"stream", stream}}, timeout);
+  // The end frame arrives before the reply, so drop it too.
+  stream_frames_.erase(stream);
+  return reply;
+}
+
+void control_client::keep_stream_frame(nlohmann::json frame) {
+  auto id = frame.find("stream");
+  if (id == frame.end() || !id->is_number_unsigned())
+    return;
+  auto stream = id->get<std::uint64_t>();
+  if (cancelled_streams_.count(stream) != 0)
+    return;
+  stream_frames_[stream].push_back(std::move(frame));
 }
 
 result<nlohmann::json> control_client::receive(milliseconds timeout) {

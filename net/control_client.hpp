@@ -3,7 +3,9 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -51,9 +53,18 @@ public:
   result<nlohmann::json> request(nlohmann::json request,
                                  std::chrono::milliseconds timeout);
 
-  /// Waits at most `timeout` for the next stream frame (an object with
-  /// "stream" and "event"). Fails with timeout when none arrives in time.
-  result<nlohmann::json> next_stream_frame(std::chrono::milliseconds timeout);
+  /// Waits at most `timeout` for the next frame of `stream` (an object with
+  /// "stream" and "event"). Frames of other streams that arrive meanwhile
+  /// stay queued for their own readers, so that a client with several
+  /// streams open (e.g. two watches) reads each event once per stream.
+  /// Fails with timeout when no frame of `stream` arrives in time.
+  result<nlohmann::json> next_stream_frame(std::uint64_t stream,
+                                           std::chrono::milliseconds timeout);
+
+  /// Asks the node to end `stream` and drops its frames, those queued and
+  /// those still on their way. Returns the reply like `request`.
+  result<nlohmann::json> cancel_stream(std::uint64_t stream,
+                                       std::chrono::milliseconds timeout);
 
   /// Returns the ZeroMQ endpoint the client connects to, for messages.
   const std::string& endpoint() const {
@@ -69,12 +80,19 @@ private:
 
   failure no_reply(std::chrono::milliseconds timeout) const;
 
+  /// Queues `frame` for `next_stream_frame` when it is a frame of a stream
+  /// that was not cancelled, and drops it otherwise.
+  void keep_stream_frame(nlohmann::json frame);
+
   zmq::context_t context_;
   zmq::socket_t socket_;
   std::string endpoint_;
   control_client_options options_;
   std::uint64_t next_id_ = 1;
-  std::deque<nlohmann::json> stream_frames_;
+  /// Frames received but not yet read, by stream id.
+  std::map<std::uint64_t, std::deque<nlohmann::json>> stream_frames_;
+  /// Streams ended by `cancel_stream`, whose late frames are dropped.
+  std::set<std::uint64_t> cancelled_streams_;
 };
 
 } // namespace corral

@@ -339,7 +339,7 @@ BOOST_AUTO_TEST_CASE(stream_frames_follow_reply_in_order) {
 
   recorder.get()->post({{"event", "tick"}, {"n", 3}});
   for (int i = 0; i < 4;) {
-    auto frame = client->next_stream_frame(seconds{5});
+    auto frame = client->next_stream_frame(stream_id, seconds{5});
     BOOST_TEST_REQUIRE(static_cast<bool>(frame), to_string(frame.error()));
     BOOST_TEST((*frame)["stream"] == stream_id);
     if ((*frame)["event"] == "heartbeat")
@@ -355,8 +355,9 @@ BOOST_AUTO_TEST_CASE(posting_from_many_threads_delivers_every_frame) {
   stream_recorder recorder;
   endpoint_fixture fixture{recorder.handler()};
   auto client = fixture.connect();
-  BOOST_TEST_REQUIRE(static_cast<bool>(
-    client->request({{"op", "watch"}}, seconds{5})));
+  auto reply = client->request({{"op", "watch"}}, seconds{5});
+  BOOST_TEST_REQUIRE(static_cast<bool>(reply), to_string(reply.error()));
+  auto stream_id = (*reply)["stream"].get<std::uint64_t>();
   auto stream = recorder.get();
 
   constexpr int threads = 4;
@@ -373,7 +374,7 @@ BOOST_AUTO_TEST_CASE(posting_from_many_threads_delivers_every_frame) {
   std::vector<int> next(threads, 0);
   int received = 0;
   while (received < threads * per_thread) {
-    auto frame = client->next_stream_frame(seconds{5});
+    auto frame = client->next_stream_frame(stream_id, seconds{5});
     BOOST_TEST_REQUIRE(static_cast<bool>(frame), to_string(frame.error()));
     if ((*frame)["event"] != "tick")
       continue;
@@ -386,6 +387,42 @@ BOOST_AUTO_TEST_CASE(posting_from_many_threads_delivers_every_frame) {
   BOOST_TEST(received == threads * per_thread);
 }
 
+BOOST_AUTO_TEST_CASE(two_streams_of_one_client_stay_apart) {
+  std::mutex mutex;
+  std::vector<std::shared_ptr<control_stream>> streams;
+  control_endpoint_config config;
+  config.heartbeat_interval = seconds{60};
+  endpoint_fixture fixture{[&](const json&, control_request_context& context) {
+                             auto opened = context.open_stream([] {});
+                             std::lock_guard<std::mutex> lock{mutex};
+                             streams.push_back(opened);
+                             return make_ok_reply();
+                           },
+                           config};
+  auto client = fixture.connect();
+  auto first = client->request({{"op", "watch"}}, seconds{5});
+  auto second = client->request({{"op", "watch"}}, seconds{5});
+  BOOST_TEST_REQUIRE(static_cast<bool>(first));
+  BOOST_TEST_REQUIRE(static_cast<bool>(second));
+  {
+    std::lock_guard<std::mutex> lock{mutex};
+    BOOST_TEST_REQUIRE(streams.size() == 2u);
+    for (auto& stream : streams)
+      stream->post({{"event", "tick"}});
+  }
+
+  for (const auto& reply : {*first, *second}) {
+    auto id = reply["stream"].get<std::uint64_t>();
+    auto tick = client->next_stream_frame(id, seconds{5});
+    BOOST_TEST_REQUIRE(static_cast<bool>(tick), to_string(tick.error()));
+    BOOST_TEST((*tick)["stream"] == id);
+    BOOST_TEST((*tick)["event"] == "tick");
+    auto again = client->next_stream_frame(id, milliseconds{200});
+    BOOST_TEST(!again, "stream " << id << " got a second frame: "
+                                 << (again ? again->dump() : ""));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(gone_client_drops_stream) {
   stream_recorder recorder;
   control_endpoint_config config;
@@ -393,9 +430,10 @@ BOOST_AUTO_TEST_CASE(gone_client_drops_stream) {
   endpoint_fixture fixture{recorder.handler(), config};
   {
     auto client = fixture.connect();
-    BOOST_TEST_REQUIRE(static_cast<bool>(
-      client->request({{"op", "watch"}}, seconds{5})));
-    auto heartbeat = client->next_stream_frame(seconds{5});
+    auto reply = client->request({{"op", "watch"}}, seconds{5});
+    BOOST_TEST_REQUIRE(static_cast<bool>(reply), to_string(reply.error()));
+    auto heartbeat = client->next_stream_frame(
+      (*reply)["stream"].get<std::uint64_t>(), seconds{5});
     BOOST_TEST_REQUIRE(static_cast<bool>(heartbeat));
     BOOST_TEST((*heartbeat)["event"] == "heartbeat");
   }
@@ -410,7 +448,7 @@ BOOST_AUTO_TEST_CASE(cancel_closes_stream) {
   auto client = fixture.connect();
   auto reply = client->request({{"op", "watch"}}, seconds{5});
   BOOST_TEST_REQUIRE(static_cast<bool>(reply));
-  auto stream_id = (*reply)["stream"];
+  auto stream_id = (*reply)["stream"].get<std::uint64_t>();
 
   auto wrong = client->request({{"op", "cancel"}, {"stream", 999}},
                                seconds{5});
@@ -421,7 +459,7 @@ BOOST_AUTO_TEST_CASE(cancel_closes_stream) {
                                    seconds{5});
   BOOST_TEST(static_cast<bool>(cancelled));
   BOOST_TEST(recorder.closed);
-  auto end = client->next_stream_frame(seconds{5});
+  auto end = client->next_stream_frame(stream_id, seconds{5});
   BOOST_TEST_REQUIRE(static_cast<bool>(end));
   BOOST_TEST((*end)["event"] == "end");
   BOOST_TEST((*end)["reason"] == "cancelled by the client");
@@ -443,8 +481,9 @@ BOOST_AUTO_TEST_CASE(stop_ends_streams_with_end_frame) {
   stream_recorder recorder;
   endpoint_fixture fixture{recorder.handler()};
   auto client = fixture.connect();
-  BOOST_TEST_REQUIRE(static_cast<bool>(
-    client->request({{"op", "watch"}}, seconds{5})));
+  auto reply = client->request({{"op", "watch"}}, seconds{5});
+  BOOST_TEST_REQUIRE(static_cast<bool>(reply), to_string(reply.error()));
+  auto stream_id = (*reply)["stream"].get<std::uint64_t>();
 
   auto start = std::chrono::steady_clock::now();
   fixture.endpoint.reset();
@@ -452,7 +491,7 @@ BOOST_AUTO_TEST_CASE(stop_ends_streams_with_end_frame) {
     std::chrono::steady_clock::now() - start);
   BOOST_TEST(elapsed.count() < 2000);
   BOOST_TEST(recorder.closed);
-  auto end = client->next_stream_frame(seconds{5});
+  auto end = client->next_stream_frame(stream_id, seconds{5});
   BOOST_TEST_REQUIRE(static_cast<bool>(end), to_string(end.error()));
   BOOST_TEST((*end)["event"] == "end");
   BOOST_TEST((*end)["reason"] == "the node is stopping");

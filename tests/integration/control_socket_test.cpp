@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli_checks.hpp"
+#include "net/control_client.hpp"
 #include "node_process.hpp"
 
 using namespace corral::testing;
@@ -233,6 +234,38 @@ BOOST_AUTO_TEST_CASE(sigterm_stops_node_and_removes_socket) {
 
   // The watch learns that the node stopped: an end frame or no heartbeats.
   BOOST_TEST(watch->wait_for_exit(seconds{10}) == 3, watch->err());
+}
+
+BOOST_AUTO_TEST_CASE(two_watches_of_one_client_see_each_event_once) {
+  node_process node;
+  corral::control_address address;
+  address.path = node.control_path();
+  auto client = corral::control_client::connect(address, {});
+  BOOST_TEST_REQUIRE(static_cast<bool>(client));
+  std::vector<std::uint64_t> streams;
+  for (int i = 0; i < 2; ++i) {
+    auto reply = (*client)->request({{"op", "watch"}}, seconds{5});
+    BOOST_TEST_REQUIRE(static_cast<bool>(reply));
+    streams.push_back((*reply)["stream"].get<std::uint64_t>());
+  }
+  auto spawned = (*client)->request(
+    {{"op", "spawn"}, {"request", {{"agent_id", "twice"}}}}, seconds{5});
+  BOOST_TEST_REQUIRE(static_cast<bool>(spawned));
+
+  for (auto stream : streams) {
+    int changes = 0;
+    auto deadline = std::chrono::steady_clock::now() + milliseconds{1500};
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto frame = (*client)->next_stream_frame(stream, milliseconds{300});
+      if (!frame)
+        continue;
+      BOOST_TEST((*frame)["stream"] == stream);
+      if ((*frame)["event"] == "state_change"
+          && (*frame)["change"]["agent_id"] == "twice")
+        ++changes;
+    }
+    BOOST_TEST(changes == 1, "stream " << stream);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(signal_during_start_up_stops_cleanly) {

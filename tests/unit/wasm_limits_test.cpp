@@ -353,10 +353,17 @@ BOOST_AUTO_TEST_CASE(mailbox_full) {
   BOOST_TEST(code_of(result) == errc::mailbox_full);
   BOOST_TEST(failed_with(result, "limits.mailbox_size"));
   BOOST_TEST(ms_since(started) < 2000);
+
+  // A one-way message gets no error, but it is kept as a dead letter too.
+  BOOST_REQUIRE(!node().send("spin", "d", {}));
+  BOOST_REQUIRE(wait_until(
+    [&] { return dead_letters_to(node(), std::to_string(pid)).size() == 2u; },
+    patience));
   auto letters = dead_letters_to(node(), std::to_string(pid));
-  BOOST_REQUIRE(letters.size() == 1u);
   BOOST_TEST(letters[0].reason == dead_letter_reason::mailbox_full);
   BOOST_TEST(letters[0].message.topic == "c");
+  BOOST_TEST(letters[1].reason == dead_letter_reason::mailbox_full);
+  BOOST_TEST(letters[1].message.topic == "d");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

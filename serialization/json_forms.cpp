@@ -108,6 +108,13 @@ void put_if_present(json& object, const char* key,
 } // namespace
 
 result<json> parse_json_text(const std::string& text) {
+  // nlohmann::json 3.11 reads a NUL byte as the end of the input, so it would
+  // accept "{}" followed by a NUL and anything at all.
+  if (auto nul = text.find('\0'); nul != std::string::npos)
+    return failure{errc::invalid_request,
+                   "invalid JSON at byte " + std::to_string(nul + 1)
+                     + ": a NUL byte, which JSON text must not contain (write "
+                       "it as \\u0000 inside a string)"};
   if (auto at = find_excess_nesting(text))
     return failure{errc::invalid_request,
                    "invalid JSON at byte " + std::to_string(at)

@@ -34,9 +34,9 @@ namespace corral {
 /// of the code that copies it. The forms here nest at most 6 levels.
 inline constexpr std::size_t max_json_depth = 256;
 
-/// Parses JSON text. A syntax error, or nesting deeper than
-/// `max_json_depth`, returns failure{errc::invalid_request, "invalid JSON at
-/// byte N: ..."}, where N counts from 1.
+/// Parses JSON text. A syntax error, a NUL byte anywhere, or nesting deeper
+/// than `max_json_depth`, returns failure{errc::invalid_request, "invalid
+/// JSON at byte N: ..."}, where N counts from 1.
 result<nlohmann::json> parse_json_text(const std::string& text);
 
 // -- writing ----------------------------------------------------------------

@@ -102,6 +102,18 @@ BOOST_AUTO_TEST_CASE(invalid_json_syntax_exits_1) {
   BOOST_TEST(result.err.find("invalid JSON") != std::string::npos, result.err);
 }
 
+BOOST_AUTO_TEST_CASE(nul_in_json_request_names_byte) {
+  node_process node;
+  const std::string text{"{\"agent_id\":\"a1\"}\0junk", 22};
+  auto result = node.corral({"spawn", "--json-request", "-"}, seconds{20},
+                            text);
+  BOOST_TEST(result.exit_code == 1, summary(result));
+  BOOST_TEST(result.err.find("invalid JSON at byte 18: a NUL byte")
+               != std::string::npos,
+             result.err);
+  BOOST_TEST(node.corral({"inspect", "a1"}).exit_code == 1);
+}
+
 BOOST_AUTO_TEST_CASE(unknown_agent_type_exits_1) {
   node_process node;
   auto result = node.corral({"spawn", "--id", "x1", "--type", "no_such"});

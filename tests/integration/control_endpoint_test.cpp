@@ -159,6 +159,22 @@ BOOST_AUTO_TEST_CASE(malformed_frames_get_error_replies) {
   BOOST_TEST(receive_json(socket).value("ok", false));
 }
 
+BOOST_AUTO_TEST_CASE(nul_byte_in_request_is_rejected) {
+  endpoint_fixture fixture;
+  zmq::context_t context{1};
+  auto socket = raw_socket(context, to_endpoint(fixture.address));
+
+  // Without the check, the parser would stop at the NUL and run "ping".
+  const std::string body{"{\"op\":\"ping\"}\0{\"op\":\"stop\"}", 27};
+  socket.send(zmq::buffer(body));
+  auto reply = receive_json(socket);
+  BOOST_TEST(error_code_of(reply) == "invalid_request");
+  BOOST_TEST(reply.dump().find("at byte 14: a NUL byte") != std::string::npos,
+             reply.dump());
+  BOOST_TEST(fixture.endpoint->counters().malformed_json == 1u);
+  BOOST_TEST(fixture.endpoint->counters().requests == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(req_socket_gets_delimited_reply) {
   endpoint_fixture fixture;
   zmq::context_t context{1};

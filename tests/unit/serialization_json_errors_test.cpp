@@ -131,6 +131,25 @@ BOOST_AUTO_TEST_CASE(trailing_text_is_invalid) {
   BOOST_TEST(!parse_json_text(R"({"agent_id":"w"} x)"));
 }
 
+BOOST_AUTO_TEST_CASE(nul_byte_is_invalid_with_position) {
+  const std::string after_value{"{\"agent_id\":\"w\"}\0garbage", 24};
+  auto trailing = parse_json_text(after_value);
+  BOOST_TEST_REQUIRE(!trailing);
+  BOOST_TEST(trailing.error().code == errc::invalid_request);
+  BOOST_TEST(trailing.error().detail.rfind("invalid JSON at byte 17: a NUL byte",
+                                           0)
+               == 0u,
+             trailing.error().detail);
+
+  const std::string in_string{"{\"agent_id\":\"w\0x\"}", 18};
+  auto inside = parse_json_text(in_string);
+  BOOST_TEST_REQUIRE(!inside);
+  BOOST_TEST(inside.error().detail.rfind("invalid JSON at byte 15: a NUL byte",
+                                         0)
+               == 0u,
+             inside.error().detail);
+}
+
 BOOST_AUTO_TEST_CASE(invalid_utf8_text_is_invalid) {
   BOOST_TEST(!parse_json_text("\"\xff\""));
 }

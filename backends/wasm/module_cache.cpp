@@ -58,13 +58,24 @@ bool is_wat_token_char(char c) {
          && c != ';';
 }
 
-// Returns true when WAT text nests parentheses and blocks deeper than
-// `limit`, which wabt's recursive parser would need as many stack frames
-// for. Strings and comments do not count. A folded block counts once, by
-// its parenthesis; a plain `block`, `loop`, `if` or `try` counts until its
-// `end`. Text that is not valid WAT may be counted wrong, but it fails to
-// parse anyway.
-bool wat_nests_deeper_than(const std::string& text, std::size_t limit) {
+// The problem scan_wat found in WAT text, if any.
+enum class wat_problem {
+  none,
+  too_deep,
+  annotation,
+};
+
+// Scans WAT text, outside strings and comments, for two things that crash
+// wabt 1.0.32's text parser:
+// - Nesting of parentheses and blocks deeper than `limit`, because the
+//   parser recurses once per level. A folded block counts once, by its
+//   parenthesis. A plain `block`, `loop`, `if` or `try` counts until its
+//   `end`.
+// - An annotation, "(@", because a string with a newline in it makes the
+//   lexer throw std::length_error (for example the 4 bytes `(@"` and a
+//   newline). The node enables no annotations, so wabt rejects them anyway.
+// Text that is not valid WAT may be scanned wrong, but it fails to parse.
+wat_problem scan_wat(const std::string& text, std::size_t limit) {
   std::size_t parens = 0;
   std::size_t blocks = 0;
   bool after_paren = false;
@@ -94,6 +105,8 @@ bool wat_nests_deeper_than(const std::string& text, std::size_t limit) {
           ++i;
       ++i;
       after_paren = false;
+    } else if (c == '(' && next == '@') {
+      return wat_problem::annotation;
     } else if (c == '(') {
       ++parens;
       after_paren = true;
@@ -118,20 +131,27 @@ bool wat_nests_deeper_than(const std::string& text, std::size_t limit) {
       ++i;
     }
     if (parens + blocks > limit)
-      return true;
+      return wat_problem::too_deep;
   }
-  return false;
+  return wat_problem::none;
 }
 
 caf::expected<std::vector<std::uint8_t>>
 wat_to_binary(const std::string& path, const std::string& bytes,
               const wabt::Features& features) {
-  if (wat_nests_deeper_than(bytes, max_wat_nesting))
-    return module_error(path, "WAT text nests expressions or blocks more "
-                              "than "
-                                + std::to_string(max_wat_nesting)
-                                + " levels deep; the node reads deeper "
-                                  "nesting only from a binary .wasm file");
+  switch (scan_wat(bytes, max_wat_nesting)) {
+    case wat_problem::too_deep:
+      return module_error(path, "WAT text nests expressions or blocks more "
+                                "than "
+                                  + std::to_string(max_wat_nesting)
+                                  + " levels deep; the node reads deeper "
+                                    "nesting only from a binary .wasm file");
+    case wat_problem::annotation:
+      return module_error(path, "WAT text contains an annotation \"(@\", "
+                                "which the node does not accept; remove it");
+    case wat_problem::none:
+      break;
+  }
   wabt::Errors errors;
   auto lexer = wabt::WastLexer::CreateBufferLexer(path, bytes.data(),
                                                   bytes.size(), &errors);
@@ -254,8 +274,8 @@ caf::error check_shape(const std::string& path, compiled_module& m) {
 
 // Lowers each table's declared maximum so that all tables together stay
 // within max_table_elements: each may grow by an equal share of what the
-// initial sizes leave. A table.grow past its maximum returns -1, as the
-// WebAssembly spec says. Needs the initial sizes checked by check_shape.
+// initial sizes leave. A table.grow past its maximum returns -1, which the
+// WebAssembly spec requires. Needs the initial sizes checked by check_shape.
 void cap_tables(wi::ModuleDesc& desc) {
   if (desc.tables.empty())
     return;

@@ -268,6 +268,72 @@ BOOST_AUTO_TEST_CASE(locals_at_limit_spawn) {
   BOOST_TEST(state_of("bad") == "running");
 }
 
+BOOST_AUTO_TEST_CASE(tables_over_element_limit) {
+  check_rejected(
+    request_of("table.wat",
+               bare_agent("(table 600000 funcref) (table 400001 funcref)")),
+    errc::spawn_failed, "declares tables of 1000001 elements in all; the "
+                        "limit is 1000000");
+}
+
+// table.grow allocates the new elements at once, so growth is refused
+// exactly at the limit: the first grow reaches 1,000,000 elements and the
+// second returns -1. The handler replies "refused" only when both hold.
+BOOST_AUTO_TEST_CASE(table_grow_stops_at_element_limit) {
+  spawn(wasm_request(
+    "grow", folder.write("grow.wat", wat_agent(R"(
+      (if (result i32)
+          (i32.ne (table.grow 0 (ref.null func) (i32.const 999999))
+                  (i32.const 1))
+        (then (i32.const 1))
+        (else
+          (if (result i32)
+              (i32.ne (table.grow 0 (ref.null func) (i32.const 0x7ffffff0))
+                      (i32.const -1))
+            (then (i32.const 2))
+            (else (drop (call $reply (i32.const 0) (i32.const 7)))
+                  (i32.const 0)))))
+    )", R"((table 1 funcref) (data (i32.const 0) "refused"))"))));
+  BOOST_TEST(ask("grow", "t") == "refused");
+}
+
+// Without the limit, 20,000 levels overflow the 8 MiB stack of the thread
+// that parses the text, and the node crashes.
+BOOST_AUTO_TEST_CASE(wat_nested_too_deep) {
+  std::string blocks;
+  for (int i = 0; i < 20'000; ++i)
+    blocks += "block ";
+  for (int i = 0; i < 20'000; ++i)
+    blocks += "end ";
+  check_rejected(
+    request_of("deep.wat",
+               "(module (func (export \"corral_on_message\") (param i32 i32 "
+               "i32) (result i32) "
+                 + blocks + "i32.const 0))"),
+    errc::spawn_failed, "nests expressions or blocks more than 1000 levels");
+}
+
+// `module` and `func` are two levels, so 998 blocks reach the limit.
+BOOST_AUTO_TEST_CASE(wat_nested_at_limit_spawns) {
+  std::string blocks;
+  for (int i = 0; i < 998; ++i)
+    blocks += "block ";
+  for (int i = 0; i < 998; ++i)
+    blocks += "end ";
+  spawn(request_of("deep.wat",
+                   "(module (func (export \"corral_on_message\") (param i32 "
+                   "i32 i32) (result i32) "
+                     + blocks + "i32.const 0))"));
+  BOOST_TEST(state_of("bad") == "running");
+}
+
+// wabt 1.0.32 throws std::length_error on an annotation whose string has a
+// newline in it.
+BOOST_AUTO_TEST_CASE(wat_annotation) {
+  check_rejected(request_of("annotation.wat", "(module (@\"\n"),
+                 errc::spawn_failed, "contains an annotation");
+}
+
 BOOST_AUTO_TEST_CASE(missing_file) {
   check_rejected(wasm_request("bad", "/nonexistent/corral/agent.wasm"),
                  errc::spawn_failed,

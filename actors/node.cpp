@@ -60,6 +60,48 @@ void configure(caf::actor_system_config& cfg, const node_config& config) {
   cfg.set("logger.console", caf::atom("none"));
 }
 
+/// A request from outside the node's agents (its `from` is the kernel),
+/// with its target resolved but not sent yet.
+struct outside_request {
+  route found;
+  message msg;
+};
+
+outside_request make_outside_request(node_services& services,
+                                     const std::string& target,
+                                     std::string topic, std::string payload) {
+  outside_request result{resolve(services, target), {}};
+  auto& msg = result.msg;
+  msg.from = {services.node_id(), kernel_pid};
+  msg.topic = std::move(topic);
+  msg.payload = std::move(payload);
+  msg.kind = message_kind::request;
+  msg.correlation_id = 1;
+  msg.trace_id = services.new_trace_id();
+  if (result.found.cell)
+    msg.to = result.found.cell->global;
+  else
+    post_dead_letter(services, msg, target, result.found.reason);
+  return result;
+}
+
+/// Returns the outcome of a sent outside request: a timed-out request
+/// becomes a dead letter, and every error names the request.
+caf::expected<message> finish_outside_request(node_services& services,
+                                              const message& msg,
+                                              const std::string& target,
+                                              std::chrono::milliseconds timeout,
+                                              caf::expected<message> result) {
+  if (result)
+    return result;
+  auto failed = to_failure(result.error());
+  if (failed.code == errc::timeout)
+    post_dead_letter(services, msg, target, dead_letter_reason::timeout);
+  failed.detail += " (request " + msg.topic + " to " + target + ", timeout "
+                   + std::to_string(timeout.count()) + " ms)";
+  return to_error(failed);
+}
+
 } // namespace
 
 node::node(node_config config, backend_registry backends)
@@ -169,6 +211,59 @@ caf::expected<T> node::ask(Ts&&... xs) {
   return await<T>(services_->kernel, kernel_timeout, std::forward<Ts>(xs)...);
 }
 
+// A helper actor sends the request and passes the outcome on, so no thread
+// waits meanwhile. The helper ends once the response handler has run.
+template <class T, class... Ts>
+void node::await_async(const caf::actor& dest,
+                       std::chrono::milliseconds timeout,
+                       result_callback<T> done, Ts&&... xs) {
+  auto body = [dest, timeout, done](caf::event_based_actor* self,
+                                    std::decay_t<Ts>... args) {
+    self->request(dest, timeout, std::move(args)...)
+      .then([done](T& value) { done(std::move(value)); },
+            [done](caf::error& error) { done(std::move(error)); });
+  };
+  // At least one argument after `self`: CAF 0.17 dereferences a null
+  // pointer when it spawns a function actor without arguments.
+  system_->spawn(body, std::forward<Ts>(xs)...);
+}
+
+void node::spawn(const spawn_request& request,
+                 result_callback<spawn_result> done) {
+  await_async<spawn_result>(services_->kernel, kernel_timeout, std::move(done),
+                            spawn_atom::value, request);
+}
+
+void node::stop(const std::string& target, stop_options options,
+                result_callback<exit_reason> done) {
+  await_async<exit_reason>(services_->kernel, kernel_timeout, std::move(done),
+                           stop_atom::value, target, options);
+}
+
+void node::restart(const std::string& target,
+                   result_callback<spawn_result> done) {
+  await_async<spawn_result>(services_->kernel, kernel_timeout, std::move(done),
+                            restart_atom::value, target);
+}
+
+void node::request(const std::string& target, std::string topic,
+                   std::string payload, std::chrono::milliseconds timeout,
+                   result_callback<message> done) {
+  auto prepared = make_outside_request(*services_, target, std::move(topic),
+                                       std::move(payload));
+  if (!prepared.found.cell) {
+    done(prepared.found.error);
+    return;
+  }
+  auto finish = [services = services_, msg = prepared.msg, target, timeout,
+                 done](caf::expected<message> result) {
+    done(finish_outside_request(*services, msg, target, timeout,
+                                std::move(result)));
+  };
+  await_async<message>(prepared.found.cell->actor, timeout, std::move(finish),
+                       prepared.msg);
+}
+
 caf::expected<spawn_result> node::spawn(const spawn_request& request) {
   return ask<spawn_result>(spawn_atom::value, request);
 }
@@ -207,28 +302,14 @@ caf::expected<std::vector<process_info>> node::list(bool include_exited) {
 caf::expected<message> node::request(const std::string& target,
                                      std::string topic, std::string payload,
                                      std::chrono::milliseconds timeout) {
-  auto found = resolve(*services_, target);
-  message msg;
-  msg.from = {services_->node_id(), kernel_pid};
-  msg.topic = std::move(topic);
-  msg.payload = std::move(payload);
-  msg.kind = message_kind::request;
-  msg.correlation_id = 1;
-  msg.trace_id = services_->new_trace_id();
-  if (!found.cell) {
-    post_dead_letter(*services_, msg, target, found.reason);
-    return found.error;
-  }
-  msg.to = found.cell->global;
-  auto result = await<message>(found.cell->actor, timeout, msg);
-  if (result)
-    return result;
-  auto failed = to_failure(result.error());
-  if (failed.code == errc::timeout)
-    post_dead_letter(*services_, msg, target, dead_letter_reason::timeout);
-  failed.detail += " (request " + msg.topic + " to " + target + ", timeout "
-                   + std::to_string(timeout.count()) + " ms)";
-  return to_error(failed);
+  auto prepared = make_outside_request(*services_, target, std::move(topic),
+                                       std::move(payload));
+  if (!prepared.found.cell)
+    return prepared.found.error;
+  auto result = await<message>(prepared.found.cell->actor, timeout,
+                               prepared.msg);
+  return finish_outside_request(*services_, prepared.msg, target, timeout,
+                                std::move(result));
 }
 
 caf::error node::send(const std::string& target, std::string topic,

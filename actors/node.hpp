@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +25,12 @@ struct node_stats {
   std::uint64_t dead_letters_dropped = 0;
   std::int64_t uptime_ms = 0;
 };
+
+/// Receives the result of an asynchronous node call, on a CAF scheduler
+/// thread (in deterministic mode, inside `run_pending` or `advance_time`).
+/// It must not block, because it runs on a scheduler thread.
+template <class T>
+using result_callback = std::function<void(caf::expected<T>)>;
 
 /// One corral node in this process: a CAF actor system, its kernel and the
 /// shared services. The synchronous methods are for callers outside the
@@ -90,6 +97,26 @@ public:
                                  std::string payload,
                                  std::chrono::milliseconds timeout);
 
+  // Asynchronous forms of the calls above, for callers that must not hold
+  // a thread while an agent works or a grace period runs (the control
+  // endpoint). Each returns at once and passes the same result that the
+  // blocking form returns to `done`, exactly once.
+
+  /// Spawns an agent and passes the result to `done`.
+  void spawn(const spawn_request& request, result_callback<spawn_result> done);
+
+  /// Stops an agent and passes its exit reason to `done`.
+  void stop(const std::string& target, stop_options options,
+            result_callback<exit_reason> done);
+
+  /// Restarts an agent and passes its new pid to `done`.
+  void restart(const std::string& target, result_callback<spawn_result> done);
+
+  /// Sends a request like `request` and passes the reply to `done`.
+  void request(const std::string& target, std::string topic,
+               std::string payload, std::chrono::milliseconds timeout,
+               result_callback<message> done);
+
   /// Sends a one-way message from outside the node's agents.
   caf::error send(const std::string& target, std::string topic,
                   std::string payload);
@@ -133,6 +160,10 @@ private:
 
   template <class T, class... Ts>
   caf::expected<T> ask(Ts&&... xs);
+
+  template <class T, class... Ts>
+  void await_async(const caf::actor& dest, std::chrono::milliseconds timeout,
+                   result_callback<T> done, Ts&&... xs);
 
   std::shared_ptr<node_services> services_;
   caf::actor_system_config config_;

@@ -49,6 +49,18 @@ std::string read_payload(json_object_reader& fields) {
   return std::move(*bytes);
 }
 
+/// Promises the request's reply and returns the callback that delivers it:
+/// `format` turns a success into the reply, and an error becomes an error
+/// reply. The handler thread is free while the node works.
+template <class T, class Format>
+result_callback<T> reply_later(control_request_context& context,
+                               Format format) {
+  auto promise = context.defer_reply();
+  return [promise, format](caf::expected<T> result) {
+    promise->deliver(result ? format(*result) : error_reply(result.error()));
+  };
+}
+
 /// Returns the JSON form of `letter`. A message whose target never
 /// resolved to an agent has no receiver address, so its "to" shows the
 /// target as given (e.g. "ghost") instead of the empty address ":0".
@@ -124,20 +136,21 @@ json control_handler::ping(json_object_reader& fields,
 }
 
 json control_handler::spawn(json_object_reader& fields,
-                            control_request_context&) const {
+                            control_request_context& context) const {
   auto document = fields.required_field("request");
   fields.finish();
   auto request = from_json<spawn_request>(document.value());
   if (!request)
     return make_error_reply(request.error());
-  auto spawned = node_->spawn(*request);
-  if (!spawned)
-    return error_reply(spawned.error());
-  return ok_with("result", to_json(*spawned));
+  // A backend may start its agent asynchronously, so spawn can take long.
+  node_->spawn(*request, reply_later<spawn_result>(context, [](auto& spawned) {
+                 return ok_with("result", to_json(spawned));
+               }));
+  return make_ok_reply();
 }
 
 json control_handler::stop(json_object_reader& fields,
-                           control_request_context&) const {
+                           control_request_context& context) const {
   auto target = read_target(fields);
   auto grace = fields.field("grace_ms");
   auto immediate = fields.field("immediate");
@@ -148,20 +161,23 @@ json control_handler::stop(json_object_reader& fields,
   options.grace_ms = grace ? grace->as_unsigned()
                            : node_->services().config.default_grace_ms;
   options.immediate = immediate && immediate->as_bool();
-  auto reason = node_->stop(target, options);
-  if (!reason)
-    return error_reply(reason.error());
-  return ok_with("exit_reason", to_json(*reason));
+  // The reply waits for the exit, which can take the whole grace period.
+  node_->stop(target, options,
+              reply_later<exit_reason>(context, [](auto& reason) {
+                return ok_with("exit_reason", to_json(reason));
+              }));
+  return make_ok_reply();
 }
 
 json control_handler::restart(json_object_reader& fields,
-                              control_request_context&) const {
+                              control_request_context& context) const {
   auto target = read_target(fields);
   fields.finish();
-  auto restarted = node_->restart(target);
-  if (!restarted)
-    return error_reply(restarted.error());
-  return ok_with("result", to_json(*restarted));
+  node_->restart(target,
+                 reply_later<spawn_result>(context, [](auto& restarted) {
+                   return ok_with("result", to_json(restarted));
+                 }));
+  return make_ok_reply();
 }
 
 json control_handler::suspend(json_object_reader& fields,
@@ -206,7 +222,7 @@ json control_handler::list(json_object_reader& fields,
 }
 
 json control_handler::send(json_object_reader& fields,
-                           control_request_context&) const {
+                           control_request_context& context) const {
   auto target = read_target(fields);
   auto topic = fields.required_field("topic").as_non_empty_string();
   auto payload = read_payload(fields);
@@ -219,11 +235,13 @@ json control_handler::send(json_object_reader& fields,
   }
   fields.finish();
 
-  auto reply = node_->request(target, std::move(topic), std::move(payload),
-                              std::chrono::milliseconds{timeout_ms});
-  if (!reply)
-    return error_reply(reply.error());
-  return ok_with("reply", to_json(*reply));
+  // The agent may take up to the whole timeout to reply.
+  node_->request(target, std::move(topic), std::move(payload),
+                 std::chrono::milliseconds{timeout_ms},
+                 reply_later<message>(context, [](auto& reply) {
+                   return ok_with("reply", to_json(reply));
+                 }));
+  return make_ok_reply();
 }
 
 json control_handler::cast(json_object_reader& fields,

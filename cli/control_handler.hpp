@@ -27,7 +27,9 @@ public:
 
   /// Runs one request and returns its reply. Invalid input gives an
   /// error reply; exceptions from the node propagate to the endpoint,
-  /// which turns them into internal_error replies.
+  /// which turns them into internal_error replies. Requests that wait for
+  /// agents (spawn, stop, restart, send) promise their reply through
+  /// `context` instead, so that they hold no handler thread.
   nlohmann::json operator()(const nlohmann::json& request,
                             control_request_context& context) const;
 

@@ -67,7 +67,8 @@ nlohmann::json to_json(const control_endpoint_counters& x) {
           {"handler_exceptions", x.handler_exceptions},
           {"undeliverable_frames", x.undeliverable_frames},
           {"streams_opened", x.streams_opened},
-          {"streams_dropped", x.streams_dropped}};
+          {"streams_dropped", x.streams_dropped},
+          {"deferred_replies", x.deferred_replies}};
 }
 
 // -- starting and stopping ---------------------------------------------------
@@ -81,6 +82,7 @@ control_endpoint::control_endpoint(control_endpoint_config config,
     router_(context_, zmq::socket_type::router),
     wakeup_receiver_(bind_wakeup_receiver(context_, wakeup_endpoint_)),
     outbox_(std::make_shared<control_outbox>(context_, wakeup_endpoint_)),
+    replies_(std::make_shared<pending_replies>(outbox_, config_.node_id)),
     streams_(outbox_),
     counters_(std::make_unique<atomic_counters>()) {
 }
@@ -180,6 +182,7 @@ control_endpoint::~control_endpoint() {
   accepting_ = false;
   if (handlers_)
     handlers_->stop();
+  replies_->fail_all({errc::node_unreachable, "the node is stopping"});
   streams_.close_all("the node is stopping");
 
   stopping_ = true;
@@ -206,6 +209,7 @@ control_endpoint_counters control_endpoint::counters() const {
   x.undeliverable_frames = counters_->undeliverable_frames;
   x.streams_opened = counters_->streams_opened;
   x.streams_dropped = counters_->streams_dropped;
+  x.deferred_replies = replies_->size();
   return x;
 }
 
@@ -332,46 +336,32 @@ void control_endpoint::dispatch(nlohmann::json request, std::string identity,
                                 bool delimiter) {
   ++counters_->requests;
   // The job takes the request, so keep its id for a refusal.
-  auto id = request.contains("id") ? request["id"] : nlohmann::json{};
+  reply_address address{std::move(identity), delimiter,
+                        request.contains("id") ? request["id"]
+                                               : nlohmann::json{}};
   auto reply_error = [&](const failure& error) {
     auto reply = make_error_reply(error);
-    if (!id.is_null())
-      reply["id"] = id;
-    reply_now(identity, delimiter, reply);
+    if (!address.id.is_null())
+      reply["id"] = address.id;
+    reply_now(address.identity, address.delimiter, reply);
   };
   if (!accepting_) {
     reply_error({errc::node_unreachable, "the node is stopping"});
     return;
   }
-  auto job = [this, request = std::move(request), identity,
-              delimiter]() mutable {
-    control_request_context context{streams_, identity, delimiter};
-    auto reply = call_handler(request, context);
-    if (request.contains("id"))
-      reply["id"] = request["id"];
-    log_failed_request(request, reply);
+  if (replies_->size() >= config_.max_deferred_replies) {
+    auto count = ++counters_->busy_rejections;
+    auto detail = "the control endpoint waits for "
+                  + std::to_string(config_.max_deferred_replies)
+                  + " replies of slow requests; retry later";
+    log_repeated("rejected a request while busy", count, detail);
+    reply_error({errc::resource_limit_exceeded, detail});
+    return;
+  }
 
-    outgoing_frame frame;
-    frame.identity = std::move(identity);
-    frame.delimiter = delimiter;
-    auto& stream = context.stream();
-    if (!stream) {
-      frame.body = to_frame_text(reply);
-      outbox_->push(std::move(frame));
-      return;
-    }
-    if (reply.value("ok", false)) {
-      ++counters_->streams_opened;
-      reply["stream"] = stream->id();
-      frame.body = to_frame_text(reply);
-      stream->activate(std::move(frame));
-    } else {
-      stream->drop();
-      frame.body = to_frame_text(reply);
-      outbox_->push(std::move(frame));
-    }
+  auto job = [this, request = std::move(request), address]() mutable {
+    handle(request, std::move(address));
   };
-
   if (!handlers_->try_submit(std::move(job))) {
     auto count = ++counters_->busy_rejections;
     auto detail = "the control endpoint has "
@@ -379,6 +369,45 @@ void control_endpoint::dispatch(nlohmann::json request, std::string identity,
                   + " requests waiting; retry later";
     log_repeated("rejected a request while busy", count, detail);
     reply_error({errc::resource_limit_exceeded, detail});
+  }
+}
+
+void control_endpoint::handle(const nlohmann::json& request,
+                              reply_address address) {
+  auto op = request.value("op", nlohmann::json{});
+  control_request_context context{streams_, replies_, address,
+                                  op.is_string() ? op.get<std::string>()
+                                                 : std::string{}};
+  auto reply = call_handler(request, context);
+
+  // A promised reply comes later, unless the handler failed after all.
+  if (auto& promise = context.promise()) {
+    if (!reply.value("ok", false))
+      promise->deliver(std::move(reply));
+    return;
+  }
+
+  if (!address.id.is_null())
+    reply["id"] = address.id;
+  log_failed_request(config_.node_id, op, reply);
+  outgoing_frame frame;
+  frame.identity = std::move(address.identity);
+  frame.delimiter = address.delimiter;
+  auto& stream = context.stream();
+  if (!stream) {
+    frame.body = to_frame_text(reply);
+    outbox_->push(std::move(frame));
+    return;
+  }
+  if (reply.value("ok", false)) {
+    ++counters_->streams_opened;
+    reply["stream"] = stream->id();
+    frame.body = to_frame_text(reply);
+    stream->activate(std::move(frame));
+  } else {
+    stream->drop();
+    frame.body = to_frame_text(reply);
+    outbox_->push(std::move(frame));
   }
 }
 
@@ -403,19 +432,6 @@ control_endpoint::call_handler(const nlohmann::json& request,
     log_repeated("a request handler threw", count, "unknown exception");
     return make_error_reply({errc::internal_error, "the request failed"});
   }
-}
-
-void control_endpoint::log_failed_request(const nlohmann::json& request,
-                                          const nlohmann::json& reply) const {
-  // The client gets the error; the log keeps a trace for the operator at
-  // debug level, because failed requests (unknown agents) are routine.
-  if (reply.value("ok", true))
-    return;
-  auto failed = reply_failure(reply);
-  auto op = request.value("op", nlohmann::json{});
-  net_log(spdlog::level::debug, config_.node_id,
-          "control request " + to_frame_text(op) + " failed: "
-            + (failed ? to_string(*failed) : std::string{"no detail"}));
 }
 
 void control_endpoint::cancel_stream(const nlohmann::json& request,

@@ -28,7 +28,9 @@ namespace corral {
 /// Turns one control request (a JSON object with "op") into its reply, a
 /// JSON object with "ok". Runs on a handler thread; an exception it throws
 /// becomes an internal_error reply. The endpoint adds the request's "id"
-/// to the reply.
+/// to the reply. A handler that must wait (for an agent, a grace period)
+/// calls `context.defer_reply()` and delivers the reply later, so that it
+/// does not hold the handler thread.
 using control_handler = std::function<nlohmann::json(
   const nlohmann::json& request, control_request_context& context)>;
 
@@ -46,6 +48,10 @@ struct control_endpoint_config {
   /// Requests that may wait for a free handler thread; more get an error
   /// reply with code resource_limit_exceeded.
   std::size_t max_pending_requests = 256;
+  /// Promised replies (see `control_request_context::defer_reply`) that may
+  /// be outstanding; while this many are, new requests get an error reply
+  /// with code resource_limit_exceeded.
+  std::size_t max_deferred_replies = 1024;
   /// Time between heartbeat frames on each active stream. A client that
   /// has gone is noticed at the next frame sent to it, so this also bounds
   /// how long a stream to a gone client lives when no events flow.
@@ -68,6 +74,8 @@ struct control_endpoint_counters {
   std::uint64_t undeliverable_frames = 0;
   std::uint64_t streams_opened = 0;
   std::uint64_t streams_dropped = 0;
+  /// Promised replies not delivered yet, at the time of the snapshot.
+  std::uint64_t deferred_replies = 0;
 };
 
 /// Returns the counters as a JSON object with the same field names.
@@ -92,9 +100,10 @@ public:
   static result<std::unique_ptr<control_endpoint>>
   start(control_endpoint_config config, control_handler handler);
 
-  /// Stops: ends every stream with an end frame, stops accepting requests,
-  /// waits for running handlers (each bounded by its own timeout), then
-  /// closes the socket and removes the ipc socket file it created.
+  /// Stops: stops accepting requests, waits for running handlers (each
+  /// bounded by its own timeout), fails every promised reply with
+  /// node_unreachable, ends every stream with an end frame, then closes the
+  /// socket and removes the ipc socket file it created.
   ~control_endpoint();
 
   control_endpoint(const control_endpoint&) = delete;
@@ -128,10 +137,9 @@ private:
   void accept(request_envelope envelope);
   void reject(const request_envelope& envelope);
   void dispatch(nlohmann::json request, std::string identity, bool delimiter);
+  void handle(const nlohmann::json& request, reply_address address);
   nlohmann::json call_handler(const nlohmann::json& request,
                               control_request_context& context);
-  void log_failed_request(const nlohmann::json& request,
-                          const nlohmann::json& reply) const;
   void cancel_stream(const nlohmann::json& request, const std::string& identity,
                      bool delimiter);
   void reply_now(const std::string& identity, bool delimiter,
@@ -152,6 +160,7 @@ private:
   zmq::socket_t router_;
   zmq::socket_t wakeup_receiver_;
   std::shared_ptr<control_outbox> outbox_;
+  std::shared_ptr<pending_replies> replies_;
   control_stream_registry streams_;
   std::unique_ptr<atomic_counters> counters_;
   std::unique_ptr<handler_pool> handlers_;

@@ -155,6 +155,43 @@ BOOST_AUTO_TEST_CASE(garbage_leaves_node_up) {
   BOOST_TEST(stats["control"]["oversized_frames"] == 1);
 }
 
+BOOST_AUTO_TEST_CASE(slow_requests_leave_ping_answered) {
+  // More requests wait for a suspended agent than the node has handler
+  // threads (4), yet ping and ps get their replies at once.
+  node_process node;
+  BOOST_TEST_REQUIRE(node.corral({"spawn", "--id", "c1", "--type", "counter"})
+                       .exit_code
+                     == 0);
+  BOOST_TEST_REQUIRE(node.corral({"suspend", "c1"}).exit_code == 0);
+  raw_client raw{node.control_path()};
+  constexpr int slow_requests = 6;
+  for (int i = 0; i < slow_requests; ++i)
+    raw.send({json{{"op", "send"}, {"id", i}, {"target", "c1"},
+                   {"topic", "increment"}, {"timeout_ms", 20'000}}
+                .dump()});
+
+  auto start = std::chrono::steady_clock::now();
+  raw.send({R"({"op":"ping","id":100})"});
+  auto pong = raw.receive();
+  BOOST_TEST(pong.value("id", 0) == 100, pong.dump());
+  BOOST_TEST(as_milliseconds(std::chrono::steady_clock::now() - start) < 2000);
+  auto ps = node.corral({"ps"}, seconds{5});
+  BOOST_TEST(ps.exit_code == 0, summary(ps));
+
+  // Resuming delivers the held increments, and every request gets its reply.
+  BOOST_TEST_REQUIRE(node.corral({"resume", "c1"}).exit_code == 0);
+  std::vector<bool> replied(slow_requests, false);
+  for (int i = 0; i < slow_requests; ++i) {
+    auto reply = raw.receive();
+    BOOST_TEST(reply.value("ok", false), reply.dump());
+    auto id = reply.value("id", -1);
+    if (id >= 0 && id < slow_requests)
+      replied[id] = true;
+  }
+  for (int i = 0; i < slow_requests; ++i)
+    BOOST_TEST(replied[i], "no reply to request " << i);
+}
+
 BOOST_AUTO_TEST_CASE(second_node_on_same_path_is_rejected) {
   node_process node;
   auto second = run_command({corral_executable(), "node", "--id", "other",

@@ -1,0 +1,3 @@
+(module
+  (memory (export "memory") 100)
+  (func (export "corral_on_message") (param i32 i32 i32) (result i32) (i32.const 0)))

@@ -1,0 +1,72 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "serialization/errc.hpp"
+#include "serialization/wire_frame.hpp"
+
+namespace corral {
+
+/// A message that some thread asked the transport to send.
+struct outbound_message {
+  /// The link name: a node id.
+  std::string peer;
+  corral::lane lane = lane::bulk;
+  std::uint8_t kind = 0;
+  /// Shared, so that its chunks can be cut without copying the whole.
+  std::shared_ptr<const std::string> body;
+};
+
+/// Hands messages from any thread to the I/O thread: a queue under a mutex
+/// and an eventfd that the I/O thread polls. Counts the bytes waiting for
+/// each peer, from `push` until the I/O thread gives them to ZeroMQ or
+/// drops them, and rejects a push that would exceed the limit, so that a
+/// dead or slow peer makes senders fail instead of block.
+class cluster_outbox {
+public:
+  /// Creates the eventfd; throws std::system_error when that fails.
+  explicit cluster_outbox(std::size_t max_queued_bytes_per_peer);
+  ~cluster_outbox();
+
+  cluster_outbox(const cluster_outbox&) = delete;
+  cluster_outbox& operator=(const cluster_outbox&) = delete;
+
+  /// The eventfd, readable while messages wait or after `wake`.
+  int wakeup_fd() const {
+    return wakeup_fd_;
+  }
+
+  /// Queues `message`. Fails with node_unreachable when no link to its
+  /// peer is open, and with resource_limit_exceeded when the peer's queue
+  /// would exceed its limit.
+  std::optional<failure> push(outbound_message message);
+
+  /// Takes every queued message and clears the eventfd. I/O thread only.
+  std::vector<outbound_message> take();
+
+  /// Marks `bytes` of `peer`'s messages as sent or dropped.
+  void release(const std::string& peer, std::size_t bytes);
+
+  /// Opens or closes `peer` for `push`; closing forgets its byte count.
+  void set_open(const std::string& peer, bool open);
+
+  /// Makes the eventfd readable, e.g. to stop the I/O thread.
+  void wake();
+
+private:
+  std::size_t max_queued_bytes_per_peer_;
+  int wakeup_fd_ = -1;
+  std::mutex mutex_;
+  std::vector<outbound_message> queue_;
+  /// Open peers and the bytes waiting for each.
+  std::map<std::string, std::size_t> queued_bytes_;
+};
+
+} // namespace corral

@@ -1,0 +1,336 @@
+#include "net/cluster_transport.hpp"
+
+#include <cerrno>
+#include <system_error>
+#include <vector>
+
+#include "net/listen_address.hpp"
+#include "net/net_log.hpp"
+#include "serialization/json_reader.hpp"
+#include "serialization/node_id.hpp"
+
+namespace corral {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+/// Frames read from the ROUTER per poll round, so that a flood of inbound
+/// frames cannot starve sending and the timer.
+constexpr int max_frames_per_round = 256;
+
+/// Parts kept of one inbound ZeroMQ message: identity, header, body. A
+/// message with more parts is drained and dropped without storing them.
+constexpr std::size_t max_kept_parts = 4;
+
+std::size_t lane_index(lane which) {
+  return which == lane::control ? 0 : 1;
+}
+
+std::string to_text(const zmq::message_t& part) {
+  return std::string{static_cast<const char*>(part.data()), part.size()};
+}
+
+} // namespace
+
+// -- starting and stopping ---------------------------------------------------
+
+cluster_transport::cluster_transport(std::string node_id,
+                                     transport_config config,
+                                     transport_events& events)
+  : node_id_(std::move(node_id)),
+    config_(config),
+    events_(events),
+    context_(1),
+    router_(context_, zmq::socket_type::router),
+    outbox_(config.max_queued_bytes_per_peer),
+    reassembly_(config.max_reassembly_bytes_per_peer),
+    drop_log_(node_id_, drop_reason_count) {
+  limits_.max_body_bytes = static_cast<std::uint32_t>(config_.chunk_bytes);
+  limits_.max_chunk_count = static_cast<std::uint32_t>(
+    config_.max_message_bytes / config_.chunk_bytes + 1);
+}
+
+result<std::unique_ptr<cluster_transport>>
+cluster_transport::start(std::string node_id, const std::string& listen_address,
+                         transport_config config, transport_events& events) {
+  if (config.chunk_bytes == 0 || config.max_message_bytes == 0)
+    return failure{errc::invalid_request,
+                   "chunk_bytes and max_message_bytes must be above 0"};
+  std::unique_ptr<cluster_transport> transport;
+  try {
+    transport.reset(
+      new cluster_transport(std::move(node_id), config, events));
+  } catch (const std::exception& e) {
+    return failure{errc::internal_error,
+                   std::string{"cannot create the cluster transport: "}
+                     + e.what()};
+  }
+  if (auto error = transport->bind(listen_address))
+    return *error;
+  transport->next_tick_ = clock_type::now();
+  transport->io_thread_ = std::thread{[ptr = transport.get()] { ptr->run(); }};
+  net_log(spdlog::level::info, transport->node_id_,
+          "cluster transport listening on " + transport->listen_address_);
+  return transport;
+}
+
+std::optional<failure> cluster_transport::bind(const std::string& address) {
+  auto parsed = parse_listen_address(address);
+  if (!parsed)
+    return parsed.error();
+  router_.set(zmq::sockopt::router_handover, true);
+  router_.set(zmq::sockopt::linger, 0);
+  // Frames up to four chunks still reach the checks and are counted as
+  // oversized; ZeroMQ closes the connection of a peer that sends more.
+  router_.set(zmq::sockopt::maxmsgsize,
+              static_cast<std::int64_t>(4 * config_.chunk_bytes
+                                        + frame_header_bytes));
+  if (parsed->ipv6)
+    router_.set(zmq::sockopt::ipv6, true);
+  try {
+    router_.bind(parsed->bind_endpoint);
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EADDRINUSE)
+      return failure{errc::invalid_request,
+                     "cannot listen on " + address
+                       + ": the address is in use by another process; "
+                         "choose another port, or port 0 for a free one"};
+    return failure{errc::invalid_request,
+                   "cannot listen on " + address + ": " + e.what()};
+  }
+  listen_address_ = router_.get(zmq::sockopt::last_endpoint);
+  return std::nullopt;
+}
+
+cluster_transport::~cluster_transport() {
+  stop();
+}
+
+void cluster_transport::stop() {
+  if (!io_thread_.joinable())
+    return;
+  stopping_ = true;
+  outbox_.wake();
+  io_thread_.join();
+  net_log(spdlog::level::info, node_id_,
+          "cluster transport on " + listen_address_ + " stopped");
+}
+
+void cluster_transport::shut_down_links() {
+  for (auto& [peer, link] : links_) {
+    link->set_linger(config_.linger, std::chrono::milliseconds{0});
+    outbox_.set_open(peer, false);
+  }
+  links_.clear();
+  router_.close();
+}
+
+// -- the I/O thread ----------------------------------------------------------
+
+void cluster_transport::run() {
+  while (!stopping_) {
+    try {
+      poll_once();
+    } catch (const zmq::error_t& e) {
+      if (e.num() == ETERM)
+        break;
+      drop(drop_reason::internal_error,
+           std::string{"ZeroMQ error: "} + e.what());
+    } catch (const std::exception& e) {
+      drop(drop_reason::internal_error,
+           e.what());
+    }
+  }
+
+  try {
+    events_.on_stop();
+    flush_pending();
+  } catch (const std::exception& e) {
+    net_log(spdlog::level::warn, node_id_,
+            std::string{"cluster transport could not finish at stop: "}
+              + e.what());
+  }
+  shut_down_links();
+}
+
+void cluster_transport::poll_once() {
+  std::vector<zmq::pollitem_t> items;
+  items.push_back({router_.handle(), 0, ZMQ_POLLIN, 0});
+  items.push_back({nullptr, outbox_.wakeup_fd(), ZMQ_POLLIN, 0});
+  for (auto& [peer, link] : links_) {
+    items.push_back({link->monitor().handle(), 0, ZMQ_POLLIN, 0});
+    for (auto which : {lane::control, lane::bulk})
+      if (!link->pending(which).empty())
+        items.push_back({link->socket(which).handle(), 0, ZMQ_POLLOUT, 0});
+  }
+
+  auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+    next_tick_ - clock_type::now());
+  if (wait.count() < 0)
+    wait = std::chrono::milliseconds{0};
+  zmq::poll(items.data(), items.size(), wait);
+
+  if (items[1].revents & ZMQ_POLLIN)
+    queue_outbound();
+  if (items[0].revents & ZMQ_POLLIN)
+    receive_frames();
+  read_monitors();
+  flush_pending();
+
+  auto now = clock_type::now();
+  if (now >= next_tick_) {
+    next_tick_ = now + config_.tick_interval;
+    events_.on_tick(now);
+  }
+}
+
+// -- receiving ---------------------------------------------------------------
+
+void cluster_transport::receive_frames() {
+  for (int i = 0; i < max_frames_per_round; ++i) {
+    std::vector<zmq::message_t> parts;
+    zmq::message_t part;
+    if (!router_.recv(part, zmq::recv_flags::dontwait))
+      return;
+    // The parts of one ZeroMQ message arrive together, so reading the rest
+    // never waits.
+    std::size_t count = 1;
+    bool more = part.more();
+    parts.push_back(std::move(part));
+    while (more) {
+      zmq::message_t next;
+      (void) router_.recv(next, zmq::recv_flags::none);
+      more = next.more();
+      ++count;
+      if (parts.size() < max_kept_parts)
+        parts.push_back(std::move(next));
+    }
+    if (count != 3) {
+      drop(drop_reason::bad_part_count,
+           "a message from " + quote_for_error(to_text(parts[0])) + " has "
+             + std::to_string(count)
+             + " parts instead of 3 (identity, header, body)");
+      continue;
+    }
+    receive_one(parts);
+  }
+}
+
+void cluster_transport::receive_one(std::vector<zmq::message_t>& parts) {
+  check_frame(to_text(parts[0]), to_text(parts[1]), to_text(parts[2]));
+}
+
+void cluster_transport::check_frame(const std::string& identity,
+                                    const std::string& header_bytes,
+                                    std::string body) {
+  auto slash = identity.rfind('/');
+  auto sender = identity.substr(0, slash == std::string::npos ? 0 : slash);
+  lane which = lane::control;
+  if (slash == std::string::npos || node_id_error(sender)
+      || !from_string(identity.substr(slash + 1), which)) {
+    drop(drop_reason::bad_identity,
+         "routing identity " + quote_for_error(identity)
+           + " is not NODE_ID/control or NODE_ID/bulk");
+    return;
+  }
+
+  auto decoded = decode_frame_header(header_bytes, limits_);
+  if (decoded.error != frame_error::none) {
+    drop(to_drop_reason(decoded.error), "from " + sender + ": " + decoded.detail);
+    return;
+  }
+  const auto& header = decoded.header;
+  if (header.lane != static_cast<std::uint8_t>(which)) {
+    drop(drop_reason::invalid_lane,
+         "from " + sender + ": header lane " + std::to_string(header.lane)
+           + " arrived on the " + to_string(which) + " connection");
+    return;
+  }
+  if (body.size() != header.body_size) {
+    drop(drop_reason::body_size_mismatch,
+         "from " + sender + ": body has " + std::to_string(body.size())
+           + " bytes but the header says "
+           + std::to_string(header.body_size));
+    return;
+  }
+
+  counters_.frames_received[lane_index(which)]++;
+  counters_.bytes_received += header_bytes.size() + body.size();
+  inbound_frame frame{sender, which, header.kind, header.message_id, {}};
+  if (header.chunk_count == 1) {
+    frame.body = std::move(body);
+    deliver(std::move(frame));
+    return;
+  }
+
+  switch (reassembly_.add(sender, header, std::move(body), frame.body)) {
+    case frame_reassembly::outcome::pending:
+    case frame_reassembly::outcome::discarded:
+      return;
+    case frame_reassembly::outcome::complete:
+      ++counters_.messages_reassembled;
+      deliver(std::move(frame));
+      return;
+    case frame_reassembly::outcome::invalid_chunk:
+      drop(drop_reason::invalid_chunk,
+           "from " + sender + ": chunk " + std::to_string(header.chunk_index)
+             + " of message " + std::to_string(header.message_id)
+             + " is out of order; the message is dropped");
+      return;
+    case frame_reassembly::outcome::overflow:
+      drop(drop_reason::reassembly_overflow,
+           "from " + sender + ": message " + std::to_string(header.message_id)
+             + " would exceed the "
+             + std::to_string(config_.max_reassembly_bytes_per_peer)
+             + "-byte reassembly limit of this peer; the message is dropped");
+      return;
+  }
+}
+
+void cluster_transport::deliver(inbound_frame frame) {
+  try {
+    if (auto rejected = events_.on_frame(frame))
+      drop(rejected->reason, "from " + frame.sender + ": "
+                               + kind_name(frame.kind) + ": "
+                               + rejected->detail);
+  } catch (const std::exception& e) {
+    ++counters_.handler_exceptions;
+    drop(drop_reason::internal_error,
+         "handling " + kind_name(frame.kind) + " from " + frame.sender
+           + " threw: " + e.what());
+  }
+}
+
+void cluster_transport::read_monitors() {
+  // Events are collected first, because a handler may close links.
+  std::vector<std::pair<std::string, link_event>> events;
+  for (auto& [peer, link] : links_) {
+    bool more = true;
+    while (more)
+      if (auto event = link->read_monitor_event(more))
+        events.emplace_back(peer, *event);
+  }
+  for (const auto& [peer, event] : events)
+    events_.on_link_event(peer, event);
+}
+
+void cluster_transport::drop(drop_reason reason, const std::string& detail) {
+  auto index = static_cast<std::size_t>(reason);
+  auto count = ++counters_.dropped[index];
+  // Errors of the I/O thread itself count with the drops, because the
+  // frame being handled is lost with them.
+  std::string event = reason == drop_reason::internal_error
+                        ? "error on the cluster I/O thread"
+                        : "dropped an inbound frame";
+  drop_log_.write(index, spdlog::level::warn,
+                  event + " (" + to_string(reason) + ", "
+                    + std::to_string(count) + " so far): " + detail,
+                  clock_type::now());
+}
+
+void cluster_transport::forget_partial_messages(const std::string& peer) {
+  reassembly_.forget(peer);
+}
+
+} // namespace corral

@@ -1,0 +1,77 @@
+#include "net/frame_reassembly.hpp"
+
+namespace corral {
+
+namespace {
+
+/// Dropped messages remembered per peer, so that their later chunks are
+/// ignored quietly instead of counted as invalid one by one.
+constexpr std::size_t max_discarded_per_peer = 64;
+
+} // namespace
+
+frame_reassembly::frame_reassembly(std::size_t max_bytes_per_peer)
+  : max_bytes_per_peer_(max_bytes_per_peer) {
+}
+
+frame_reassembly::outcome
+frame_reassembly::add(const std::string& peer, const frame_header& header,
+                      std::string chunk, std::string& body) {
+  auto& state = peers_[peer];
+  message_key key{header.lane, header.message_id};
+
+  auto found = state.partials.find(key);
+  if (found == state.partials.end()) {
+    if (header.chunk_index != 0)
+      return state.discarded.count(key) != 0 ? outcome::discarded
+                                             : outcome::invalid_chunk;
+    found = state.partials.emplace(key, partial{}).first;
+    found->second.kind = header.kind;
+    found->second.chunk_count = header.chunk_count;
+  }
+
+  auto& message = found->second;
+  if (header.chunk_index != message.next_index
+      || header.chunk_count != message.chunk_count
+      || header.kind != message.kind) {
+    discard(state, key);
+    return outcome::invalid_chunk;
+  }
+  if (state.bytes + chunk.size() > max_bytes_per_peer_) {
+    discard(state, key);
+    return outcome::overflow;
+  }
+
+  state.bytes += chunk.size();
+  message.body += chunk;
+  ++message.next_index;
+  if (message.next_index < message.chunk_count)
+    return outcome::pending;
+
+  state.bytes -= message.body.size();
+  body = std::move(message.body);
+  state.partials.erase(found);
+  return outcome::complete;
+}
+
+void frame_reassembly::discard(peer_state& state, const message_key& key) {
+  auto found = state.partials.find(key);
+  if (found != state.partials.end()) {
+    state.bytes -= found->second.body.size();
+    state.partials.erase(found);
+  }
+  state.discarded.insert(key);
+  if (state.discarded.size() > max_discarded_per_peer)
+    state.discarded.erase(state.discarded.begin());
+}
+
+void frame_reassembly::forget(const std::string& peer) {
+  peers_.erase(peer);
+}
+
+std::size_t frame_reassembly::bytes_kept(const std::string& peer) const {
+  auto found = peers_.find(peer);
+  return found == peers_.end() ? 0 : found->second.bytes;
+}
+
+} // namespace corral

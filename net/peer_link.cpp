@@ -1,0 +1,110 @@
+#include "net/peer_link.hpp"
+
+#include <atomic>
+#include <cstring>
+
+namespace corral {
+
+namespace {
+
+std::string make_monitor_endpoint() {
+  static std::atomic<std::uint64_t> next{1};
+  return "inproc://corral-link-monitor-" + std::to_string(next++);
+}
+
+zmq::socket_t make_dealer(zmq::context_t& context, const std::string& identity,
+                          int high_water_mark,
+                          const transport_config& config) {
+  zmq::socket_t socket{context, zmq::socket_type::dealer};
+  socket.set(zmq::sockopt::routing_id, identity);
+  socket.set(zmq::sockopt::sndhwm, high_water_mark);
+  // Frames are queued only on a connection whose handshake succeeded, so
+  // a send to a dead or not yet reachable peer fails at once instead of
+  // piling up in ZeroMQ.
+  socket.set(zmq::sockopt::immediate, true);
+  socket.set(zmq::sockopt::linger, 0);
+  socket.set(zmq::sockopt::reconnect_ivl,
+             static_cast<int>(config.reconnect_interval.count()));
+  socket.set(zmq::sockopt::reconnect_ivl_max,
+             static_cast<int>(config.reconnect_interval_max.count()));
+  return socket;
+}
+
+} // namespace
+
+peer_link::peer_link(zmq::context_t& context, const std::string& self_id,
+                     const std::string& address,
+                     const transport_config& config)
+  : address_(address),
+    control_(make_dealer(context, self_id + "/control",
+                         config.control_high_water_mark, config)),
+    bulk_(make_dealer(context, self_id + "/bulk", config.bulk_high_water_mark,
+                      config)),
+    monitor_endpoint_(make_monitor_endpoint()) {
+  if (address.find('[') != std::string::npos) {
+    control_.set(zmq::sockopt::ipv6, true);
+    bulk_.set(zmq::sockopt::ipv6, true);
+  }
+  // The monitor is attached before connecting, so that no event is missed.
+  if (zmq_socket_monitor(control_.handle(), monitor_endpoint_.c_str(),
+                         ZMQ_EVENT_DISCONNECTED
+                           | ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+      != 0)
+    throw zmq::error_t{};
+  monitor_ = zmq::socket_t{context, zmq::socket_type::pair};
+  monitor_.set(zmq::sockopt::linger, 0);
+  monitor_.connect(monitor_endpoint_);
+  control_.connect(address);
+  bulk_.connect(address);
+}
+
+peer_link::~peer_link() {
+  zmq_socket_monitor(control_.handle(), nullptr, 0);
+  monitor_.close();
+  control_.close();
+  bulk_.close();
+}
+
+bool peer_link::try_send(lane which, const std::string& header,
+                         const char* body, std::size_t size) {
+  auto& target = socket(which);
+  // Once ZeroMQ accepts the first part of a message, it accepts the rest,
+  // so a frame is never sent half.
+  auto first = target.send(zmq::buffer(header),
+                           zmq::send_flags::sndmore
+                             | zmq::send_flags::dontwait);
+  if (!first)
+    return false;
+  target.send(zmq::const_buffer{body, size}, zmq::send_flags::dontwait);
+  return true;
+}
+
+std::optional<link_event> peer_link::read_monitor_event(bool& more) {
+  more = false;
+  zmq::message_t event;
+  if (!monitor_.recv(event, zmq::recv_flags::dontwait))
+    return std::nullopt;
+  more = true;
+  // The second part names the endpoint; only the event number matters.
+  if (event.more()) {
+    zmq::message_t ignored;
+    (void) monitor_.recv(ignored, zmq::recv_flags::dontwait);
+  }
+  if (event.size() < sizeof(std::uint16_t))
+    return std::nullopt;
+  std::uint16_t number = 0;
+  std::memcpy(&number, event.data(), sizeof number);
+  if (number == ZMQ_EVENT_DISCONNECTED)
+    return link_event::disconnected;
+  if (number == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+    return link_event::connected;
+  return std::nullopt;
+}
+
+void peer_link::set_linger(std::chrono::milliseconds control,
+                           std::chrono::milliseconds bulk) {
+  control_.set(zmq::sockopt::linger, static_cast<int>(control.count()));
+  bulk_.set(zmq::sockopt::linger, static_cast<int>(bulk.count()));
+}
+
+} // namespace corral

@@ -1,0 +1,90 @@
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "net/cluster_config.hpp"
+#include "net/peer_links.hpp"
+#include "serialization/wire_frame.hpp"
+
+namespace corral {
+
+/// One frame (one chunk of a message) waiting for its socket.
+struct pending_chunk {
+  /// The encoded header.
+  std::string header;
+  /// The whole message; this chunk is `size` bytes from `offset`.
+  std::shared_ptr<const std::string> body;
+  std::size_t offset = 0;
+  std::size_t size = 0;
+};
+
+/// The connections from this node to one peer: a DEALER socket per lane,
+/// connected to the peer's ROUTER, with this node's id and the lane as
+/// routing identity ("n1/control", "n1/bulk"), and a socket monitor on the
+/// control lane that reports drops and reconnections. Owned and used by
+/// the I/O thread only.
+class peer_link {
+public:
+  /// Connects both lanes to `address`. Throws zmq::error_t when ZeroMQ
+  /// rejects the address or the monitor cannot be set up.
+  peer_link(zmq::context_t& context, const std::string& self_id,
+            const std::string& address, const transport_config& config);
+
+  /// Stops the monitor and closes the sockets with a linger of 0.
+  ~peer_link();
+
+  peer_link(const peer_link&) = delete;
+  peer_link& operator=(const peer_link&) = delete;
+
+  /// The peer's listen address.
+  const std::string& address() const {
+    return address_;
+  }
+
+  /// The DEALER socket of `which` lane.
+  zmq::socket_t& socket(lane which) {
+    return which == lane::control ? control_ : bulk_;
+  }
+
+  /// The PAIR socket that receives the control lane's monitor events.
+  zmq::socket_t& monitor() {
+    return monitor_;
+  }
+
+  /// Frames waiting because the socket of `which` lane was full or not
+  /// connected yet.
+  std::deque<pending_chunk>& pending(lane which) {
+    return which == lane::control ? pending_control_ : pending_bulk_;
+  }
+
+  /// Sends one frame without blocking; returns false when the socket would
+  /// block (not connected, or at its high-water mark).
+  bool try_send(lane which, const std::string& header, const char* body,
+                std::size_t size);
+
+  /// Reads one monitor event without blocking; returns nothing when none
+  /// waits or the event is of no interest.
+  std::optional<link_event> read_monitor_event(bool& more);
+
+  /// Sets the linger of both lanes, e.g. so that a leave notice goes out
+  /// at stop.
+  void set_linger(std::chrono::milliseconds control,
+                  std::chrono::milliseconds bulk);
+
+private:
+  std::string address_;
+  zmq::socket_t control_;
+  zmq::socket_t bulk_;
+  std::string monitor_endpoint_;
+  zmq::socket_t monitor_;
+  std::deque<pending_chunk> pending_control_;
+  std::deque<pending_chunk> pending_bulk_;
+};
+
+} // namespace corral

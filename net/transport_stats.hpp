@@ -1,0 +1,89 @@
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include <nlohmann/json.hpp>
+
+#include "serialization/wire_frame.hpp"
+
+namespace corral {
+
+/// Why the transport dropped an inbound frame.
+enum class drop_reason : std::uint8_t {
+  /// Not header and body after the routing identity.
+  bad_part_count,
+  /// A routing identity that is not NODE_ID/control or NODE_ID/bulk.
+  bad_identity,
+  truncated_header,
+  malformed_header,
+  unsupported_version,
+  unknown_kind,
+  /// A lane byte out of range, or not the lane of the connection.
+  invalid_lane,
+  invalid_chunk,
+  oversized,
+  /// The body part's size differs from the header's body_size.
+  body_size_mismatch,
+  /// Membership could not read or accept the body.
+  malformed_body,
+  /// A payload kind nobody registered a handler for.
+  unhandled_kind,
+  /// A chunk that would exceed the reassembly memory of its peer.
+  reassembly_overflow,
+  /// An exception on the I/O thread while handling the frame.
+  internal_error,
+};
+
+/// Number of `drop_reason` values.
+inline constexpr std::size_t drop_reason_count = 14;
+
+/// Returns the snake_case name of `x`, e.g. "unsupported_version".
+const char* to_string(drop_reason x);
+
+/// Maps a header error onto its drop reason.
+drop_reason to_drop_reason(frame_error x);
+
+/// A snapshot of the transport's counters.
+struct transport_counters {
+  /// Frames (chunks count one each) sent and received, per lane.
+  std::array<std::uint64_t, 2> frames_sent{};
+  std::array<std::uint64_t, 2> frames_received{};
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t bytes_received = 0;
+  /// Chunked messages received whole.
+  std::uint64_t messages_reassembled = 0;
+  /// `send` calls rejected because the peer's queue was full.
+  std::uint64_t send_queue_full = 0;
+  /// Queued frames dropped unsent because their peer's link closed.
+  std::uint64_t send_dropped = 0;
+  /// Membership frames not sent because the link was down or full.
+  std::uint64_t control_send_failures = 0;
+  /// Exceptions thrown by payload handlers.
+  std::uint64_t handler_exceptions = 0;
+  std::array<std::uint64_t, drop_reason_count> dropped{};
+};
+
+/// Returns the counters as JSON; `dropped` is an object keyed by reason.
+nlohmann::json to_json(const transport_counters& x);
+
+/// The live counters; written by the I/O thread, read by any thread.
+struct atomic_transport_counters {
+  std::array<std::atomic<std::uint64_t>, 2> frames_sent{};
+  std::array<std::atomic<std::uint64_t>, 2> frames_received{};
+  std::atomic<std::uint64_t> bytes_sent{0};
+  std::atomic<std::uint64_t> bytes_received{0};
+  std::atomic<std::uint64_t> messages_reassembled{0};
+  std::atomic<std::uint64_t> send_queue_full{0};
+  std::atomic<std::uint64_t> send_dropped{0};
+  std::atomic<std::uint64_t> control_send_failures{0};
+  std::atomic<std::uint64_t> handler_exceptions{0};
+  std::array<std::atomic<std::uint64_t>, drop_reason_count> dropped{};
+
+  /// Returns a copy of every counter.
+  transport_counters snapshot() const;
+};
+
+} // namespace corral

@@ -24,5 +24,6 @@ void add_message_commands(CLI::App& app, command_table& commands);
 void add_ps_command(CLI::App& app, command_table& commands);
 void add_watch_command(CLI::App& app, command_table& commands);
 void add_node_info_commands(CLI::App& app, command_table& commands);
+void add_nodes_command(CLI::App& app, command_table& commands);
 
 } // namespace corral::cli

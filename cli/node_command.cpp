@@ -1,5 +1,5 @@
 // `corral node`: runs a node in the foreground and serves its control
-// endpoint until SIGINT or SIGTERM.
+// endpoint until SIGINT or SIGTERM; with --listen, also joins a cluster.
 
 #include <atomic>
 #include <cerrno>
@@ -8,23 +8,30 @@
 #include <fcntl.h>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <pthread.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vector>
 
 #include "actors/log.hpp"
 #include "actors/node.hpp"
 #include "backends/builtin_backends.hpp"
+#include "cli/cluster_control.hpp"
 #include "cli/command.hpp"
 #include "cli/control_handler.hpp"
 #include "cli/exit_code.hpp"
+#include "cli/node_config_file.hpp"
 #include "cli/node_connection.hpp"
 #include "cli/option_checks.hpp"
 #include "examples/native/example_agents.hpp"
+#include "net/cluster_node.hpp"
 #include "net/control_endpoint.hpp"
 #include "net/control_protocol.hpp"
+#include "net/listen_address.hpp"
 #include "net/socket_file.hpp"
+#include "serialization/node_id.hpp"
 
 namespace corral::cli {
 
@@ -36,11 +43,90 @@ struct node_options {
   std::string token_file;
   std::string log_level = "info";
   std::size_t handler_threads = 4;
+  /// Cluster mode: the listen address, seeds and --insecure.
+  std::string listen;
+  std::vector<std::string> seeds;
+  bool insecure = false;
+  std::string config_file;
+  membership_config membership;
+  /// The parsed subcommand, to tell flags given from defaults.
+  const CLI::App* command = nullptr;
 };
 
 void log_node(spdlog::level::level_enum level, const node_options& options,
               const std::string& text) {
   log(level, {options.config.node_id, kernel_pid, {}}, text);
+}
+
+/// Fills the options that the command line left out from --config.
+std::optional<failure> apply_config_file(node_options& options) {
+  if (options.config_file.empty())
+    return std::nullopt;
+  auto file = read_node_config_file(options.config_file);
+  if (!file)
+    return file.error();
+  auto given = [&options](const char* flag) {
+    return options.command != nullptr && options.command->count(flag) > 0;
+  };
+  if (file->node_id && !given("--id"))
+    options.config.node_id = *file->node_id;
+  if (file->listen && !given("--listen"))
+    options.listen = *file->listen;
+  if (file->seeds && !given("--seed"))
+    options.seeds = *file->seeds;
+  if (file->insecure && !given("--insecure"))
+    options.insecure = *file->insecure;
+  options.membership = file->membership;
+  return std::nullopt;
+}
+
+/// Checks the cluster options; returns the usage error, if any.
+std::optional<std::string> cluster_usage_error(const node_options& options) {
+  if (options.listen.empty()) {
+    if (!options.seeds.empty())
+      return "--seed needs --listen: a node joins a cluster only with an "
+             "address where its peers reach it";
+    return std::nullopt;
+  }
+  if (!options.insecure)
+    return "--listen needs --insecure for now: node-to-node traffic is "
+           "not authenticated or encrypted yet (CurveZMQ is not built), so "
+           "run a cluster only on a network you trust and pass --insecure "
+           "to confirm";
+  if (auto error = node_id_error(options.config.node_id))
+    return "--id: " + *error;
+  if (auto address = parse_listen_address(options.listen); !address)
+    return "--listen: " + address.error().detail;
+  for (const auto& seed : options.seeds)
+    if (auto address = parse_listen_address(seed); !address)
+      return "--seed: " + address.error().detail;
+  return std::nullopt;
+}
+
+/// Starts cluster mode when --listen is set; returns nothing otherwise.
+result<std::unique_ptr<cluster_node>> start_cluster(const node_options& options,
+                                                    node& local) {
+  if (options.listen.empty())
+    return std::unique_ptr<cluster_node>{};
+  log_node(spdlog::level::warn, options,
+           "cluster mode with --insecure: node-to-node traffic on "
+             + options.listen
+             + " is neither authenticated nor encrypted; run it only on a "
+               "network you trust");
+  cluster_config config;
+  config.node_id = options.config.node_id;
+  config.listen_address = options.listen;
+  config.seeds = options.seeds;
+  config.membership = options.membership;
+  config.local_agents = [&local] {
+    return static_cast<std::uint64_t>(local.stats().live_agents);
+  };
+  auto cluster = std::make_unique<cluster_node>();
+  if (auto error = cluster->start(std::move(config)))
+    return *error;
+  log_node(spdlog::level::info, options,
+           "cluster node listening on " + cluster->listen_address());
+  return cluster;
 }
 
 /// Writes a new random token to `path` with mode 0600.
@@ -166,7 +252,16 @@ int wait_for_stop_signal(const sigset_t& signals) {
   return received;
 }
 
-int run_node(const node_options& options) {
+int run_node(node_options& options) {
+  if (auto error = apply_config_file(options)) {
+    std::cerr << "corral: " << error->detail << "\n";
+    return exit_usage;
+  }
+  if (auto error = cluster_usage_error(options)) {
+    std::cerr << "corral: " << *error << "\n";
+    return exit_usage;
+  }
+
   // Signals are blocked before any step that creates a file, so that a stop
   // signal never kills the process half-way through start-up. A signal that
   // arrives during start-up stays pending, and the checks between the steps
@@ -197,6 +292,13 @@ int run_node(const node_options& options) {
     return exit_ok;
   }
 
+  auto cluster = start_cluster(options, instance);
+  if (!cluster) {
+    log_node(spdlog::level::err, options,
+             "cannot start the cluster node: " + to_string(cluster.error()));
+    return exit_failed;
+  }
+
   // Requests can arrive before `start` returns, so `stats` reads the
   // endpoint through an atomic pointer that is set afterwards.
   std::atomic<control_endpoint*> endpoint_view{nullptr};
@@ -205,7 +307,9 @@ int run_node(const node_options& options) {
                             return endpoint ? to_json(endpoint->counters())
                                             : nlohmann::json::object();
                           }};
-  auto endpoint = control_endpoint::start(*endpoint_config, handler);
+  auto endpoint = control_endpoint::start(
+    *endpoint_config,
+    with_cluster_operations(handler, instance, cluster->get()));
   if (!endpoint) {
     log_node(spdlog::level::err, options,
              "cannot start the control endpoint: "
@@ -226,9 +330,12 @@ int run_node(const node_options& options) {
              std::string{"received "} + signal_name(received) + "; stopping");
   }
 
-  // The endpoint goes first: its streams refer to the node.
+  // The endpoint goes first: its streams refer to the node. The cluster
+  // node follows, telling its peers that this node leaves.
   endpoint_view = nullptr;
   endpoint->reset();
+  if (*cluster)
+    (*cluster)->stop();
   return exit_ok;
 }
 
@@ -278,6 +385,27 @@ void add_node_command(CLI::App& app, command_table& commands) {
                       "trace, debug, info, warn, error or off")
     ->capture_default_str();
 
+  command
+    ->add_option("--listen", options->listen,
+                 "Cluster mode: accept peers on tcp://HOST:PORT (port 0 "
+                 "picks a free one); peers connect to this address")
+    ->check(non_empty("give tcp://HOST:PORT, or leave --listen out to run "
+                      "the node alone"));
+  command
+    ->add_option("--seed", options->seeds,
+                 "Listen address of a node to join through, tcp://HOST:PORT; "
+                 "repeatable")
+    ->check(non_empty("give tcp://HOST:PORT of a running node"));
+  command->add_flag("--insecure", options->insecure,
+                    "Allow cluster mode without authentication or "
+                    "encryption, which is the only mode for now");
+  command
+    ->add_option("--config", options->config_file,
+                 "TOML file with [node] id and [cluster] listen, seeds, "
+                 "insecure and timing; flags given here override it")
+    ->check(non_empty("give a file, or leave --config out"));
+
+  options->command = command;
   commands[command] = [options] { return run_node(*options); };
 }
 

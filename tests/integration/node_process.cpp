@@ -19,12 +19,18 @@ command_result run_corral(const std::vector<std::string>& args,
 }
 
 node_process::node_process(const std::string& node_id)
+  : node_process(node_id, {}) {
+}
+
+node_process::node_process(const std::string& node_id,
+                           const std::vector<std::string>& extra_args)
   : node_id_(node_id), control_path_(directory_.path() + "/node.sock") {
-  process_ = std::make_unique<background_process>(
-    std::vector<std::string>{corral_executable(), "node", "--id", node_id_,
-                             "--control", control_path_, "--log-level",
-                             "info", "--threads", "2"},
-    directory_.path() + "/node");
+  std::vector<std::string> argv{corral_executable(), "node", "--id", node_id_,
+                                "--control", control_path_, "--log-level",
+                                "info", "--threads", "2"};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  process_ = std::make_unique<background_process>(argv,
+                                                  directory_.path() + "/node");
 
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
   while (std::chrono::steady_clock::now() < deadline) {

@@ -25,6 +25,11 @@ class node_process {
 public:
   explicit node_process(const std::string& node_id = "it");
 
+  /// Like the constructor above, with `extra_args` added to `corral node`,
+  /// e.g. the cluster options.
+  node_process(const std::string& node_id,
+               const std::vector<std::string>& extra_args);
+
   /// Runs `corral ARGS... --control PATH` against this node.
   command_result corral(std::vector<std::string> args,
                         std::chrono::milliseconds timeout

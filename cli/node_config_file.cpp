@@ -1,0 +1,189 @@
+#include "cli/node_config_file.hpp"
+
+#include <set>
+
+#include <toml++/toml.h>
+
+#include "cli/file_input.hpp"
+
+namespace corral::cli {
+
+namespace {
+
+/// Longest timing accepted, in ms: an hour. Longer timeouts would make a
+/// dead node look alive for longer than anyone waits.
+constexpr std::int64_t max_timing_ms = 3'600'000;
+
+/// Thrown by the readers below with the key's path; turned into a failure
+/// at the top.
+struct config_error {
+  std::string detail;
+};
+
+[[noreturn]] void fail(const std::string& key, const std::string& what) {
+  throw config_error{key + ": " + what};
+}
+
+/// Rejects the first key of `table` that is not in `known`.
+void check_keys(const toml::table& table, const std::string& path,
+                const std::set<std::string>& known) {
+  for (const auto& [key, value] : table) {
+    std::string name{key.str()};
+    if (known.count(name) == 0) {
+      std::string expected;
+      for (const auto& k : known)
+        expected += (expected.empty() ? "" : ", ") + k;
+      fail(path.empty() ? name : path + "." + name,
+           "unknown key (expected " + expected + ")");
+    }
+  }
+}
+
+const toml::table* sub_table(const toml::table& table, const char* name,
+                             const std::string& path) {
+  const auto* node = table.get(name);
+  if (node == nullptr)
+    return nullptr;
+  const auto* sub = node->as_table();
+  if (sub == nullptr)
+    fail(path, "expected a table");
+  return sub;
+}
+
+std::optional<std::string> read_string(const toml::table& table,
+                                       const char* name,
+                                       const std::string& path) {
+  const auto* node = table.get(name);
+  if (node == nullptr)
+    return std::nullopt;
+  auto value = node->value<std::string>();
+  if (!value || value->empty())
+    fail(path, "expected a non-empty string");
+  return value;
+}
+
+std::optional<bool> read_bool(const toml::table& table, const char* name,
+                              const std::string& path) {
+  const auto* node = table.get(name);
+  if (node == nullptr)
+    return std::nullopt;
+  if (!node->is_boolean())
+    fail(path, "expected true or false");
+  return node->value<bool>();
+}
+
+std::optional<std::vector<std::string>>
+read_string_array(const toml::table& table, const char* name,
+                  const std::string& path) {
+  const auto* node = table.get(name);
+  if (node == nullptr)
+    return std::nullopt;
+  const auto* array = node->as_array();
+  if (array == nullptr)
+    fail(path, "expected an array of strings");
+  std::vector<std::string> values;
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    auto value = array->get(i)->value<std::string>();
+    if (!value || value->empty())
+      fail(path + "[" + std::to_string(i) + "]", "expected a non-empty string");
+    values.push_back(*value);
+  }
+  return values;
+}
+
+/// Reads a positive integer of at most `max` into `target`, if present.
+template <class Target>
+void read_positive(const toml::table& table, const char* name,
+                   const std::string& path, std::int64_t max,
+                   Target& target) {
+  const auto* node = table.get(name);
+  if (node == nullptr)
+    return;
+  if (!node->is_integer())
+    fail(path, "expected an integer");
+  auto value = *node->value<std::int64_t>();
+  if (value < 1 || value > max)
+    fail(path, "must be from 1 to " + std::to_string(max));
+  target = Target(value);
+}
+
+void read_timing(const toml::table& timing, membership_config& config) {
+  const std::string path = "cluster.timing";
+  check_keys(timing, path,
+             {"heartbeat_interval_ms", "suspect_after_ms", "down_after_ms",
+              "disconnect_confirm_ms", "gossip_interval_ms", "gossip_fanout",
+              "join_timeout_ms", "removal_after_ms"});
+  auto key = [&path](const char* name) { return path + "." + name; };
+  read_positive(timing, "heartbeat_interval_ms", key("heartbeat_interval_ms"),
+                max_timing_ms, config.heartbeat_interval);
+  read_positive(timing, "suspect_after_ms", key("suspect_after_ms"),
+                max_timing_ms, config.suspect_after);
+  read_positive(timing, "down_after_ms", key("down_after_ms"), max_timing_ms,
+                config.down_after);
+  read_positive(timing, "disconnect_confirm_ms", key("disconnect_confirm_ms"),
+                max_timing_ms, config.disconnect_confirm);
+  read_positive(timing, "gossip_interval_ms", key("gossip_interval_ms"),
+                max_timing_ms, config.gossip_interval);
+  read_positive(timing, "gossip_fanout", key("gossip_fanout"), 1000,
+                config.gossip_fanout);
+  read_positive(timing, "join_timeout_ms", key("join_timeout_ms"),
+                max_timing_ms, config.join_timeout);
+  read_positive(timing, "removal_after_ms", key("removal_after_ms"),
+                max_timing_ms, config.removal_after);
+
+  // A member must miss several heartbeats before it is suspect, and be
+  // suspect before it is down.
+  if (config.suspect_after <= config.heartbeat_interval)
+    fail(key("suspect_after_ms"), "must be above heartbeat_interval_ms ("
+                                    + std::to_string(
+                                      config.heartbeat_interval.count())
+                                    + ")");
+  if (config.down_after < config.suspect_after)
+    fail(key("down_after_ms"),
+         "must be at least suspect_after_ms ("
+           + std::to_string(config.suspect_after.count()) + ")");
+}
+
+node_file_settings read_settings(const toml::table& root) {
+  node_file_settings settings;
+  check_keys(root, "", {"node", "cluster"});
+  if (const auto* node = sub_table(root, "node", "node")) {
+    check_keys(*node, "node", {"id"});
+    settings.node_id = read_string(*node, "id", "node.id");
+  }
+  if (const auto* cluster = sub_table(root, "cluster", "cluster")) {
+    check_keys(*cluster, "cluster", {"listen", "seeds", "insecure", "timing"});
+    settings.listen = read_string(*cluster, "listen", "cluster.listen");
+    settings.seeds = read_string_array(*cluster, "seeds", "cluster.seeds");
+    settings.insecure = read_bool(*cluster, "insecure", "cluster.insecure");
+    if (const auto* timing = sub_table(*cluster, "timing", "cluster.timing"))
+      read_timing(*timing, settings.membership);
+  }
+  return settings;
+}
+
+} // namespace
+
+result<node_file_settings> read_node_config_file(const std::string& path) {
+  auto text = read_input_file(path, "the node configuration file");
+  if (!text)
+    return text.error();
+  auto invalid = [&path](const std::string& what) {
+    return failure{errc::invalid_request,
+                   "invalid node configuration file \"" + path + "\": "
+                     + what};
+  };
+  try {
+    auto root = toml::parse(*text, path);
+    return read_settings(root);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    return invalid("line " + std::to_string(where.line) + ", column "
+                   + std::to_string(where.column) + ": "
+                   + std::string{e.description()});
+  } catch (const config_error& e) {
+    return invalid(e.detail);
+  }
+}
+
+} // namespace corral::cli

@@ -13,7 +13,7 @@ namespace corral::cli {
 /// Returns the JSON form of a member, as the "nodes" reply lists it.
 nlohmann::json to_json(const member_info& x);
 
-/// Wraps `inner` with the cluster's control operations: it answers
+/// Wraps `inner` with the cluster's control operations: it handles
 /// "nodes" itself (the members, or only this node when `cluster` is null)
 /// and adds a "cluster" object with the transport's counters to the
 /// "stats" reply. Other requests go to `inner` unchanged. `local` and

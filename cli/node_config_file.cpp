@@ -10,7 +10,7 @@ namespace corral::cli {
 
 namespace {
 
-/// Longest timing accepted, in ms: an hour. Longer timeouts would make a
+/// Maximum timing accepted, in ms: an hour. Longer timeouts would make a
 /// dead node look alive for longer than anyone waits.
 constexpr std::int64_t max_timing_ms = 3'600'000;
 

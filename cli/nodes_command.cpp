@@ -1,4 +1,4 @@
-// `corral nodes`: the cluster's members as the node sees them.
+// `corral nodes`: the cluster's members in the node's member list.
 
 #include <cstdio>
 #include <iostream>
@@ -63,7 +63,7 @@ int print_nodes(const nodes_options& options, const nlohmann::json& reply) {
 void add_nodes_command(CLI::App& app, command_table& commands) {
   auto options = std::make_shared<nodes_options>();
   auto* command = app.add_subcommand(
-    "nodes", "List the cluster's members as the node sees them");
+    "nodes", "List the cluster's members with state, last heartbeat, RTT and agents");
   command->add_flag("--json", options->json, "Print the members as JSON");
   add_connection_options(*command, options->connection);
   commands[command] = [options] {

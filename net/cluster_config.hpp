@@ -30,13 +30,13 @@ struct membership_config {
   /// `join_retry_max`.
   std::chrono::milliseconds join_retry_initial{100};
   std::chrono::milliseconds join_retry_max{2000};
-  /// Time after which a node that no seed answered stops trying and runs
-  /// alone; other nodes can still join through it.
+  /// Time after which a node that no seed replied to stops trying and runs
+  /// alone. Other nodes can still join through it.
   std::chrono::milliseconds join_timeout{30'000};
   /// Time a member learned from gossip may stay unheard before it is down.
   std::chrono::milliseconds joining_timeout{3000};
   /// Time between hellos to a down member, which bring it back when it
-  /// answers.
+  /// replies.
   std::chrono::milliseconds down_probe_interval{500};
   /// Time after which a down or left member is forgotten and its
   /// connections are closed.
@@ -70,8 +70,8 @@ struct transport_config {
 /// Settings of one cluster node.
 struct cluster_config {
   std::string node_id;
-  /// Where the node accepts peers, tcp://HOST:PORT; port 0 picks a free
-  /// port. Peers connect to this address, so HOST must be one they reach.
+  /// The address the node accepts peers on, tcp://HOST:PORT, where port 0
+  /// picks a free port. Peers connect to it, so HOST must be one they reach.
   std::string listen_address;
   /// Listen addresses of nodes to join through.
   std::vector<std::string> seeds;

@@ -25,10 +25,10 @@ struct outbound_message {
 };
 
 /// Hands messages from any thread to the I/O thread: a queue under a mutex
-/// and an eventfd that the I/O thread polls. Counts the bytes waiting for
-/// each peer, from `push` until the I/O thread gives them to ZeroMQ or
-/// drops them, and rejects a push that would exceed the limit, so that a
-/// dead or slow peer makes senders fail instead of block.
+/// and an eventfd that the I/O thread polls. It counts the bytes waiting
+/// for each peer, from `push` until the I/O thread gives them to ZeroMQ or
+/// drops them. A push beyond the limit fails, so that a dead or slow peer
+/// makes senders fail instead of block.
 class cluster_outbox {
 public:
   /// Creates the eventfd; throws std::system_error when that fails.
@@ -38,7 +38,7 @@ public:
   cluster_outbox(const cluster_outbox&) = delete;
   cluster_outbox& operator=(const cluster_outbox&) = delete;
 
-  /// The eventfd, readable while messages wait or after `wake`.
+  /// Returns the eventfd, readable while messages wait or after `wake`.
   int wakeup_fd() const {
     return wakeup_fd_;
   }
@@ -54,7 +54,7 @@ public:
   /// Marks `bytes` of `peer`'s messages as sent or dropped.
   void release(const std::string& peer, std::size_t bytes);
 
-  /// Opens or closes `peer` for `push`; closing forgets its byte count.
+  /// Opens or closes `peer` for `push`. Closing drops its byte count.
   void set_open(const std::string& peer, bool open);
 
   /// Makes the eventfd readable, e.g. to stop the I/O thread.

@@ -193,7 +193,7 @@ void cluster_transport::receive_frames() {
     zmq::message_t part;
     if (!router_.recv(part, zmq::recv_flags::dontwait))
       return;
-    // The parts of one ZeroMQ message arrive together, so reading the rest
+    // ZeroMQ delivers all parts of a message or none, so reading the rest
     // never waits.
     std::size_t count = 1;
     bool more = part.more();

@@ -32,15 +32,15 @@ struct inbound_frame {
   std::string body;
 };
 
-/// Why the owner of the transport rejected an inbound message.
+/// The reason the owner of the transport rejected an inbound message.
 struct frame_rejection {
   drop_reason reason = drop_reason::malformed_body;
   /// Names the value and what is wrong, for the log.
   std::string detail;
 };
 
-/// What the transport's owner does on the I/O thread. Every function must
-/// return quickly; an exception it throws is caught, counted and logged.
+/// Callbacks of the transport's owner, run on the I/O thread. Every function
+/// must return quickly; an exception it throws is caught, counted and logged.
 class transport_events {
 public:
   virtual ~transport_events() = default;
@@ -61,13 +61,13 @@ public:
 };
 
 /// The node-to-node transport: one ZeroMQ context and one I/O thread that
-/// owns every socket. Peers connect to this node's ROUTER socket; this node
-/// reaches each peer through a `peer_link` of two DEALER sockets, one per
-/// lane. Other threads queue messages with `submit`; the I/O thread cuts
-/// them into chunks, sends them without ever blocking, checks every
-/// inbound frame and passes whole messages to `transport_events`. Invalid
-/// frames are dropped, counted per reason and logged at most once per
-/// second per reason. docs/wire-protocol.md describes the bytes.
+/// owns every socket. Peers connect to this node's ROUTER socket, and this
+/// node reaches each peer through a `peer_link` of two DEALER sockets, one
+/// per lane. Other threads queue messages with `submit`. The I/O thread
+/// cuts them into chunks and sends them without blocking. It also checks
+/// every inbound frame and passes whole messages to `transport_events`.
+/// Invalid frames are dropped, counted per reason and logged at most once
+/// per second per reason. docs/wire-protocol.md describes the bytes.
 class cluster_transport : public peer_links {
 public:
   /// Binds the ROUTER to `listen_address` and starts the I/O thread, which

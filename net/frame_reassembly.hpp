@@ -17,7 +17,7 @@ namespace corral {
 /// guarantees. Not thread-safe: the I/O thread owns it.
 class frame_reassembly {
 public:
-  /// What `add` did with a chunk.
+  /// The result of `add` for one chunk.
   enum class outcome {
     /// Kept; the message is not complete yet.
     pending,

@@ -33,7 +33,7 @@ struct member_info {
   bool self = false;
 };
 
-/// What happened to a member.
+/// The kind of change of a member.
 enum class member_event_kind {
   /// Heard from for the first time, or again after being down.
   up,

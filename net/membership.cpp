@@ -103,7 +103,7 @@ std::optional<std::string> membership::on_hello(const std::string& sender,
 
   if (hello->node_id == self_.node_id) {
     // Our own hello comes back when a seed address is another name of our
-    // own listen address; another incarnation is another process with the
+    // own listen address. Another incarnation is another process with the
     // same id, which breaks the cluster.
     if (hello->incarnation != self_.incarnation
         && should_log_repeat(++conflicting_ids_))
@@ -134,7 +134,7 @@ std::optional<std::string> membership::on_hello(const std::string& sender,
   }
 
   // A member that did not count as alive may not know this node either,
-  // so it gets a hello back; an alive one does not, which ends the
+  // so it gets a hello back. An alive one gets none, which ends the
   // exchange.
   if (m.state != member_state::alive)
     m.greeted = false;
@@ -351,7 +351,7 @@ void membership::set_state(const std::string& id, member& m,
 void membership::restarted(const std::string& id, member& m,
                            std::uint64_t incarnation,
                            const std::string& address, time_point now) {
-  // The old run is gone: whoever tracked it gets `down` first.
+  // The old run is gone, so listeners that tracked it get `down` first.
   set_state(id, m, member_state::down,
             "it restarted (incarnation " + std::to_string(m.incarnation)
               + " to " + std::to_string(incarnation) + ")",

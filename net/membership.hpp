@@ -34,7 +34,7 @@ struct membership_counters {
 /// `peer_links`. Tests drive it with a fake clock and fake links.
 ///
 /// Joining: hellos to the seeds, retried with doubling waits until one
-/// answers or `join_timeout` passes. Learning: every member gossips its
+/// replies or `join_timeout` passes. Learning: every member gossips its
 /// member list to a few random members. Detection: each node sends
 /// heartbeats to every member and watches two signals of its own. A member
 /// whose control connection drops (its process died) is suspect at once

@@ -140,7 +140,7 @@ void membership::send_hellos(time_point now) {
     if (m.state == member_state::left || now < m.next_hello)
       continue;
     // A down member gets a hello now and then, so that it comes back when
-    // it answers; the others get one per connection.
+    // it replies. The others get one per connection.
     bool down = m.state == member_state::down;
     if (m.greeted && !down)
       continue;
@@ -186,8 +186,8 @@ void membership::send_heartbeats(time_point now) {
 }
 
 gossip_body membership::make_gossip() const {
-  // NOTE: the list goes out as one frame, so it must fit one chunk
-  // (256 KiB by default, about 3000 members); a larger list is not sent.
+  // NOTE: the list goes out as one frame, so it must fit one chunk. That
+  // is 256 KiB by default, about 3000 members; a larger list is not sent.
   gossip_body gossip;
   gossip.members.push_back(member_record{self_.node_id, self_.address,
                                          self_state_, self_.incarnation,

@@ -42,17 +42,18 @@ public:
   peer_link(const peer_link&) = delete;
   peer_link& operator=(const peer_link&) = delete;
 
-  /// The peer's listen address.
+  /// Returns the peer's listen address.
   const std::string& address() const {
     return address_;
   }
 
-  /// The DEALER socket of `which` lane.
+  /// Returns the DEALER socket of `which` lane.
   zmq::socket_t& socket(lane which) {
     return which == lane::control ? control_ : bulk_;
   }
 
-  /// The PAIR socket that receives the control lane's monitor events.
+  /// Returns the PAIR socket that receives the control lane's monitor
+  /// events.
   zmq::socket_t& monitor() {
     return monitor_;
   }

@@ -11,7 +11,7 @@
 namespace corral {
 
 /// Writes at most one line per interval for each of a fixed number of
-/// reasons, and says in the next line how many were suppressed, so that a
+/// reasons, and states in the next line how many were suppressed, so that a
 /// flood of bad input cannot flood the log. Not thread-safe: one I/O thread
 /// owns it.
 class rate_limited_log {

@@ -11,7 +11,7 @@
 
 namespace corral {
 
-/// Why the transport dropped an inbound frame.
+/// The reason the transport dropped an inbound frame.
 enum class drop_reason : std::uint8_t {
   /// Not header and body after the routing identity.
   bad_part_count,
@@ -29,7 +29,7 @@ enum class drop_reason : std::uint8_t {
   body_size_mismatch,
   /// Membership could not read or accept the body.
   malformed_body,
-  /// A payload kind nobody registered a handler for.
+  /// A payload kind without a registered handler.
   unhandled_kind,
   /// A chunk that would exceed the reassembly memory of its peer.
   reassembly_overflow,

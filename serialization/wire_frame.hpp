@@ -39,8 +39,8 @@ bool from_string(const std::string& name, lane& x);
 
 /// Frame kinds. 1 to 31 belong to membership and the transport, which
 /// handle them themselves. 32 to 127 are payload kinds that the transport
-/// passes to whoever registered for them; the named ones are reserved for
-/// the remote backend. Other values are invalid.
+/// passes to the handler registered for them. The named ones are reserved
+/// for the remote backend. Other values are invalid.
 enum class frame_kind : std::uint8_t {
   hello = 1,
   heartbeat = 2,
@@ -116,7 +116,7 @@ struct frame_header {
   std::uint32_t body_size = 0;
 };
 
-/// Why a frame header was rejected.
+/// The reason a frame header was rejected.
 enum class frame_error : std::uint8_t {
   none = 0,
   /// Fewer bytes than a header.
@@ -194,7 +194,7 @@ struct member_record {
   std::string address;
   member_state state = member_state::joining;
   std::uint64_t incarnation = 0;
-  /// The member's own heartbeat sequence, as far as the sender knows it.
+  /// The member's own heartbeat sequence, the latest the sender received.
   std::uint64_t heartbeat = 0;
 };
 
@@ -208,7 +208,7 @@ struct leave_body {
   std::uint64_t incarnation = 0;
 };
 
-/// Longest listen address accepted in a body, in characters.
+/// Maximum length of a listen address in a body, in characters.
 inline constexpr std::size_t max_address_length = 256;
 
 /// Returns what is wrong with `address` as a listen address in a body

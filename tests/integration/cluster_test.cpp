@@ -54,13 +54,14 @@ public:
     client_ = std::move(*client);
   }
 
-  /// The "members" of a "nodes" reply, or an empty array on failure.
+  /// Returns the "members" of a "nodes" reply, or an empty array on
+  /// failure.
   json members() {
     auto reply = client_->request({{"op", "nodes"}}, seconds{2});
     return reply ? (*reply)["members"] : json::array();
   }
 
-  /// The state of member `id`, or "absent".
+  /// Returns the state of member `id`, or "absent".
   std::string state_of(const std::string& id) {
     for (const auto& member : members())
       if (member["node_id"] == id)
@@ -83,7 +84,7 @@ private:
   std::unique_ptr<control_client> client_;
 };
 
-/// Polls `condition` every 5 ms until it holds or `timeout` passes.
+/// Polls `condition` every 5 ms until it is true or `timeout` passes.
 bool wait_until(milliseconds timeout, const std::function<bool()>& condition) {
   auto deadline = clock_type::now() + timeout;
   while (clock_type::now() < deadline) {

@@ -69,16 +69,16 @@ wasm_agent::wasm_agent(caf::actor_config& cfg,
 caf::behavior wasm_agent::make_behavior() {
   set_exception_handler(
     [this](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
-      std::string what = "unknown exception";
+      std::string detail = "unknown exception";
       try {
         std::rethrow_exception(eptr);
       } catch (const std::exception& x) {
-        what = x.what();
+        detail = x.what();
       } catch (...) {
-        // keeps the default text
+        // A non-standard exception keeps the default text.
       }
-      fail_queued("it crashed: " + what);
-      return to_exit_error({exit_kind::crashed, "host: " + what});
+      fail_queued("it crashed: " + detail);
+      return to_exit_error({exit_kind::crashed, "host: " + detail});
     });
   set_default_handler(caf::drop);
   return {
@@ -222,26 +222,7 @@ void wasm_agent::begin_next() {
 
 void wasm_agent::run_slice() {
   auto& cell = ctx_.cell();
-  std::uint64_t budget = budget_.slice;
-  budget = std::min(budget, budget_.fuel_per_message
-                              - std::min(budget_.fuel_per_message,
-                                         message_fuel_));
-  if (budget_.fuel_total != 0) {
-    auto used = cell.fuel.load(std::memory_order_relaxed);
-    budget = std::min(budget,
-                      budget_.fuel_total - std::min(budget_.fuel_total, used));
-  }
-  auto started = std::chrono::steady_clock::now();
-  auto result = budget > 0 ? instance_->run(budget) : run_result{};
-  auto elapsed = std::chrono::steady_clock::now() - started;
-  cell.cpu_ns.fetch_add(
-    static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count()),
-    std::memory_order_relaxed);
-  cell.fuel.fetch_add(result.instructions, std::memory_order_relaxed);
-  cell.memory_bytes.store(instance_->memory_bytes(),
-                          std::memory_order_relaxed);
-  message_fuel_ += result.instructions;
+  auto result = run_guest(slice_budget());
   switch (result.status) {
     case run_status::returned:
       finish(result.value);
@@ -263,6 +244,9 @@ void wasm_agent::run_slice() {
     case run_status::paused:
       break;
   }
+
+  // The slice ran out of instructions: the call goes on in the next slice
+  // unless a budget is spent.
   if (message_fuel_ >= budget_.fuel_per_message
       || (budget_.fuel_total != 0 && cell.fuel.load() >= budget_.fuel_total)) {
     end_agent({exit_kind::limit_exceeded, "fuel"});
@@ -276,6 +260,36 @@ void wasm_agent::run_slice() {
   if (check_limits())
     return;
   schedule();
+}
+
+std::uint64_t wasm_agent::slice_budget() const {
+  std::uint64_t budget = budget_.slice;
+  budget = std::min(budget, budget_.fuel_per_message
+                              - std::min(budget_.fuel_per_message,
+                                         message_fuel_));
+  if (budget_.fuel_total != 0) {
+    auto used = ctx_.cell().fuel.load(std::memory_order_relaxed);
+    budget = std::min(budget,
+                      budget_.fuel_total - std::min(budget_.fuel_total, used));
+  }
+  return budget;
+}
+
+run_result wasm_agent::run_guest(std::uint64_t budget) {
+  auto& cell = ctx_.cell();
+  auto started = std::chrono::steady_clock::now();
+  auto result = budget > 0 ? instance_->run(budget) : run_result{};
+  auto elapsed = std::chrono::steady_clock::now() - started;
+
+  cell.cpu_ns.fetch_add(
+    static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count()),
+    std::memory_order_relaxed);
+  cell.fuel.fetch_add(result.instructions, std::memory_order_relaxed);
+  cell.memory_bytes.store(instance_->memory_bytes(),
+                          std::memory_order_relaxed);
+  message_fuel_ += result.instructions;
+  return result;
 }
 
 void wasm_agent::finish(std::int32_t value) {
@@ -322,14 +336,14 @@ void wasm_agent::end_agent(exit_reason reason) {
   quit(to_exit_error(reason));
 }
 
-void wasm_agent::fail_queued(const std::string& why) {
+void wasm_agent::fail_queued(const std::string& reason) {
   auto fail = [&](pending& entry) {
     if (entry.promise.pending())
       entry.promise.deliver(make_error(
         errc::process_not_found,
         "agent " + ctx_.agent_id() + " (pid " + std::to_string(ctx_.pid())
           + ") did not answer the request with topic " + entry.msg.topic
-          + " because " + why));
+          + " because " + reason));
   };
   if (current_)
     fail(*current_);

@@ -77,9 +77,11 @@ private:
   void on_slice();
   void begin_next();
   void run_slice();
+  std::uint64_t slice_budget() const;
+  run_result run_guest(std::uint64_t budget);
   void finish(std::int32_t value);
   void end_agent(exit_reason reason);
-  void fail_queued(const std::string& why);
+  void fail_queued(const std::string& reason);
   bool check_limits();
   bool check_limit(const char* resource, std::uint64_t used,
                    const std::optional<std::uint64_t>& limit, bool& warned);

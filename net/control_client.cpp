@@ -68,7 +68,9 @@ control_client::connect(const control_address& address,
   if (!*listening)
     return failure{errc::node_unreachable,
                    "no node is listening on " + endpoint
-                     + " (the connection was refused)"};
+                     + " (the connection was refused; a node that is low on "
+                       "file descriptors also refuses connections, see its "
+                       "log)"};
   try {
     return std::unique_ptr<control_client>{
       new control_client(std::move(endpoint), std::move(options))};

@@ -1,15 +1,11 @@
 #include "net/control_endpoint.hpp"
 
 #include <cerrno>
-#include <cstring>
 #include <vector>
 
-#include <sys/stat.h>
-#include <unistd.h>
-
+#include "net/accept_guard.hpp"
 #include "net/control_protocol.hpp"
 #include "net/net_log.hpp"
-#include "net/socket_file.hpp"
 
 namespace corral {
 
@@ -30,15 +26,6 @@ zmq::socket_t bind_wakeup_receiver(zmq::context_t& context,
   socket.set(zmq::sockopt::linger, 0);
   socket.bind(endpoint);
   return socket;
-}
-
-failure bind_failure(const std::string& endpoint, const zmq::error_t& e) {
-  if (e.num() == EADDRINUSE)
-    return failure{errc::invalid_request,
-                   "cannot listen on " + endpoint
-                     + ": the address is in use by another process"};
-  return failure{errc::internal_error,
-                 "cannot listen on " + endpoint + ": " + e.what()};
 }
 
 } // namespace
@@ -68,7 +55,8 @@ nlohmann::json to_json(const control_endpoint_counters& x) {
           {"undeliverable_frames", x.undeliverable_frames},
           {"streams_opened", x.streams_opened},
           {"streams_dropped", x.streams_dropped},
-          {"deferred_replies", x.deferred_replies}};
+          {"deferred_replies", x.deferred_replies},
+          {"connections_refused", x.connections_refused}};
 }
 
 // -- starting and stopping ---------------------------------------------------
@@ -103,8 +91,12 @@ control_endpoint::start(control_endpoint_config config,
                    std::string{"cannot create the control sockets: "}
                      + e.what()};
   }
+  prepare_accept_guard();
   if (auto error = endpoint->bind())
     return *error;
+  if (auto error = endpoint->start_monitor())
+    return *error;
+  endpoint->check_file_descriptors(true);
 
   endpoint->handlers_ = std::make_unique<handler_pool>(
     endpoint->config_.handler_threads, endpoint->config_.max_pending_requests);
@@ -114,64 +106,6 @@ control_endpoint::start(control_endpoint_config config,
   net_log(spdlog::level::info, endpoint->config_.node_id,
           "control endpoint listening on " + endpoint->bound_endpoint_);
   return endpoint;
-}
-
-std::optional<failure> control_endpoint::bind() {
-  const auto& address = config_.address;
-  auto endpoint = to_endpoint(address);
-  router_.set(zmq::sockopt::router_mandatory, true);
-  router_.set(zmq::sockopt::maxmsgsize, max_received_frame_bytes);
-  router_.set(zmq::sockopt::sndhwm, config_.send_high_water_mark);
-  // End frames queued at stop get this long to reach their clients.
-  router_.set(zmq::sockopt::linger, 200);
-
-  if (address.transport == control_transport::tcp) {
-    if (address.host == "::1")
-      router_.set(zmq::sockopt::ipv6, true);
-    try {
-      router_.bind(endpoint);
-    } catch (const zmq::error_t& e) {
-      return bind_failure(endpoint, e);
-    }
-    bound_endpoint_ = router_.get(zmq::sockopt::last_endpoint);
-    return std::nullopt;
-  }
-
-  if (auto error = prepare_socket_directory(address.path))
-    return error;
-  if (auto error = remove_stale_socket(address.path))
-    return error;
-  try {
-    // The umask makes the socket file 0600 from the moment bind creates
-    // it; the chmod below only states the mode explicitly.
-    umask_guard private_files{0077};
-    router_.bind(endpoint);
-  } catch (const zmq::error_t& e) {
-    return bind_failure(endpoint, e);
-  }
-  struct stat info {};
-  if (::stat(address.path.c_str(), &info) == 0)
-    socket_file_ = socket_file_id{info.st_dev, info.st_ino};
-  if (::chmod(address.path.c_str(), 0600) != 0)
-    return failure{errc::internal_error, "chmod of the control socket \""
-                                           + address.path + "\" failed: "
-                                           + std::strerror(errno)};
-  bound_endpoint_ = endpoint;
-  return std::nullopt;
-}
-
-void control_endpoint::remove_socket_file() {
-  // libzmq 4.3 leaves the ipc socket file behind when the socket closes.
-  // Remove it only while it is still the file this endpoint bound, never
-  // the socket of a node that took over the path since.
-  if (!socket_file_)
-    return;
-  const auto& path = config_.address.path;
-  struct stat info {};
-  if (::stat(path.c_str(), &info) != 0)
-    return;
-  if (info.st_dev == socket_file_->device && info.st_ino == socket_file_->inode)
-    ::unlink(path.c_str());
 }
 
 control_endpoint::~control_endpoint() {
@@ -210,6 +144,7 @@ control_endpoint_counters control_endpoint::counters() const {
   x.streams_opened = counters_->streams_opened;
   x.streams_dropped = counters_->streams_dropped;
   x.deferred_replies = replies_->size();
+  x.connections_refused = connections_closed_by_accept_guard();
   return x;
 }
 
@@ -252,9 +187,12 @@ void control_endpoint::poll_once() {
   zmq::pollitem_t items[] = {
     {router_.handle(), 0, ZMQ_POLLIN, 0},
     {wakeup_receiver_.handle(), 0, ZMQ_POLLIN, 0},
+    {monitor_.handle(), 0, ZMQ_POLLIN, 0},
   };
-  zmq::poll(items, 2, wait);
+  zmq::poll(items, 3, wait);
 
+  if (items[2].revents & ZMQ_POLLIN)
+    read_monitor_events();
   if (items[0].revents & ZMQ_POLLIN)
     receive_requests();
   if (items[1].revents & ZMQ_POLLIN) {
@@ -265,6 +203,9 @@ void control_endpoint::poll_once() {
   flush_outbox();
 
   if (std::chrono::steady_clock::now() >= next_heartbeat_) {
+    // Agents and other threads open descriptors too, so count them anew
+    // with every heartbeat.
+    check_file_descriptors(true);
     send_heartbeats();
     next_heartbeat_ = std::chrono::steady_clock::now()
                       + config_.heartbeat_interval;
@@ -347,6 +288,14 @@ void control_endpoint::dispatch(nlohmann::json request, std::string identity,
   };
   if (!accepting_) {
     reply_error({errc::node_unreachable, "the node is stopping"});
+    return;
+  }
+  if (low_on_fds_) {
+    auto count = ++counters_->busy_rejections;
+    auto error = out_of_descriptors();
+    log_repeated("rejected a request while low on file descriptors", count,
+                 error.detail);
+    reply_error(error);
     return;
   }
   if (replies_->size() >= config_.max_deferred_replies) {

@@ -19,6 +19,7 @@
 #include "net/control_outbox.hpp"
 #include "net/control_request_context.hpp"
 #include "net/control_stream_registry.hpp"
+#include "net/fd_usage.hpp"
 #include "net/handler_pool.hpp"
 #include "net/request_envelope.hpp"
 #include "serialization/result.hpp"
@@ -76,6 +77,9 @@ struct control_endpoint_counters {
   std::uint64_t streams_dropped = 0;
   /// Promised replies not delivered yet, at the time of the snapshot.
   std::uint64_t deferred_replies = 0;
+  /// Connections closed at once because the process had no free file
+  /// descriptor; counted for the whole process.
+  std::uint64_t connections_refused = 0;
 };
 
 /// Returns the counters as a JSON object with the same field names.
@@ -83,6 +87,13 @@ nlohmann::json to_json(const control_endpoint_counters& x);
 
 /// The server side of the CLI's control protocol (docs/control-protocol.md):
 /// a ZeroMQ ROUTER socket on an ipc path or a loopback TCP port.
+///
+/// The endpoint counts the process's free file descriptors after new
+/// connections and with every heartbeat. While no more than a reserve (see
+/// `fd_reserve_for`) are free, it rejects new requests with
+/// resource_limit_exceeded, so that no request makes the node open more.
+/// At the limit itself, the accept guard (accept_guard.hpp) closes new
+/// connections, where libzmq would abort the process.
 ///
 /// One I/O thread owns the socket and reads the requests. It rejects
 /// malformed ones itself with an error reply: invalid JSON, frames over
@@ -131,6 +142,10 @@ private:
 
   std::optional<failure> bind();
   void remove_socket_file();
+  std::optional<failure> start_monitor();
+  void read_monitor_events();
+  void check_file_descriptors(bool exact);
+  failure out_of_descriptors() const;
   void run();
   void poll_once();
   void receive_requests();
@@ -159,11 +174,26 @@ private:
   zmq::context_t context_;
   zmq::socket_t router_;
   zmq::socket_t wakeup_receiver_;
+  /// Receives the router's connection events, which trigger the file
+  /// descriptor check (accepted, disconnected) or a log line (accept
+  /// failed).
+  zmq::socket_t monitor_;
   std::shared_ptr<control_outbox> outbox_;
   std::shared_ptr<pending_replies> replies_;
   control_stream_registry streams_;
   std::unique_ptr<atomic_counters> counters_;
   std::unique_ptr<handler_pool> handlers_;
+
+  /// Set while the process is low on file descriptors, so that requests
+  /// are rejected. Only the I/O thread uses it once started.
+  bool low_on_fds_ = false;
+  /// The latest count of open file descriptors, and the connections
+  /// accepted since, which the next estimate adds to it.
+  fd_counter fd_counter_;
+  std::optional<fd_usage> fd_usage_;
+  std::size_t accepted_since_count_ = 0;
+  /// Connections that libzmq could not accept, for rate-limited logging.
+  std::uint64_t failed_accepts_ = 0;
 
   std::atomic<bool> accepting_{true};
   std::atomic<bool> stopping_{false};

@@ -192,6 +192,76 @@ BOOST_AUTO_TEST_CASE(slow_requests_leave_ping_answered) {
     BOOST_TEST(replied[i], "no reply to request " << i);
 }
 
+BOOST_AUTO_TEST_CASE(fd_limit_rejects_work_without_abort) {
+  // With 64 descriptors an idle node uses about 14, so 80 clients take all
+  // of them. Without the accept guard, libzmq would abort the node once
+  // accept() fails with EMFILE.
+  temp_directory directory;
+  auto path = directory.path() + "/n.sock";
+  background_process node{{"/bin/sh", "-c",
+                           "ulimit -n 64 && exec \"$0\" node --id fds "
+                           "--control \"$1\" --threads 2",
+                           corral_executable(), path},
+                          directory.path() + "/node"};
+  command_result ping;
+  for (int i = 0; i < 100 && ping.exit_code != 0; ++i) {
+    ping = run_corral({"ping", "--control", path, "--connect-timeout", "200"});
+    if (ping.exit_code != 0)
+      std::this_thread::sleep_for(milliseconds{50});
+  }
+  BOOST_TEST_REQUIRE(ping.exit_code == 0, summary(ping) << node.err());
+
+  zmq::context_t context{1};
+  std::vector<zmq::socket_t> clients;
+  auto add_client = [&] {
+    clients.emplace_back(context, zmq::socket_type::dealer);
+    clients.back().set(zmq::sockopt::linger, 0);
+    clients.back().set(zmq::sockopt::rcvtimeo, 5000);
+    clients.back().connect("ipc://" + path);
+  };
+  auto ping_first_client = [&] {
+    clients.front().send(zmq::str_buffer(R"({"op":"ping","id":1})"));
+    zmq::message_t frame;
+    if (!clients.front().recv(frame))
+      return json{"no reply within 5 s"};
+    return json::parse(frame.to_string(), nullptr, false);
+  };
+  add_client();
+  BOOST_TEST_REQUIRE(ping_first_client().value("ok", false), node.err());
+
+  // All at once: the node closes the connections it has no room for.
+  for (int i = 1; i < 80; ++i)
+    add_client();
+  auto refused = [&] {
+    return node.err().find("new connections at once") != std::string::npos;
+  };
+  for (int i = 0; i < 100 && node.running() && !refused(); ++i)
+    std::this_thread::sleep_for(milliseconds{50});
+  BOOST_TEST_REQUIRE(node.running(), node.err());
+  BOOST_TEST(refused(), node.err());
+
+  // A client that is connected gets an error that names the cause.
+  auto reply = ping_first_client();
+  BOOST_TEST(error_code_of(reply) == "resource_limit_exceeded", node.err());
+  BOOST_TEST(reply.dump().find("file descriptors open") != std::string::npos,
+             reply.dump());
+
+  // Once the clients are gone, the node takes requests again.
+  clients.clear();
+  ping = command_result{};
+  for (int i = 0; i < 100 && ping.exit_code != 0; ++i) {
+    ping = run_corral({"ping", "--control", path, "--connect-timeout", "200"});
+    if (ping.exit_code != 0)
+      std::this_thread::sleep_for(milliseconds{50});
+  }
+  BOOST_TEST(ping.exit_code == 0, summary(ping) << node.err());
+  auto stats = parse_stdout(
+    run_corral({"stats", "--json", "--control", path}));
+  BOOST_TEST(stats["control"].value("connections_refused", 0) > 0,
+             stats.dump());
+  BOOST_TEST(node.terminate(seconds{10}) == 0, node.err());
+}
+
 BOOST_AUTO_TEST_CASE(second_node_on_same_path_is_rejected) {
   node_process node;
   auto second = run_command({corral_executable(), "node", "--id", "other",

@@ -25,6 +25,9 @@ constexpr std::int32_t wasi_enosys = 52;
 constexpr std::uint8_t wasi_filetype_character_device = 2;
 constexpr std::uint64_t wasi_right_fd_write = 1u << 6;
 
+// Most bytes one fd_write call logs.
+constexpr std::uint64_t max_write_bytes = 64 * 1024;
+
 // Appends `data` to the stream's partial line and logs every full line.
 void write_stream(host_context& ctx, int fd, std::string_view data) {
   auto& line = fd == 1 ? ctx.stdout_line : ctx.stderr_line;
@@ -64,8 +67,14 @@ Result fd_write(host_call& call) {
     }
     if (!call.check(ptr, len, "iovec buffer"))
       return Result::Error;
-    write_stream(call.ctx, static_cast<int>(fd), call.view(ptr, len));
-    total += len;
+    // One host call cannot be preempted, so it writes at most
+    // max_write_bytes; a short count is valid WASI and wasi-libc loops.
+    auto take = static_cast<std::uint32_t>(
+      std::min<std::uint64_t>(len, max_write_bytes - total));
+    write_stream(call.ctx, static_cast<int>(fd), call.view(ptr, take));
+    total += take;
+    if (total >= max_write_bytes)
+      break;
   }
   if (!call.store_u32(call.u32(3), static_cast<std::uint32_t>(total)))
     return Result::Error;

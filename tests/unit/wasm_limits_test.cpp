@@ -366,4 +366,27 @@ BOOST_AUTO_TEST_CASE(mailbox_full) {
   BOOST_TEST(letters[1].message.topic == "d");
 }
 
+BOOST_AUTO_TEST_CASE(fd_write_is_bounded_per_call) {
+  // One fd_write of 200,000 bytes writes 65,536 and says so, because a
+  // host call cannot be preempted; the reply is the count, little-endian.
+  module_folder folder;
+  auto path = folder.write("write.wat", wat_agent(R"(
+      (i32.store (i32.const 0) (i32.const 16))
+      (i32.store (i32.const 4) (i32.const 200000))
+      (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1)
+                            (i32.const 8)))
+      (drop (call $reply (i32.const 8) (i32.const 4)))
+      (i32.const 0))",
+    R"((import "wasi_snapshot_preview1" "fd_write"
+         (func $fd_write (param i32 i32 i32 i32) (result i32))))",
+    4));
+  spawn(wasm_request("writer", path));
+  auto count = ask("writer", "go");
+  BOOST_REQUIRE(count.size() == 4u);
+  std::uint32_t written = 0;
+  for (int k = 0; k < 4; ++k)
+    written |= std::uint32_t{static_cast<unsigned char>(count[k])} << (8 * k);
+  BOOST_TEST(written == 65536u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

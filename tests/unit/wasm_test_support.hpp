@@ -70,12 +70,13 @@ inline const char* wat_imports = R"(
 )";
 
 /// A module whose handler runs `body` (WAT instructions ending with an i32
-/// on the stack) with the imports above, one page of memory and `extra`
-/// (more imports first, then other fields).
+/// on the stack) with the imports above, `pages` pages of memory and
+/// `extra` (more imports first, then other fields).
 inline std::string wat_agent(const std::string& body,
-                             const std::string& extra = {}) {
+                             const std::string& extra = {}, int pages = 1) {
   return std::string{"(module "} + wat_imports + extra
-         + R"( (memory (export "memory") 1) (func (export "corral_on_message") (param $kind i32) (param $topic_len i32) (param $payload_len i32) (result i32) )"
+         + " (memory (export \"memory\") " + std::to_string(pages) + ")"
+         + R"( (func (export "corral_on_message") (param $kind i32) (param $topic_len i32) (param $payload_len i32) (result i32) )"
          + body + "))";
 }
 

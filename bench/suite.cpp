@@ -249,10 +249,10 @@ void add_wasm_rows(const bench_options& options,
                    progress_line& progress, std::vector<result_row>& rows) {
   const auto& work = options.wasm;
   auto spawn_p50 = make_row("wasm.spawn.p50",
-                            "WASM spawn p50, cached module", "us",
+                            "WASM spawn p50, cached module, one at a time", "us",
                             better::lower, target_kind::at_most, 50);
   auto spawn_p99 = make_row("wasm.spawn.p99",
-                            "WASM spawn p99, cached module", "us",
+                            "WASM spawn p99, cached module, one at a time", "us",
                             better::lower);
   measure_latency(
     options, progress, spawn_p50, spawn_p99,

@@ -21,9 +21,9 @@ std::string wasm_examples_dir();
 /// `wasm` is false.
 spawn_backend echo_backend(bool wasm);
 
-/// Latency of each `node::spawn` of an echo agent on `backend`, one by one
-/// from outside the node; for WASM the module is in the cache after the
-/// first spawn, which is not counted.
+/// Latency of each spawn of an echo agent on `backend`, issued one after
+/// the other by an agent through `agent_context::spawn`; for WASM the
+/// module is in the cache after the first spawn, which is not counted.
 latency_figures spawn_latency(const scheduler_settings& settings,
                               std::size_t agents,
                               const spawn_backend& backend);

@@ -118,8 +118,6 @@ wasm_instance::create(std::shared_ptr<const compiled_module> module,
     self->host_.memory = self->memory_.get();
   }
   self->handler_ = self->exported_func(m.handler);
-  self->thread_ = std::make_unique<wi::Thread>(store);
-  set_call_depth_limit(*self->thread_, limits.call_depth);
   return self;
 }
 
@@ -191,6 +189,12 @@ bool wasm_instance::begin(const wi::DefinedFunc::Ptr& func,
     return false;
   }
   wi::Trap::Ptr trap;
+  // The thread and its stacks are made on the first call, so an agent that
+  // never gets a message never pays for them.
+  if (!thread_) {
+    thread_ = std::make_unique<wi::Thread>(*store_);
+    set_call_depth_limit(*thread_, limits_.call_depth);
+  }
   if (!begin_call(*thread_, *func, args, &trap)) {
     failure = finish_trap(trap, 0);
     return false;

@@ -204,6 +204,39 @@ BOOST_AUTO_TEST_CASE(call_depth) {
   check_exit("deep", {exit_kind::crashed, "trap: call stack exhausted"});
 }
 
+BOOST_AUTO_TEST_CASE(value_stack) {
+  // Each call of $wide holds 200 locals; 40 nested calls need about
+  // 8,000 values, more than the 4,096 allowed, while 10 fit.
+  auto wide = agent("wide", R"(
+      (if (i32.eq (local.get $topic_len) (i32.const 4)) (then
+        (call $wide (i32.const 40))))
+      (call $wide (i32.const 10))
+      (call $reply (i32.const 0) (i32.const 0)))",
+    R"((func $wide (param $n i32) (local i64 i64 i64 i64 i64 i64 i64 i64
+         i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64
+         i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64
+         i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64
+         i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64
+         i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64
+         i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64
+         i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64
+         i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64
+         i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64
+         i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64
+         i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64
+         i64 i64 i64 i64 i64 i64 i64 i64)
+         (if (local.get $n) (then
+           (call $wide (i32.sub (local.get $n) (i32.const 1)))))))");
+  wide.limits.value_stack = 4096;
+  spawn(wide);
+  BOOST_TEST(ask("wide", "ok") == "");
+
+  BOOST_TEST(failed_with(request("wide", "wide"), "value stack exhausted"));
+  check_exit("wide",
+             {exit_kind::crashed, "trap: value stack exhausted (more than "
+                                  "4096 values)"});
+}
+
 BOOST_AUTO_TEST_CASE(traps_crash_the_agent) {
   struct trap_case {
     const char* body;

@@ -29,12 +29,18 @@ struct spawn_context {
 struct spawn_outcome {
   caf::actor actor;
   /// False when the agent still has to get ready (e.g. a container that
-  /// boots); it then sends `started_atom` to the kernel, or exits.
+  /// boots, or a remote spawn that waits for the target node); it then
+  /// sends `started_atom` to the kernel, or exits. An exit with one of
+  /// corral's error codes (`make_error`) before that fails the spawn with
+  /// that error.
   bool started = true;
   /// What `ps` shows as the agent's type when the request's agent_type
   /// means nothing to the backend (e.g. the module file of a WASM agent);
   /// empty keeps the request's.
   std::string agent_type;
+  /// The node that runs the agent, when another node runs it for this
+  /// actor (Remote); empty means this node.
+  std::string node;
 };
 
 /// One way to run agents (a SpawnBackend variant). A backend turns a spawn

@@ -73,7 +73,10 @@ caf::behavior kernel_actor::make_behavior() {
     [this](demonitor_atom, pid_type pid, const std::string& target) {
       return handle_demonitor(pid, target);
     },
-    [this](started_atom, pid_type pid) { mark_started(pid); },
+    [this](started_atom, pid_type pid) { mark_started(pid, std::nullopt); },
+    [this](started_atom, pid_type pid, global_pid& remote) {
+      mark_started(pid, std::move(remote));
+    },
     [this](kill_atom, pid_type pid, std::uint64_t token) {
       auto entry = table_.find(pid);
       if (entry == nullptr || entry->stop_token != token)
@@ -180,7 +183,8 @@ kernel_actor::start_agent(std::shared_ptr<const spawn_request> shared,
   entry.info.agent_type = outcome->agent_type.empty() ? request.agent_type
                                                       : outcome->agent_type;
   entry.info.backend = name;
-  entry.info.node = services_->node_id();
+  entry.info.node = outcome->node.empty() ? services_->node_id()
+                                           : outcome->node;
   entry.info.parent = cell->parent;
   entry.info.caps = cell->caps;
   entry.info.limits = request.limits;
@@ -212,10 +216,15 @@ spawn_result kernel_actor::result_of(const process_entry& entry) const {
   return {entry.info.pid, entry.info.agent_id, entry.info.global};
 }
 
-void kernel_actor::mark_started(pid_type pid) {
+// A proxy of a remote agent passes that agent's global pid, which then
+// becomes the entry's (and the spawn result's) global pid.
+void kernel_actor::mark_started(pid_type pid,
+                                std::optional<global_pid> remote) {
   auto entry = table_.find(pid);
   if (entry == nullptr || entry->info.state != process_state::starting)
     return;
+  if (remote)
+    entry->info.global = std::move(*remote);
   change_state(*entry, process_state::running);
   if (entry->start_waiter) {
     entry->start_waiter->deliver(result_of(*entry));
@@ -247,11 +256,20 @@ kernel_actor::find_exited(const std::string& target) const {
 
 caf::error kernel_actor::not_found(const std::string& target) const {
   if (auto global = parse_global_pid(target);
-      global && global->node != services_->node_id())
-    return make_error(errc::node_unreachable,
-                      "node " + global->node + " is not known to node "
-                        + services_->node_id()
-                        + "; this node runs without a cluster");
+      global && global->node != services_->node_id()) {
+    if (services_->remote() == nullptr)
+      return make_error(errc::node_unreachable,
+                        "node " + global->node + " is not known to node "
+                          + services_->node_id()
+                          + "; this node runs without a cluster");
+    return make_error(errc::process_not_found,
+                      "agent " + target + " runs on node " + global->node
+                        + ", and node " + services_->node_id()
+                        + " manages only its own agents; address it by "
+                          "the pid of its proxy here, or ask node "
+                        + global->node + " (`corral --node " + global->node
+                        + "`)");
+  }
   return make_error(errc::process_not_found,
                     "no live agent " + target + " on node "
                       + services_->node_id()

@@ -35,7 +35,7 @@ private:
                                             std::uint32_t restart_count);
   caf::error check_parent(const spawn_request& request);
   spawn_result result_of(const process_entry& entry) const;
-  void mark_started(pid_type pid);
+  void mark_started(pid_type pid, std::optional<global_pid> remote);
 
   // Operations on live agents (kernel.cpp).
   caf::result<exit_reason> handle_stop(const std::string& target,

@@ -25,6 +25,14 @@ void kernel_actor::on_down(const caf::down_msg& down) {
   }
   auto reason = entry->forced_reason ? *entry->forced_reason
                                      : from_exit_error(down.reason);
+  if (entry->start_waiter && down.reason.category() == error_category) {
+    // A backend that could not start the agent (e.g. the target node of a
+    // remote spawn refused it) exits with the error code of the failure, and
+    // the spawner gets that error rather than a generic spawn_failed.
+    entry->start_waiter->deliver(down.reason);
+    entry->start_waiter.reset();
+    reason = {exit_kind::backend_failure, describe(down.reason)};
+  }
   handle_exit(*entry, reason);
 }
 

@@ -64,6 +64,11 @@ public:
   /// The services shared by the node's actors.
   node_services& services();
 
+  /// The same services as a shared pointer, for actors that outlive a call.
+  std::shared_ptr<node_services> shared_services() const {
+    return services_;
+  }
+
   /// Spawns an agent.
   caf::expected<spawn_result> spawn(const spawn_request& request);
 

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <string>
 
@@ -12,6 +13,7 @@
 #include "actors/dead_letter_queue.hpp"
 #include "actors/directory.hpp"
 #include "actors/node_config.hpp"
+#include "actors/remote_routes.hpp"
 
 namespace corral {
 
@@ -56,7 +58,20 @@ struct node_services {
     return config.node_id;
   }
 
+  /// Returns the routes to other nodes, or null outside a cluster.
+  std::shared_ptr<const remote_routes> remote() const {
+    return std::atomic_load(&remote_);
+  }
+
+  /// Sets (or, with null, clears) the routes to other nodes. Atomic,
+  /// because agents may route while a cluster attaches or detaches.
+  void set_remote(std::shared_ptr<const remote_routes> routes) {
+    std::atomic_store(&remote_, std::move(routes));
+  }
+
 private:
+  std::shared_ptr<const remote_routes> remote_;
+
   static std::uint64_t random_trace_start() {
     std::random_device entropy;
     return (std::uint64_t{entropy()} << 32) | entropy();

@@ -24,6 +24,25 @@ route missing(const node_services& services, pid_type pid,
   return result;
 }
 
+route resolve_remote(const node_services& services, const global_pid& target) {
+  route result;
+  auto remote = services.remote();
+  if (remote == nullptr) {
+    result.error = make_error(errc::node_unreachable,
+                              "node " + target.node + " is not known to node "
+                                + services.node_id()
+                                + "; this node runs without a cluster");
+    return result;
+  }
+  auto cell = remote->find(target);
+  if (!cell) {
+    result.error = std::move(cell.error());
+    return result;
+  }
+  result.cell = std::move(*cell);
+  return result;
+}
+
 bool contains(const std::vector<std::string>& list, const std::string& x) {
   return std::find(list.begin(), list.end(), x) != list.end();
 }
@@ -37,16 +56,8 @@ route resolve(const node_services& services, const std::string& target) {
     return missing(services, *pid, target);
   }
   if (auto global = parse_global_pid(target)) {
-    if (global->node != services.node_id()) {
-      route result;
-      result.error = make_error(errc::node_unreachable,
-                                "node " + global->node + " is not this node ("
-                                  + services.node_id()
-                                  + ") and remote nodes are not supported "
-                                    "yet; address an agent of node "
-                                  + services.node_id());
-      return result;
-    }
+    if (global->node != services.node_id())
+      return resolve_remote(services, *global);
     if (auto cell = services.agents.find(global->pid))
       return {std::move(cell), {}, {}};
     return missing(services, global->pid, target);
@@ -72,18 +83,32 @@ caf::error check_send(const agent_cell* sender, const agent_cell& receiver,
                         + receiver.agent_id + " (pid "
                         + std::to_string(receiver.pid) + "): " + why);
   };
+  // An agent of another node is never this agent's parent or child, and a
+  // list names it by its global pid, because its pid is another node's.
+  bool remote = receiver.global.node != sender->global.node;
   switch (scope.kind) {
     case send_scope_kind::all:
       break;
     case send_scope_kind::parent_only:
+      if (remote)
+        return denied("its can_send scope is parent_only and the receiver "
+                      "is on node " + receiver.global.node);
       if (receiver.pid != sender->parent)
         return denied("its can_send scope is parent_only");
       break;
     case send_scope_kind::children:
+      if (remote)
+        return denied("its can_send scope is children and the receiver is "
+                      "on node " + receiver.global.node);
       if (receiver.parent != sender->pid)
         return denied("its can_send scope is children");
       break;
     case send_scope_kind::listed:
+      if (remote) {
+        if (!contains(scope.agents, to_string(receiver.global)))
+          return denied("the receiver is not in its can_send list");
+        break;
+      }
       if (!contains(scope.agents, receiver.agent_id)
           && !contains(scope.agents, std::to_string(receiver.pid)))
         return denied("the receiver is not in its can_send list");

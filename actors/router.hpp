@@ -20,7 +20,8 @@ struct route {
 };
 
 /// Resolves `target`, written as a decimal pid, "node:pid" or an agent_id,
-/// to a live agent of this node.
+/// to a live agent of this node, or, for "node:pid" of another node of the
+/// cluster, to a cell whose actor forwards to that node.
 route resolve(const node_services& services, const std::string& target);
 
 /// Checks the sender's `can_send` scope for a message to `receiver` with

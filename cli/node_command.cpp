@@ -18,6 +18,7 @@
 #include "actors/log.hpp"
 #include "actors/node.hpp"
 #include "backends/builtin_backends.hpp"
+#include "backends/remote/remote_service.hpp"
 #include "cli/cluster_control.hpp"
 #include "cli/command.hpp"
 #include "cli/control_handler.hpp"
@@ -286,7 +287,10 @@ int run_node(node_options& options) {
 
   raise_file_limit();
   examples::register_example_agents();
-  node instance{options.config, builtin_backends()};
+  auto remote = std::make_shared<remote::remote_service>();
+  auto backends = builtin_backends();
+  backends.add("Remote", remote->make_launcher());
+  node instance{options.config, std::move(backends)};
   if (int received = take_pending_stop_signal(signals)) {
     log_stop_during_start_up(options, received);
     return exit_ok;
@@ -298,6 +302,8 @@ int run_node(node_options& options) {
              "cannot start the cluster node: " + to_string(cluster.error()));
     return exit_failed;
   }
+  if (*cluster)
+    remote->attach(instance.shared_services(), instance.system(), **cluster);
 
   // Requests can arrive before `start` returns, so `stats` reads the
   // endpoint through an atomic pointer that is set afterwards.
@@ -334,6 +340,7 @@ int run_node(node_options& options) {
   // node follows, telling its peers that this node leaves.
   endpoint_view = nullptr;
   endpoint->reset();
+  remote->detach();
   if (*cluster)
     (*cluster)->stop();
   return exit_ok;

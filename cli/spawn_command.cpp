@@ -25,6 +25,7 @@ struct spawn_options {
   std::string agent_type;
   std::string backend;
   std::string module;
+  std::string on_node;
   std::vector<std::string> env;
   std::string restart;
   std::string json_request;
@@ -117,6 +118,13 @@ int build_request(const spawn_options& options, nlohmann::json& request) {
     }
     request["backend"] = std::move(*backend);
   }
+  if (!options.on_node.empty()) {
+    // The backend chosen so far runs the agent on the target node.
+    auto inner = request.contains("backend") ? request["backend"]
+                                             : nlohmann::json("Native");
+    request["backend"] = {
+      {"Remote", {{"node_id", options.on_node}, {"backend", std::move(inner)}}}};
+  }
   for (const auto& entry : options.env) {
     auto equals = entry.find('=');
     if (equals == std::string::npos || equals == 0) {
@@ -174,6 +182,12 @@ void add_spawn_command(CLI::App& app, command_table& commands) {
                  "The .wasm or .wat file of a WASM agent (with --backend "
                  "wasm); relative paths are made absolute")
     ->check(non_empty("give the module's path"));
+  command
+    ->add_option("--on", options->on_node,
+                 "Node id of a cluster member to run the agent on; the "
+                 "agent gets a proxy on the node that --node selects")
+    ->check(non_empty("give a node id, or leave --on out to spawn on the "
+                      "node itself"));
   command->add_option("--env", options->env,
                       "Environment entry NAME=VALUE for the agent; repeatable");
   command

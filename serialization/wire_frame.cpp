@@ -68,6 +68,8 @@ std::string kind_name(std::uint8_t kind) {
       return "module_request";
     case frame_kind::module_data:
       return "module_data";
+    case frame_kind::stop:
+      return "stop";
   }
   if (is_payload_kind(kind))
     return "payload kind " + std::to_string(kind);

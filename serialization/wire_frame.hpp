@@ -47,7 +47,8 @@ enum class frame_kind : std::uint8_t {
   heartbeat_ack = 3,
   gossip = 4,
   leave = 5,
-  // Reserved for the remote backend; not sent by this version.
+  // The remote backend's kinds. Those from monitor to module_data are
+  // reserved and not sent by this version.
   spawn = 32,
   spawn_reply = 33,
   message = 34,
@@ -59,6 +60,7 @@ enum class frame_kind : std::uint8_t {
   link_exit = 40,
   module_request = 41,
   module_data = 42,
+  stop = 43,
 };
 
 /// The first and last kind of the membership range.

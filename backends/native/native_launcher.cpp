@@ -21,7 +21,7 @@ caf::expected<spawn_outcome> native_launcher::spawn(const spawn_context& ctx) {
   }
   auto actor = ctx.system.spawn<agent_host>(std::move(impl), ctx.cell,
                                             ctx.services, ctx.request.env);
-  return spawn_outcome{std::move(actor), true, {}};
+  return spawn_outcome{std::move(actor), true, {}, {}};
 }
 
 } // namespace corral

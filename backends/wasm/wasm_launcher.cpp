@@ -174,7 +174,8 @@ caf::expected<spawn_outcome> wasm_launcher::start(const spawn_context& ctx) {
   return spawn_outcome{std::move(actor), true,
                        slash == std::string::npos
                          ? backend->module
-                         : backend->module.substr(slash + 1)};
+                         : backend->module.substr(slash + 1),
+                       {}};
 }
 
 } // namespace corral::wasm

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <memory>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include "actors/agent_cell.hpp"
+#include "serialization/pid.hpp"
+
+namespace corral {
+
+/// Reaches agents of other nodes of the cluster. The remote backend
+/// implements it and sets it in `node_services::remote` in cluster mode, so
+/// that routing in actors/ works with global pids without knowing net/.
+class remote_routes {
+public:
+  virtual ~remote_routes() = default;
+
+  /// Returns a cell that stands for agent `target` of another node: its
+  /// actor forwards every message to that node. Fails with
+  /// node_unreachable when the node is not known or not alive.
+  virtual caf::expected<std::shared_ptr<agent_cell>>
+  find(const global_pid& target) const = 0;
+};
+
+} // namespace corral

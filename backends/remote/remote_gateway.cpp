@@ -1,0 +1,254 @@
+// The caller side of the gateway: spawns on other nodes, forwarding of
+// messages and requests, and what happens when a node goes down.
+
+#include "backends/remote/remote_gateway.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/error.hpp"
+#include "actors/router.hpp"
+#include "backends/remote/remote_service.hpp"
+
+namespace corral::remote {
+
+remote_gateway::remote_gateway(caf::actor_config& cfg,
+                               std::shared_ptr<remote_service> service,
+                               std::shared_ptr<node_services> services)
+  : caf::event_based_actor(cfg),
+    service_(std::move(service)),
+    services_(std::move(services)) {
+}
+
+void remote_gateway::on_exit() {
+  service_.reset();
+  services_.reset();
+}
+
+caf::behavior remote_gateway::make_behavior() {
+  set_down_handler([this](caf::down_msg& down) { on_down(down); });
+  return {
+    [this](spawn_atom, const caf::actor& proxy, const std::string& node,
+           spawn_request& request) { send_spawn(proxy, node, request); },
+    [this](timer_atom, spawn_atom, std::uint64_t id) { expire_spawn(id); },
+    [this](message& msg) { return forward(msg); },
+    [this](timer_atom, deadline_atom, std::uint64_t id) {
+      expire_request(id);
+    },
+    [this](stop_atom, const global_pid& agent, stop_options options) {
+      send_stop(agent, options);
+    },
+    [this](inbound_payload& payload) { on_payload(payload); },
+    [this](const member_change& change) { on_member_change(change); },
+  };
+}
+
+bool remote_gateway::send_bytes(const std::string& node, frame_kind kind,
+                                std::string bytes) {
+  auto error = service_->send(node, kind, std::move(bytes));
+  if (!error)
+    return true;
+  log(spdlog::level::debug, std::string{"cannot send "} + kind_name(
+                              static_cast<std::uint8_t>(kind))
+                              + " to node " + node + ": " + to_string(*error));
+  return false;
+}
+
+void remote_gateway::send_spawn(const caf::actor& proxy,
+                                const std::string& node,
+                                spawn_request& request) {
+  auto id = next_id_++;
+  auto agent_id = request.agent_id;
+  auto error = service_->send(node, frame_kind::spawn,
+                              to_binary(remote_spawn{id, std::move(request)}));
+  if (error) {
+    send(proxy, failed_atom::value,
+         make_error(error->code, "cannot spawn agent " + agent_id
+                                   + " on node " + node + ": "
+                                   + error->detail));
+    return;
+  }
+  monitor(proxy);
+  spawns_[id] = pending_spawn{proxy, node, agent_id};
+  delayed_send(this, service_->settings().spawn_timeout, timer_atom::value,
+               spawn_atom::value, id);
+}
+
+// The spawn may still succeed on the target after this; its late reply then
+// finds no pending spawn and stops the agent (see on_spawn_reply).
+void remote_gateway::expire_spawn(std::uint64_t id) {
+  auto i = spawns_.find(id);
+  if (i == spawns_.end())
+    return;
+  auto timeout = service_->settings().spawn_timeout.count();
+  send(i->second.proxy, failed_atom::value,
+       make_error(errc::timeout, "node " + i->second.node
+                                   + " did not answer the spawn of agent "
+                                   + i->second.agent_id + " within "
+                                   + std::to_string(timeout) + " ms"));
+  spawns_.erase(i);
+}
+
+void remote_gateway::on_spawn_reply(const std::string& from,
+                                    remote_spawn_reply& reply) {
+  auto i = spawns_.find(reply.request_id);
+  if (i == spawns_.end() || i->second.node != from) {
+    if (!reply.error) {
+      // The spawn timed out or its proxy is gone: nothing here refers to
+      // the new agent, so it must not keep running there.
+      log(spdlog::level::info,
+          "stopping agent " + to_string(reply.result.global)
+            + ": its spawn reply came after the spawn had ended here");
+      send_body(from, frame_kind::stop,
+                remote_stop{reply.result.pid, true, 0});
+    }
+    return;
+  }
+  auto proxy = i->second.proxy;
+  spawns_.erase(i);
+  if (reply.error) {
+    send(proxy, failed_atom::value, to_error(*reply.error));
+    return;
+  }
+  proxies_[proxy.address()] = live_proxy{reply.result.global, proxy};
+  proxy_of_[to_string(reply.result.global)] = proxy.address();
+  send(proxy, started_atom::value, reply.result.global);
+}
+
+caf::result<message> remote_gateway::forward(message& msg) {
+  const auto node = msg.to.node;
+  if (msg.kind != message_kind::request) {
+    if (!send_body(node, frame_kind::message, remote_envelope{0, 0, msg, {}}))
+      post_dead_letter(*services_, msg, to_string(msg.to),
+                       dead_letter_reason::unknown_target);
+    return caf::delegated<message>{};
+  }
+  auto id = next_id_++;
+  auto timeout = service_->settings().request_timeout;
+  remote_envelope envelope{id, static_cast<std::uint32_t>(timeout.count()),
+                           msg, {}};
+  if (auto error = service_->send(node, frame_kind::message,
+                                  to_binary(envelope)))
+    return to_error(*error);
+  auto promise = make_response_promise<message>();
+  requests_[id] = pending_request{promise, node};
+  // The requester's own timeout usually ends the wait first; this one only
+  // bounds how long the gateway keeps the request.
+  delayed_send(this, timeout, timer_atom::value, deadline_atom::value, id);
+  return promise;
+}
+
+void remote_gateway::expire_request(std::uint64_t id) {
+  auto i = requests_.find(id);
+  if (i == requests_.end())
+    return;
+  i->second.promise.deliver(make_error(
+    errc::timeout, "node " + i->second.node + " sent no reply within "
+                     + std::to_string(
+                       service_->settings().request_timeout.count())
+                     + " ms"));
+  requests_.erase(i);
+}
+
+void remote_gateway::on_reply(const std::string& from,
+                              remote_envelope& envelope) {
+  auto i = requests_.find(envelope.request_id);
+  if (i == requests_.end() || i->second.node != from)
+    return; // Late: the request already timed out here.
+  auto promise = i->second.promise;
+  requests_.erase(i);
+  if (envelope.msg.kind == message_kind::failure)
+    promise.deliver(to_error(envelope.error.value_or(
+      failure{errc::internal_error, "node " + from
+                                      + " sent a failure without an error"})));
+  else
+    promise.deliver(std::move(envelope.msg));
+}
+
+void remote_gateway::send_stop(const global_pid& agent, stop_options options) {
+  send_body(agent.node, frame_kind::stop,
+            remote_stop{agent.pid, options.immediate, options.grace_ms});
+}
+
+void remote_gateway::on_remote_down(const std::string& from,
+                                    remote_down& down) {
+  if (down.agent.node != from)
+    return;
+  auto key = proxy_of_.find(to_string(down.agent));
+  if (key == proxy_of_.end())
+    return;
+  auto i = proxies_.find(key->second);
+  proxy_of_.erase(key);
+  if (i == proxies_.end())
+    return;
+  send(i->second.proxy, exited_atom::value, down.reason);
+  proxies_.erase(i);
+}
+
+void remote_gateway::on_member_change(const member_change& change) {
+  if (change.alive)
+    return;
+  const auto& node = change.node_id;
+  auto detail = "node " + node + " is " + change.event;
+  for (auto i = spawns_.begin(); i != spawns_.end();) {
+    if (i->second.node != node) {
+      ++i;
+      continue;
+    }
+    send(i->second.proxy, failed_atom::value,
+         make_error(errc::node_unreachable,
+                    "cannot spawn agent " + i->second.agent_id + ": "
+                      + detail));
+    i = spawns_.erase(i);
+  }
+  for (auto i = proxies_.begin(); i != proxies_.end();) {
+    if (i->second.remote.node != node) {
+      ++i;
+      continue;
+    }
+    send(i->second.proxy, exited_atom::value,
+         exit_reason{exit_kind::node_down, detail});
+    proxy_of_.erase(to_string(i->second.remote));
+    i = proxies_.erase(i);
+  }
+  for (auto i = requests_.begin(); i != requests_.end();) {
+    if (i->second.node != node) {
+      ++i;
+      continue;
+    }
+    i->second.promise.deliver(make_error(
+      errc::node_unreachable, "the request got no reply: " + detail));
+    i = requests_.erase(i);
+  }
+  stop_owned_by(node, change.event);
+}
+
+void remote_gateway::on_down(const caf::down_msg& down) {
+  if (auto owned = owned_.find(down.source); owned != owned_.end()) {
+    auto reason = from_exit_error(down.reason);
+    send_body(owned->second.owner, frame_kind::monitor_down,
+              remote_down{owned->second.agent, reason});
+    owned_.erase(owned);
+    return;
+  }
+  // A proxy ended while its remote agent still runs (e.g. it was killed):
+  // the agent must not outlive it.
+  if (auto i = proxies_.find(down.source); i != proxies_.end()) {
+    send_stop(i->second.remote, {true, 0});
+    proxy_of_.erase(to_string(i->second.remote));
+    proxies_.erase(i);
+  }
+  for (auto i = spawns_.begin(); i != spawns_.end();) {
+    if (i->second.proxy.address() == down.source)
+      i = spawns_.erase(i);
+    else
+      ++i;
+  }
+}
+
+void remote_gateway::log(spdlog::level::level_enum level,
+                         const std::string& text) const {
+  if (services_ && should_log(level))
+    corral::log(level, {services_->node_id(), kernel_pid, "remote"}, text);
+}
+
+} // namespace corral::remote

@@ -1,0 +1,117 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <caf/actor_addr.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/response_promise.hpp>
+
+#include "actors/log.hpp"
+#include "actors/node_services.hpp"
+#include "backends/remote/remote_messages.hpp"
+#include "serialization/remote_bodies.hpp"
+#include "serialization/wire_frame.hpp"
+
+namespace corral::remote {
+
+class remote_service;
+
+/// The node's one actor between its agents and the other nodes. As the
+/// caller, it sends spawns for proxies, forwards messages to other nodes
+/// and matches their replies, and ends proxies and requests when a node
+/// goes down. As the target, it spawns agents for other nodes, delivers
+/// their messages, and reports the exits of the agents it spawned.
+class remote_gateway : public caf::event_based_actor {
+public:
+  /// Creates the gateway of the node whose services are `services`.
+  remote_gateway(caf::actor_config& cfg,
+                 std::shared_ptr<remote_service> service,
+                 std::shared_ptr<node_services> services);
+
+  /// Returns the gateway's message handlers.
+  caf::behavior make_behavior() override;
+
+  /// Drops the shared services, which would otherwise keep each other and
+  /// this actor alive.
+  void on_exit() override;
+
+private:
+  /// A spawn sent to another node, waiting for its reply.
+  struct pending_spawn {
+    caf::actor proxy;
+    std::string node;
+    std::string agent_id;
+  };
+
+  /// A request forwarded to another node, waiting for its reply.
+  struct pending_request {
+    caf::response_promise promise;
+    std::string node;
+  };
+
+  /// A proxy whose remote agent is alive as far as this node has heard.
+  struct live_proxy {
+    global_pid remote;
+    caf::actor proxy;
+  };
+
+  /// An agent this node spawned for another node.
+  struct owned_agent {
+    std::string owner;
+    global_pid agent;
+  };
+
+  // Caller side (remote_gateway.cpp).
+  void send_spawn(const caf::actor& proxy, const std::string& node,
+                  spawn_request& request);
+  void expire_spawn(std::uint64_t id);
+  caf::result<message> forward(message& msg);
+  void expire_request(std::uint64_t id);
+  void send_stop(const global_pid& agent, stop_options options);
+  void on_spawn_reply(const std::string& from, remote_spawn_reply& reply);
+  void on_reply(const std::string& from, remote_envelope& envelope);
+  void on_remote_down(const std::string& from, remote_down& down);
+  void on_member_change(const member_change& change);
+  void on_down(const caf::down_msg& down);
+
+  // Target side (remote_gateway_inbound.cpp).
+  void on_payload(inbound_payload& payload);
+  void on_spawn(const std::string& from, remote_spawn& spawn);
+  caf::error check_spawn(const std::string& from,
+                         const spawn_request& request) const;
+  void adopt(const std::string& from, std::uint64_t id,
+             const spawn_result& result);
+  void reply_spawn(const std::string& to, remote_spawn_reply reply);
+  void on_message(const std::string& from, remote_envelope& envelope);
+  void deliver_request(const std::string& from, remote_envelope& envelope,
+                       const caf::actor& receiver);
+  void reply_failure(const std::string& to, std::uint64_t id,
+                     const message& request, const failure& error);
+  void on_stop(const std::string& from, const remote_stop& stop);
+  void stop_owned_by(const std::string& node, const std::string& event);
+
+  /// Encodes `body` and sends it; logs and returns false when it cannot.
+  template <class Body>
+  bool send_body(const std::string& node, frame_kind kind, const Body& body) {
+    return send_bytes(node, kind, to_binary(body));
+  }
+
+  bool send_bytes(const std::string& node, frame_kind kind, std::string bytes);
+
+  void log(spdlog::level::level_enum level, const std::string& text) const;
+
+  std::shared_ptr<remote_service> service_;
+  std::shared_ptr<node_services> services_;
+  std::uint64_t next_id_ = 1;
+  std::map<std::uint64_t, pending_spawn> spawns_;
+  std::map<std::uint64_t, pending_request> requests_;
+  std::map<caf::actor_addr, live_proxy> proxies_;
+  /// The proxies by their remote agent's global pid ("node:pid").
+  std::map<std::string, caf::actor_addr> proxy_of_;
+  std::map<caf::actor_addr, owned_agent> owned_;
+};
+
+} // namespace corral::remote

@@ -1,0 +1,46 @@
+#include "backends/remote/remote_launcher.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/error.hpp"
+#include "backends/remote/remote_proxy.hpp"
+#include "backends/remote/remote_service.hpp"
+
+namespace corral::remote {
+
+remote_launcher::remote_launcher(std::shared_ptr<remote_service> service)
+  : service_(std::move(service)) {
+}
+
+caf::expected<spawn_outcome>
+remote_launcher::spawn(const spawn_context& ctx) {
+  const auto* remote = std::get_if<remote_backend>(&ctx.request.backend);
+  if (remote == nullptr)
+    return make_error(errc::internal_error,
+                      "the Remote backend got a request for another backend");
+  const auto& node = remote->node_id;
+  if (node == ctx.services->node_id())
+    return make_error(errc::invalid_request,
+                      "backend.Remote.node_id " + node
+                        + " is this node; spawn with the inner backend "
+                          "directly");
+  if (auto error = service_->check_target(node))
+    return error;
+  auto gateway = service_->gateway();
+  if (!gateway)
+    return make_error(errc::backend_not_available,
+                      "backend Remote is not available on node "
+                        + ctx.services->node_id()
+                        + ": its cluster is stopping");
+
+  // The target gets the request with the inner backend as its own.
+  auto inner = ctx.request;
+  inner.backend = std::visit(
+    [](const auto& x) -> spawn_backend { return x; }, remote->inner);
+  auto proxy = ctx.system.spawn<remote_proxy>(ctx.cell, ctx.services,
+                                              std::move(gateway), node,
+                                              std::move(inner));
+  return spawn_outcome{std::move(proxy), false, {}, node};
+}
+
+} // namespace corral::remote

@@ -1,0 +1,49 @@
+#pragma once
+
+// The CAF messages between the remote backend's gateway, its proxies and
+// the cluster's I/O thread.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+
+#include "actors/messages.hpp"
+
+namespace corral::remote {
+
+/// Tells a proxy that its spawn failed, with the error as the reason.
+using failed_atom = caf::atom_constant<caf::atom("rfailed")>;
+
+/// Timings of the remote backend.
+struct remote_settings {
+  /// Time a spawn waits for the target node's reply.
+  std::chrono::milliseconds spawn_timeout{10'000};
+  /// Time a request waits for its reply from another node, unless the
+  /// requester's own (usually shorter) timeout ends it first.
+  std::chrono::milliseconds request_timeout{60'000};
+};
+
+/// A payload message from another node, passed from the I/O thread to the
+/// gateway, which decodes it there rather than on the I/O thread.
+struct inbound_payload {
+  std::string from_node;
+  std::uint8_t kind = 0;
+  std::string body;
+};
+
+/// A change of a member's reachability, from the member listener.
+struct member_change {
+  std::string node_id;
+  /// False for down and left.
+  bool alive = false;
+  /// "down" or "left" when not alive, for exit details and logs.
+  std::string event;
+};
+
+} // namespace corral::remote
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(corral::remote::inbound_payload)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(corral::remote::member_change)

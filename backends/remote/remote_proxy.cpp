@@ -1,0 +1,93 @@
+#include "backends/remote/remote_proxy.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/error.hpp"
+#include "actors/log.hpp"
+#include "actors/messages.hpp"
+#include "backends/remote/remote_messages.hpp"
+
+namespace corral::remote {
+
+remote_proxy::remote_proxy(caf::actor_config& cfg,
+                           std::shared_ptr<agent_cell> cell,
+                           std::shared_ptr<node_services> services,
+                           caf::actor gateway, std::string node,
+                           spawn_request request)
+  : caf::event_based_actor(cfg),
+    cell_(std::move(cell)),
+    services_(std::move(services)),
+    gateway_(std::move(gateway)),
+    node_(std::move(node)),
+    request_(std::move(request)) {
+}
+
+caf::behavior remote_proxy::make_behavior() {
+  send(gateway_, spawn_atom::value, caf::actor{this}, node_,
+       std::move(request_));
+  // Messages that arrive before the target confirms wait in the mailbox,
+  // so none is lost or reordered.
+  set_default_handler(caf::skip);
+  return starting();
+}
+
+void remote_proxy::on_exit() {
+  cell_.reset();
+  services_.reset();
+  gateway_ = nullptr;
+}
+
+caf::behavior remote_proxy::starting() {
+  return {
+    [this](started_atom, const global_pid& remote) { on_started(remote); },
+    [this](failed_atom, caf::error& error) { quit(std::move(error)); },
+    [this](exited_atom, const exit_reason& reason) {
+      quit(to_exit_error(reason));
+    },
+    // Stopped before the target confirmed: the gateway gets this exit and
+    // stops the remote agent should the spawn still succeed.
+    [this](shutdown_atom) { quit(to_exit_error({exit_kind::shutdown, {}})); },
+  };
+}
+
+void remote_proxy::on_started(const global_pid& remote) {
+  remote_ = remote;
+  log(spdlog::level::debug, "proxy of " + to_string(remote_) + " started");
+  send(services_->kernel, started_atom::value, cell_->pid, remote_);
+  // Suspend and resume are not forwarded yet; they are dropped here.
+  set_default_handler(caf::drop);
+  become(running());
+}
+
+caf::behavior remote_proxy::running() {
+  return {
+    [this](message& msg) -> caf::result<message> {
+      cell_->messages_in.fetch_add(1, std::memory_order_relaxed);
+      cell_->messages_out.fetch_add(1, std::memory_order_relaxed);
+      msg.to = remote_;
+      delegate(gateway_, std::move(msg));
+      return caf::delegated<message>{};
+    },
+    // The kernel kills this proxy when the grace period ends; the gateway
+    // then kills the remote agent too.
+    [this](shutdown_atom) {
+      send(gateway_, stop_atom::value, remote_,
+           stop_options{false, services_->config.default_grace_ms});
+    },
+    [this](exited_atom, const exit_reason& reason) {
+      log(spdlog::level::debug,
+          "remote agent " + to_string(remote_)
+            + " exited: " + to_string(reason));
+      quit(to_exit_error(reason));
+    },
+  };
+}
+
+void remote_proxy::log(spdlog::level::level_enum level,
+                       const std::string& text) const {
+  if (should_log(level))
+    corral::log(level, {services_->node_id(), cell_->pid, cell_->agent_id},
+                text);
+}
+
+} // namespace corral::remote

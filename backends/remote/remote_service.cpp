@@ -1,0 +1,175 @@
+#include "backends/remote/remote_service.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/error.hpp"
+#include "actors/log.hpp"
+#include "backends/remote/remote_gateway.hpp"
+#include "backends/remote/remote_launcher.hpp"
+
+namespace corral::remote {
+
+remote_service::remote_service(remote_settings settings)
+  : settings_(settings) {
+}
+
+std::shared_ptr<backend> remote_service::make_launcher() {
+  return std::make_shared<remote_launcher>(shared_from_this());
+}
+
+void remote_service::attach(std::shared_ptr<node_services> services,
+                            caf::actor_system& system,
+                            cluster_node& cluster) {
+  // Hidden: the node's shutdown waits for its agents, not for the gateway,
+  // which `detach` ends.
+  auto gateway = system.spawn<remote_gateway, caf::hidden>(shared_from_this(),
+                                                           services);
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    cluster_ = &cluster;
+    gateway_ = gateway;
+    services_ = services;
+  }
+  auto self = shared_from_this();
+  cluster.on_payload(static_cast<std::uint8_t>(frame_kind::spawn),
+                     static_cast<std::uint8_t>(frame_kind::stop),
+                     [self](const inbound_frame& frame) {
+                       self->on_payload(frame);
+                     });
+  cluster.add_member_listener(
+    [self](const member_event& event) { self->on_member_event(event); });
+  seed_members(cluster.members());
+  services->set_remote(self);
+}
+
+// Attaching to a running cluster misses the events before it, so the
+// current states fill in the members that no event has reported since.
+void remote_service::seed_members(const std::vector<member_info>& members) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  for (const auto& member : members) {
+    if (member.self || members_.count(member.node_id) > 0)
+      continue;
+    switch (member.state) {
+      case member_state::alive:
+      case member_state::suspect:
+        members_[member.node_id] = member_event_kind::up;
+        break;
+      case member_state::down:
+        members_[member.node_id] = member_event_kind::down;
+        break;
+      case member_state::left:
+        members_[member.node_id] = member_event_kind::left;
+        break;
+      default:
+        // Joining members have not been heard from; an up event follows.
+        break;
+    }
+  }
+}
+
+void remote_service::detach() {
+  caf::actor gateway;
+  std::shared_ptr<node_services> services;
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    cluster_ = nullptr;
+    gateway = std::move(gateway_);
+    services = std::move(services_);
+    gateway_ = nullptr;
+  }
+  if (services)
+    services->set_remote(nullptr);
+  if (gateway)
+    caf::anon_send_exit(gateway, caf::exit_reason::user_shutdown);
+}
+
+std::string remote_service::this_node() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return services_ ? services_->node_id() : std::string{};
+}
+
+caf::error remote_service::check_target(const std::string& node_id) const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  if (cluster_ == nullptr)
+    return make_error(errc::backend_not_available,
+                      "backend Remote needs cluster mode, and this node "
+                      "runs without a cluster; start it with --listen (and "
+                      "--seed) to spawn on node "
+                        + node_id);
+  auto member = members_.find(node_id);
+  if (member == members_.end())
+    return make_error(errc::backend_not_available,
+                      "node " + node_id + " is not known to node "
+                        + services_->node_id()
+                        + "; `corral nodes` lists the members of the "
+                          "cluster");
+  if (member->second != member_event_kind::up)
+    return make_error(errc::node_unreachable,
+                      "node " + node_id + " is " + to_string(member->second)
+                        + " as seen from node " + services_->node_id()
+                        + "; `corral nodes` lists the alive members");
+  return {};
+}
+
+caf::expected<std::shared_ptr<agent_cell>>
+remote_service::find(const global_pid& target) const {
+  if (auto error = check_target(target.node)) {
+    // Messages keep node_unreachable for every node they cannot reach.
+    auto failed = to_failure(error);
+    return make_error(errc::node_unreachable, failed.detail);
+  }
+  auto cell = std::make_shared<agent_cell>();
+  cell->pid = target.pid;
+  cell->agent_id = to_string(target);
+  cell->global = target;
+  cell->actor = gateway();
+  if (!cell->actor)
+    return make_error(errc::node_unreachable,
+                      "node " + target.node
+                        + " is not reachable: the cluster is stopping");
+  return cell;
+}
+
+std::optional<failure> remote_service::send(const std::string& node_id,
+                                            frame_kind kind,
+                                            std::string body) const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  if (cluster_ == nullptr)
+    return failure{errc::node_unreachable,
+                   "node " + node_id
+                     + " is not reachable: the cluster is stopping"};
+  return cluster_->send(node_id, lane::bulk, static_cast<std::uint8_t>(kind),
+                        std::move(body));
+}
+
+caf::actor remote_service::gateway() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return gateway_;
+}
+
+// Runs on the I/O thread: it only records the state and queues a message.
+void remote_service::on_member_event(const member_event& event) {
+  caf::actor gateway;
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    if (event.member.self)
+      return;
+    members_[event.member.node_id] = event.kind;
+    gateway = gateway_;
+  }
+  if (gateway)
+    caf::anon_send(gateway,
+                   member_change{event.member.node_id,
+                                 event.kind == member_event_kind::up,
+                                 to_string(event.kind)});
+}
+
+// Runs on the I/O thread: the gateway decodes the body on a CAF thread.
+void remote_service::on_payload(const inbound_frame& frame) {
+  auto gateway = this->gateway();
+  if (gateway)
+    caf::anon_send(gateway,
+                   inbound_payload{frame.sender, frame.kind, frame.body});
+}
+
+} // namespace corral::remote

@@ -1,0 +1,84 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include "actors/backend.hpp"
+#include "actors/node_services.hpp"
+#include "actors/remote_routes.hpp"
+#include "backends/remote/remote_messages.hpp"
+#include "net/cluster_node.hpp"
+
+namespace corral::remote {
+
+/// The remote backend of one node: the link between the node's actors and
+/// its cluster_node. It owns the gateway actor, tracks which members are
+/// alive, and routes global pids of other nodes. Create it before the node
+/// (its launcher goes into the backend registry), `attach` it before the
+/// cluster starts, and `detach` it before the cluster stops.
+class remote_service : public remote_routes,
+                       public std::enable_shared_from_this<remote_service> {
+public:
+  /// Creates a detached service with `settings`.
+  explicit remote_service(remote_settings settings = {});
+
+  /// Returns the backend to register as "Remote". Until `attach`, it
+  /// rejects every spawn with backend_not_available.
+  std::shared_ptr<backend> make_launcher();
+
+  /// Spawns the gateway in `system`, registers the payload handlers and the
+  /// member listener on `cluster`, and sets this service as the node's
+  /// remote routes. May be called before or after `cluster.start`; payload
+  /// messages that arrive before it are dropped by the cluster.
+  void attach(std::shared_ptr<node_services> services,
+              caf::actor_system& system, cluster_node& cluster);
+
+  /// Stops the gateway and drops the cluster pointer; later frames and sends are
+  /// dropped. Call before the cluster stops. Safe to call twice.
+  void detach();
+
+  /// Checks that `node_id` is an alive member: backend_not_available for a
+  /// detached service or an unknown node, node_unreachable for a member
+  /// that is down or left.
+  caf::error check_target(const std::string& node_id) const;
+
+  caf::expected<std::shared_ptr<agent_cell>>
+  find(const global_pid& target) const override;
+
+  /// Queues `body` as a payload message of `kind` to `node_id` on the bulk
+  /// lane, so that all of the backend's messages to a node stay in order.
+  std::optional<failure> send(const std::string& node_id, frame_kind kind,
+                              std::string body) const;
+
+  /// Returns the gateway actor, or null when detached.
+  caf::actor gateway() const;
+
+  /// The settings given at creation.
+  const remote_settings& settings() const {
+    return settings_;
+  }
+
+private:
+  void on_member_event(const member_event& event);
+  void seed_members(const std::vector<member_info>& members);
+  void on_payload(const inbound_frame& frame);
+  std::string this_node() const;
+
+  remote_settings settings_;
+  mutable std::mutex mutex_;
+  cluster_node* cluster_ = nullptr;
+  caf::actor gateway_;
+  std::shared_ptr<node_services> services_;
+  /// The latest event per member: up, down or left. Members never heard
+  /// from are absent.
+  std::map<std::string, member_event_kind> members_;
+};
+
+} // namespace corral::remote

@@ -1,0 +1,196 @@
+// The Remote backend between `corral node` processes on 127.0.0.1, driven
+// by the CLI: spawn on another node, request-reply through the proxy and by
+// global pid, errors for unknown nodes and refused spawns, and node_down
+// when the target node is killed.
+
+#include <csignal>
+#include <iostream>
+#include <string>
+
+#include <boost/test/unit_test.hpp>
+#include <nlohmann/json.hpp>
+
+#include "remote_cluster.hpp"
+
+using namespace corral::testing;
+using nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+std::string example(const std::string& file) {
+  return std::string{CORRAL_WASM_EXAMPLES_DIR} + "/" + file;
+}
+
+/// Spawns with `args` on n1 and returns the JSON result, or fails the test.
+json spawn_json(const node_process& node, std::vector<std::string> args) {
+  args.insert(args.begin(), "spawn");
+  args.push_back("--json");
+  auto result = node.corral(args);
+  BOOST_TEST_REQUIRE(result.exit_code == 0, summary(result));
+  return parse_stdout(result);
+}
+
+/// True when `node` lists a live agent named `agent_id`.
+bool lists_agent(const node_process& node, const std::string& agent_id) {
+  auto ps = node.corral({"ps", "--json"});
+  auto list = parse_stdout(ps);
+  if (!list.is_array())
+    return false;
+  for (const auto& entry : list)
+    if (entry.value("agent_id", "") == agent_id)
+      return true;
+  return false;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(spawn_on_other_node_gets_proxy) {
+  two_members cluster;
+  auto result = spawn_json(*cluster.n1, {"--id", "w1", "--on", "n2"});
+  auto global = result["global"].get<std::string>();
+  BOOST_TEST(global.rfind("n2:", 0) == 0u, global);
+
+  auto proxy = cluster.v1->inspect(std::to_string(result["pid"].get<int>()));
+  BOOST_TEST_REQUIRE(proxy.is_object());
+  BOOST_TEST(proxy["backend"] == "Remote");
+  BOOST_TEST(proxy["node"] == "n2");
+  BOOST_TEST(proxy["state"] == "running");
+
+  auto remote = cluster.v2->inspect("w1");
+  BOOST_TEST_REQUIRE(remote.is_object());
+  BOOST_TEST(remote["backend"] == "Native");
+  BOOST_TEST("n2:" + std::to_string(remote["pid"].get<int>()) == global);
+}
+
+BOOST_AUTO_TEST_CASE(request_through_proxy_and_by_global_pid) {
+  two_members cluster;
+  auto on_n2 = spawn_json(*cluster.n1, {"--id", "w2", "--on", "n2"});
+  auto proxy_pid = std::to_string(on_n2["pid"].get<int>());
+
+  auto start = clock_type::now();
+  auto via_proxy = cluster.n1->corral({"send", proxy_pid, "echo", "hello"});
+  auto cli_ms = as_milliseconds(clock_type::now() - start);
+  BOOST_TEST(via_proxy.exit_code == 0, summary(via_proxy));
+  BOOST_TEST(via_proxy.out == "hello\n");
+  std::cout << "remote request through the CLI, including the CLI process: "
+            << cli_ms << " ms\n";
+
+  auto by_global = cluster.n1->corral(
+    {"send", on_n2["global"].get<std::string>(), "echo", "direct"});
+  BOOST_TEST(by_global.exit_code == 0, summary(by_global));
+  BOOST_TEST(by_global.out == "direct\n");
+
+  // The other way: an agent of n1 addressed from n2 by its global pid.
+  auto local = spawn_json(*cluster.n1, {"--id", "home"});
+  auto back = cluster.n2->corral(
+    {"send", local["global"].get<std::string>(), "echo", "back"});
+  BOOST_TEST(back.exit_code == 0, summary(back));
+  BOOST_TEST(back.out == "back\n");
+
+  auto cast = cluster.n1->corral({"send", "--cast",
+                                  on_n2["global"].get<std::string>(), "note",
+                                  "one-way"});
+  BOOST_TEST(cast.exit_code == 0, summary(cast));
+  bool counted = poll_until(seconds{5}, [&] {
+    auto info = cluster.v2->inspect("w2");
+    return info.is_object() && info["usage"]["messages_in"].get<int>() >= 3;
+  });
+  BOOST_TEST(counted, "w2 on n2: " << cluster.v2->inspect("w2").dump());
+}
+
+BOOST_AUTO_TEST_CASE(wasm_echo_on_other_node) {
+  two_members cluster;
+  auto result = spawn_json(*cluster.n1, {"--id", "wecho", "--on", "n2",
+                                         "--backend", "wasm", "--module",
+                                         example("echo.wat")});
+  auto reply = cluster.n1->corral(
+    {"send", std::to_string(result["pid"].get<int>()), "echo", "wasm hi"});
+  BOOST_TEST(reply.exit_code == 0, summary(reply));
+  BOOST_TEST(reply.out.find("wasm hi") != std::string::npos, reply.out);
+  auto remote = cluster.v2->inspect("wecho");
+  BOOST_TEST_REQUIRE(remote.is_object());
+  BOOST_TEST(remote["backend"] == "Wasm");
+}
+
+BOOST_AUTO_TEST_CASE(missing_module_on_target_is_named) {
+  two_members cluster;
+  auto result = cluster.n1->corral(
+    {"spawn", "--id", "nomod", "--on", "n2", "--backend",
+     R"({"Wasm":{"module":"/nonexistent/agent.wat"}})"});
+  BOOST_TEST(result.exit_code != 0, summary(result));
+  BOOST_TEST(result.err.find("/nonexistent/agent.wat") != std::string::npos,
+             result.err);
+  BOOST_TEST(!lists_agent(*cluster.n1, "nomod"));
+  BOOST_TEST(!lists_agent(*cluster.n2, "nomod"));
+}
+
+BOOST_AUTO_TEST_CASE(unknown_node_is_an_error) {
+  two_members cluster;
+  auto spawn = cluster.n1->corral({"spawn", "--id", "lost", "--on", "n9"});
+  BOOST_TEST(spawn.exit_code != 0, summary(spawn));
+  BOOST_TEST(spawn.err.find("node n9 is not known") != std::string::npos,
+             spawn.err);
+  BOOST_TEST(!lists_agent(*cluster.n1, "lost"));
+
+  auto send = cluster.n1->corral({"send", "n9:1", "echo", "x"});
+  BOOST_TEST(send.exit_code != 0, summary(send));
+  BOOST_TEST(send.err.find("node_unreachable") != std::string::npos, send.err);
+  BOOST_TEST(send.err.find("node n9 is not known") != std::string::npos,
+             send.err);
+}
+
+BOOST_AUTO_TEST_CASE(refused_spawn_leaves_nothing) {
+  two_members cluster;
+  auto result = cluster.n1->corral(
+    {"spawn", "--id", "bad", "--on", "n2", "--type", "no_such_type"});
+  BOOST_TEST(result.exit_code != 0, summary(result));
+  BOOST_TEST(result.err.find("agent_type_unknown") != std::string::npos,
+             result.err);
+  BOOST_TEST(!lists_agent(*cluster.n1, "bad"));
+  BOOST_TEST(!lists_agent(*cluster.n2, "bad"));
+
+  // The agent_id is free again on both nodes.
+  auto again = cluster.n1->corral({"spawn", "--id", "bad", "--on", "n2"});
+  BOOST_TEST(again.exit_code == 0, summary(again));
+}
+
+BOOST_AUTO_TEST_CASE(stop_of_proxy_stops_remote_agent) {
+  two_members cluster;
+  auto result = spawn_json(*cluster.n1, {"--id", "w3", "--on", "n2"});
+  auto stop = cluster.n1->corral(
+    {"stop", std::to_string(result["pid"].get<int>())});
+  BOOST_TEST(stop.exit_code == 0, summary(stop));
+  BOOST_TEST(stop.out.find("shutdown") != std::string::npos, stop.out);
+  BOOST_TEST(!lists_agent(*cluster.n2, "w3"));
+}
+
+BOOST_AUTO_TEST_CASE(killed_target_ends_proxy_with_node_down) {
+  two_members cluster;
+  auto result = spawn_json(*cluster.n1, {"--id", "w4", "--on", "n2"});
+  auto proxy_pid = std::to_string(result["pid"].get<int>());
+
+  auto killed_at = clock_type::now();
+  ::kill(cluster.n2->process().pid(), SIGKILL);
+  json exit;
+  bool ended = poll_until(seconds{5}, [&] {
+    auto info = cluster.v1->inspect(proxy_pid);
+    if (!info.is_object() || info["state"] != "exited")
+      return false;
+    exit = info["exit"];
+    return true;
+  });
+  auto detection_ms = as_milliseconds(clock_type::now() - killed_at);
+  BOOST_TEST_REQUIRE(ended, "the proxy did not exit within 5 s");
+  BOOST_TEST(exit["kind"] == "node_down", exit.dump());
+  BOOST_TEST(detection_ms < 2000, detection_ms << " ms");
+  std::cout << "proxy exited with node_down " << detection_ms
+            << " ms after kill -9 of its node\n";
+
+  auto send = cluster.n1->corral(
+    {"send", result["global"].get<std::string>(), "echo", "x"});
+  BOOST_TEST(send.exit_code != 0, summary(send));
+  BOOST_TEST(send.err.find("node_unreachable") != std::string::npos, send.err);
+}

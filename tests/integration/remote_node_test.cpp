@@ -1,0 +1,160 @@
+// The Remote backend from C++: a node in the test process, joined to a
+// `corral node` process, spawns there with node::spawn and exchanges
+// requests both ways. Also measures the request round trip on loopback.
+
+#include <algorithm>
+#include <iostream>
+#include <vector>
+
+#include <boost/test/unit_test.hpp>
+
+#include "actors/error.hpp"
+#include "actors/node.hpp"
+#include "backends/builtin_backends.hpp"
+#include "backends/remote/remote_service.hpp"
+#include "examples/native/example_agents.hpp"
+#include "net/cluster_node.hpp"
+#include "remote_cluster.hpp"
+
+using namespace corral;
+using namespace corral::testing;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+/// The error of `x` as text, or an empty string when it contains a value,
+/// because Boost.Test builds a check's message even when the check passes.
+template <class T>
+std::string error_text(const caf::expected<T>& x) {
+  return x ? std::string{} : describe(x.error());
+}
+
+/// A node in this process in the cluster of `seed`, with the Remote
+/// backend. Members are destroyed in reverse order: the cluster stops
+/// before the node.
+struct local_member {
+  std::shared_ptr<remote::remote_service> service
+    = std::make_shared<remote::remote_service>();
+  std::unique_ptr<node> instance;
+  cluster_node cluster;
+
+  explicit local_member(const std::string& seed) {
+    auto backends = builtin_backends();
+    backends.add("Remote", service->make_launcher());
+    node_config config;
+    config.node_id = "local";
+    instance = std::make_unique<node>(config, std::move(backends));
+    service->attach(instance->shared_services(), instance->system(), cluster);
+    cluster_config settings;
+    settings.node_id = "local";
+    settings.listen_address = "tcp://127.0.0.1:0";
+    settings.seeds = {seed};
+    auto error = cluster.start(settings);
+    BOOST_TEST_REQUIRE(!error, error->detail);
+  }
+
+  ~local_member() {
+    service->detach();
+    cluster.stop();
+    instance.reset();
+  }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(node_spawn_with_remote_backend) {
+  auto n2 = start_cluster_member("n2");
+  member_view v2{*n2};
+  local_member local{v2.address()};
+  bool joined = poll_until(seconds{10}, [&] {
+    return !local.service->check_target("n2") && v2.state_of("local") == "alive";
+  });
+  BOOST_TEST_REQUIRE(joined, "n2 sees local as " << v2.state_of("local"));
+
+  spawn_request request;
+  request.agent_id = "cpp-worker";
+  request.backend = remote_backend{"n2", native_backend{}};
+  auto spawned = local.instance->spawn(request);
+  BOOST_TEST_REQUIRE(static_cast<bool>(spawned), error_text(spawned));
+  BOOST_TEST(spawned->global.node == "n2");
+  auto proxy = std::to_string(spawned->pid);
+  auto info = local.instance->inspect(proxy);
+  BOOST_TEST_REQUIRE(static_cast<bool>(info));
+  BOOST_TEST(info->backend == "Remote");
+  BOOST_TEST(info->node == "n2");
+
+  auto reply = local.instance->request(proxy, "echo", "from C++", seconds{5});
+  BOOST_TEST_REQUIRE(static_cast<bool>(reply), error_text(reply));
+  BOOST_TEST(reply->payload == "from C++");
+  BOOST_TEST(std::string{to_string(reply->kind)} == "reply");
+
+  // The other way: n2's CLI reaches an agent of this process by global pid.
+  spawn_request home;
+  home.agent_id = "home";
+  auto local_agent = local.instance->spawn(home);
+  BOOST_TEST_REQUIRE(static_cast<bool>(local_agent));
+  auto back = n2->corral({"send", to_string(local_agent->global), "echo",
+                          "to C++"});
+  BOOST_TEST(back.exit_code == 0, summary(back));
+  BOOST_TEST(back.out == "to C++\n");
+}
+
+BOOST_AUTO_TEST_CASE(remote_request_round_trip_time) {
+  auto n2 = start_cluster_member("n2");
+  member_view v2{*n2};
+  local_member local{v2.address()};
+  BOOST_TEST_REQUIRE(poll_until(seconds{10}, [&] {
+    return !local.service->check_target("n2");
+  }));
+  spawn_request request;
+  request.agent_id = "rtt";
+  request.backend = remote_backend{"n2", native_backend{}};
+  auto spawned = local.instance->spawn(request);
+  BOOST_TEST_REQUIRE(static_cast<bool>(spawned), error_text(spawned));
+  auto target = std::to_string(spawned->pid);
+
+  constexpr int rounds = 500;
+  std::vector<double> micros;
+  for (int i = 0; i < rounds; ++i) {
+    auto start = clock_type::now();
+    auto reply = local.instance->request(target, "echo", "x", seconds{5});
+    auto elapsed = clock_type::now() - start;
+    BOOST_TEST_REQUIRE(static_cast<bool>(reply), error_text(reply));
+    micros.push_back(
+      std::chrono::duration<double, std::micro>(elapsed).count());
+  }
+  std::sort(micros.begin(), micros.end());
+  std::cout << "remote request-reply through a proxy on loopback, " << rounds
+            << " sequential requests: p50 " << micros[rounds / 2]
+            << " us, p99 " << micros[rounds * 99 / 100] << " us\n";
+  BOOST_TEST(micros[rounds / 2] < 50'000.0);
+}
+
+BOOST_AUTO_TEST_CASE(unreachable_node_fails_pending_spawn_cleanly) {
+  auto n2 = start_cluster_member("n2");
+  member_view v2{*n2};
+  local_member local{v2.address()};
+  BOOST_TEST_REQUIRE(poll_until(seconds{10}, [&] {
+    return !local.service->check_target("n2");
+  }));
+  n2->process().terminate(seconds{5});
+  BOOST_TEST_REQUIRE(poll_until(seconds{5}, [&] {
+    return static_cast<bool>(local.service->check_target("n2"));
+  }));
+
+  spawn_request request;
+  request.agent_id = "late";
+  request.backend = remote_backend{"n2", native_backend{}};
+  auto spawned = local.instance->spawn(request);
+  BOOST_TEST_REQUIRE(!spawned);
+  auto failed = to_failure(spawned.error());
+  BOOST_TEST(std::string{to_string(failed.code)} == "node_unreachable",
+             failed.detail);
+  BOOST_TEST(failed.detail.find("node n2 is left") != std::string::npos,
+             failed.detail);
+  auto live = local.instance->list();
+  BOOST_TEST_REQUIRE(static_cast<bool>(live));
+  BOOST_TEST(live->empty());
+}

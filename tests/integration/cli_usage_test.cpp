@@ -170,7 +170,7 @@ BOOST_AUTO_TEST_CASE(target_on_other_node_exits_1) {
   node_process node;
   auto result = node.corral({"send", "n2:9", "ping"});
   BOOST_TEST(result.exit_code == 1, summary(result));
-  BOOST_TEST(result.err.find("node n2 is not this node") != std::string::npos,
+  BOOST_TEST(result.err.find("node n2 is not known") != std::string::npos,
              result.err);
   BOOST_TEST(result.err.find("start one with") == std::string::npos,
              result.err);

@@ -25,5 +25,6 @@ void add_ps_command(CLI::App& app, command_table& commands);
 void add_watch_command(CLI::App& app, command_table& commands);
 void add_node_info_commands(CLI::App& app, command_table& commands);
 void add_nodes_command(CLI::App& app, command_table& commands);
+void add_keygen_command(CLI::App& app, command_table& commands);
 
 } // namespace corral::cli

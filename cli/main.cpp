@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
   add_watch_command(app, commands);
   add_node_info_commands(app, commands);
   add_nodes_command(app, commands);
+  add_keygen_command(app, commands);
   add_demo_command(app, commands);
 
   if (auto unknown = find_unknown_command(app, argc, argv)) {

@@ -25,6 +25,7 @@
 #include "cli/exit_code.hpp"
 #include "cli/node_config_file.hpp"
 #include "cli/node_connection.hpp"
+#include "cli/node_security.hpp"
 #include "cli/option_checks.hpp"
 #include "examples/native/example_agents.hpp"
 #include "net/cluster_node.hpp"
@@ -44,10 +45,11 @@ struct node_options {
   std::string token_file;
   std::string log_level = "info";
   std::size_t handler_threads = 4;
-  /// Cluster mode: the listen address, seeds and --insecure.
+  /// Cluster mode: the listen address, seeds, keys and --insecure.
   std::string listen;
   std::vector<std::string> seeds;
   bool insecure = false;
+  security_options security;
   std::string config_file;
   membership_config membership;
   /// The parsed subcommand, to tell flags given from defaults.
@@ -77,6 +79,11 @@ std::optional<failure> apply_config_file(node_options& options) {
     options.seeds = *file->seeds;
   if (file->insecure && !given("--insecure"))
     options.insecure = *file->insecure;
+  if (file->key_file && !given("--key"))
+    options.security.key_file = *file->key_file;
+  if (file->peer_key_files && !given("--peer-keys"))
+    options.security.peer_key_files = *file->peer_key_files;
+  options.security.file_peers = file->peers;
   options.membership = file->membership;
   return std::nullopt;
 }
@@ -89,35 +96,52 @@ std::optional<std::string> cluster_usage_error(const node_options& options) {
              "address where its peers reach it";
     return std::nullopt;
   }
-  if (!options.insecure)
-    return "--listen needs --insecure for now: node-to-node traffic is "
-           "not authenticated or encrypted yet (CurveZMQ is not built), so "
-           "run a cluster only on a network you trust and pass --insecure "
-           "to confirm";
+  const auto& security = options.security;
+  bool has_keys = !security.key_file.empty() || !security.peer_keys.empty()
+                  || !security.peer_key_files.empty()
+                  || !security.file_peers.empty();
+  if (options.insecure && has_keys)
+    return "--insecure turns CurveZMQ off, so the keys given with it would "
+           "be ignored; drop --insecure to use the keys, or drop the keys";
   if (auto error = node_id_error(options.config.node_id))
     return "--id: " + *error;
   if (auto address = parse_listen_address(options.listen); !address)
     return "--listen: " + address.error().detail;
   for (const auto& seed : options.seeds)
-    if (auto address = parse_listen_address(seed); !address)
+    if (auto address = parse_listen_address(split_seed(seed).address);
+        !address)
       return "--seed: " + address.error().detail;
   return std::nullopt;
 }
 
+/// Reads the keys of cluster mode without --insecure; returns disabled
+/// security otherwise.
+result<curve_security> load_security(const node_options& options) {
+  if (options.listen.empty() || options.insecure)
+    return curve_security{};
+  std::vector<seed_address> seeds;
+  for (const auto& seed : options.seeds)
+    seeds.push_back(split_seed(seed));
+  return load_curve_security(options.security, seeds, options.config.node_id);
+}
+
 /// Starts cluster mode when --listen is set; returns nothing otherwise.
 result<std::unique_ptr<cluster_node>> start_cluster(const node_options& options,
+                                                    curve_security security,
                                                     node& local) {
   if (options.listen.empty())
     return std::unique_ptr<cluster_node>{};
-  log_node(spdlog::level::warn, options,
-           "cluster mode with --insecure: node-to-node traffic on "
-             + options.listen
-             + " is neither authenticated nor encrypted; run it only on a "
-               "network you trust");
+  if (!security.enabled)
+    log_node(spdlog::level::warn, options,
+             "cluster mode with --insecure: node-to-node traffic is neither "
+             "authenticated nor encrypted; run it only on a network you "
+             "trust, or use keys from `corral keygen` instead");
   cluster_config config;
   config.node_id = options.config.node_id;
   config.listen_address = options.listen;
-  config.seeds = options.seeds;
+  for (const auto& seed : options.seeds)
+    config.seeds.push_back(split_seed(seed).address);
+  config.transport.security = std::move(security);
   config.membership = options.membership;
   config.local_agents = [&local] {
     return static_cast<std::uint64_t>(local.stats().live_agents);
@@ -262,6 +286,11 @@ int run_node(node_options& options) {
     std::cerr << "corral: " << *error << "\n";
     return exit_usage;
   }
+  auto security = load_security(options);
+  if (!security) {
+    std::cerr << "corral: " << security.error().detail << "\n";
+    return exit_usage;
+  }
 
   // Signals are blocked before any step that creates a file, so that a stop
   // signal never kills the process half-way through start-up. A signal that
@@ -296,7 +325,7 @@ int run_node(node_options& options) {
     return exit_ok;
   }
 
-  auto cluster = start_cluster(options, instance);
+  auto cluster = start_cluster(options, std::move(*security), instance);
   if (!cluster) {
     log_node(spdlog::level::err, options,
              "cannot start the cluster node: " + to_string(cluster.error()));
@@ -400,16 +429,33 @@ void add_node_command(CLI::App& app, command_table& commands) {
                       "the node alone"));
   command
     ->add_option("--seed", options->seeds,
-                 "Listen address of a node to join through, tcp://HOST:PORT; "
+                 "A node to join through, NODE_ID@tcp://HOST:PORT (the node "
+                 "id selects its public key; plain tcp://HOST:PORT only "
+                 "with --insecure); repeatable")
+    ->check(non_empty("give NODE_ID@tcp://HOST:PORT of a running node"));
+  command
+    ->add_option("--key", options->security.key_file,
+                 "This node's secret key file from `corral keygen`; the "
+                 "public key is derived from it")
+    ->check(non_empty("give the PREFIX.key file that `corral keygen` wrote"));
+  command
+    ->add_option("--peer-key", options->security.peer_keys,
+                 "NODE_ID=KEY: the Z85 public key of a node this node "
+                 "accepts and connects to; repeatable")
+    ->check(non_empty("give NODE_ID=KEY"));
+  command
+    ->add_option("--peer-keys", options->security.peer_key_files,
+                 "File of NODE_ID=KEY lines ('#' starts a comment line); "
                  "repeatable")
-    ->check(non_empty("give tcp://HOST:PORT of a running node"));
+    ->check(non_empty("give a file of NODE_ID=KEY lines"));
   command->add_flag("--insecure", options->insecure,
-                    "Allow cluster mode without authentication or "
-                    "encryption, which is the only mode for now");
+                    "Run cluster mode without CurveZMQ: no authentication "
+                    "and no encryption, only for a trusted network");
   command
     ->add_option("--config", options->config_file,
-                 "TOML file with [node] id and [cluster] listen, seeds, "
-                 "insecure and timing; flags given here override it")
+                 "TOML file with [node] id, [cluster] listen, seeds, "
+                 "insecure and timing, [security] key_file and [peers]; "
+                 "flags given here override it")
     ->check(non_empty("give a file, or leave --config out"));
 
   options->command = command;

@@ -5,6 +5,8 @@
 #include <toml++/toml.h>
 
 #include "cli/file_input.hpp"
+#include "net/curve_keys.hpp"
+#include "serialization/node_id.hpp"
 
 namespace corral::cli {
 
@@ -144,9 +146,49 @@ void read_timing(const toml::table& timing, membership_config& config) {
            + std::to_string(config.suspect_after.count()) + ")");
 }
 
-node_file_settings read_settings(const toml::table& root) {
+/// Returns `path` relative to `folder` unless it is absolute.
+std::string resolve(const std::string& folder, const std::string& path) {
+  if (path.empty() || path[0] == '/' || folder.empty())
+    return path;
+  return folder + "/" + path;
+}
+
+void read_security(const toml::table& security, const std::string& folder,
+                   node_file_settings& settings) {
+  check_keys(security, "security", {"key_file", "peer_keys_files"});
+  if (auto key_file = read_string(security, "key_file", "security.key_file"))
+    settings.key_file = resolve(folder, *key_file);
+  if (auto files = read_string_array(security, "peer_keys_files",
+                                     "security.peer_keys_files")) {
+    for (auto& file : *files)
+      file = resolve(folder, file);
+    settings.peer_key_files = std::move(*files);
+  }
+}
+
+void read_peers(const toml::table& peers, node_file_settings& settings) {
+  for (const auto& [name, value] : peers) {
+    std::string id{name.str()};
+    auto path = "peers." + id;
+    if (auto error = node_id_error(id))
+      fail(path, *error);
+    auto key = value.value<std::string>();
+    if (!key)
+      fail(path, "expected a string with the node's Z85 public key");
+    if (auto error = curve_key_error(*key, "the public key"))
+      fail(path, *error);
+    settings.peers[id] = *key;
+  }
+}
+
+node_file_settings read_settings(const toml::table& root,
+                                 const std::string& folder) {
   node_file_settings settings;
-  check_keys(root, "", {"node", "cluster"});
+  check_keys(root, "", {"node", "cluster", "security", "peers"});
+  if (const auto* security = sub_table(root, "security", "security"))
+    read_security(*security, folder, settings);
+  if (const auto* peers = sub_table(root, "peers", "peers"))
+    read_peers(*peers, settings);
   if (const auto* node = sub_table(root, "node", "node")) {
     check_keys(*node, "node", {"id"});
     settings.node_id = read_string(*node, "id", "node.id");
@@ -175,7 +217,11 @@ result<node_file_settings> read_node_config_file(const std::string& path) {
   };
   try {
     auto root = toml::parse(*text, path);
-    return read_settings(root);
+    auto slash = path.rfind('/');
+    std::string folder;
+    if (slash != std::string::npos)
+      folder = slash == 0 ? "/" : path.substr(0, slash);
+    return read_settings(root, folder);
   } catch (const toml::parse_error& e) {
     const auto& where = e.source().begin;
     return invalid("line " + std::to_string(where.line) + ", column "

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,13 @@ struct node_file_settings {
   std::optional<std::string> listen;
   std::optional<std::vector<std::string>> seeds;
   std::optional<bool> insecure;
+  /// [security] key_file, relative to the config file's folder unless
+  /// absolute.
+  std::optional<std::string> key_file;
+  /// [security] peer_keys_files, resolved like `key_file`.
+  std::optional<std::vector<std::string>> peer_key_files;
+  /// The [peers] table: Z85 public key by node id, each checked.
+  std::map<std::string, std::string> peers;
   /// The timings of [cluster.timing]; unset keys keep the defaults.
   membership_config membership;
 };
@@ -27,14 +35,18 @@ struct node_file_settings {
 ///     id = "n1"
 ///     [cluster]
 ///     listen = "tcp://127.0.0.1:7001"
-///     seeds = ["tcp://127.0.0.1:7000"]
-///     insecure = true
+///     seeds = ["n0@tcp://127.0.0.1:7000"]
 ///     [cluster.timing]
 ///     heartbeat_interval_ms = 100
+///     [security]
+///     key_file = "n1.key"
+///     peer_keys_files = ["cluster.peers"]
+///     [peers]
+///     n0 = "Z85 public key of n0, 40 characters"
 ///
 /// Fails with invalid_request naming the file, the key and what is wrong
-/// for a syntax error, an unknown table or key, or a value of the wrong
-/// type or range.
+/// for a syntax error, an unknown table or key, a value of the wrong type
+/// or range, or a peer key that is not 40 characters of Z85 text.
 result<node_file_settings> read_node_config_file(const std::string& path);
 
 } // namespace corral::cli

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "net/curve_security.hpp"
+
 namespace corral {
 
 /// Timings of membership and failure detection. docs/wire-protocol.md
@@ -65,6 +67,8 @@ struct transport_config {
   std::chrono::milliseconds reconnect_interval_max{1000};
   /// Period of the I/O thread's timer, which drives membership.
   std::chrono::milliseconds tick_interval{10};
+  /// CurveZMQ keys; disabled means plain TCP (`--insecure`).
+  curve_security security;
 };
 
 /// Settings of one cluster node.

@@ -4,6 +4,7 @@
 #include <system_error>
 #include <vector>
 
+#include "net/curve_keys.hpp"
 #include "net/listen_address.hpp"
 #include "net/net_log.hpp"
 #include "serialization/json_reader.hpp"
@@ -88,6 +89,8 @@ std::optional<failure> cluster_transport::bind(const std::string& address) {
                                         + frame_header_bytes));
   if (parsed->ipv6)
     router_.set(zmq::sockopt::ipv6, true);
+  if (auto error = set_up_curve_server())
+    return error;
   try {
     router_.bind(parsed->bind_endpoint);
   } catch (const zmq::error_t& e) {
@@ -100,6 +103,37 @@ std::optional<failure> cluster_transport::bind(const std::string& address) {
                    "cannot listen on " + address + ": " + e.what()};
   }
   listen_address_ = router_.get(zmq::sockopt::last_endpoint);
+  return std::nullopt;
+}
+
+std::optional<failure> cluster_transport::set_up_curve_server() {
+  const auto& security = config_.security;
+  if (!security.enabled)
+    return std::nullopt;
+  if (!curve_available())
+    return failure{errc::internal_error,
+                   "this libzmq has no CURVE support, so the node cannot "
+                   "authenticate peers; install a libzmq built with "
+                   "libsodium, or run with --insecure on a trusted network"};
+  // The ZAP endpoint must exist before the first peer connects: without
+  // it, libzmq's Curve server admits every client key.
+  // The node admits its own key too, for a seed list that names this
+  // node under another address.
+  auto admitted = security.peer_keys;
+  admitted[node_id_] = security.public_key;
+  try {
+    zap_ = std::make_unique<zap_handler>(context_, node_id_, admitted);
+  } catch (const zmq::error_t& e) {
+    return failure{errc::internal_error,
+                   std::string{"cannot bind the ZAP endpoint: "} + e.what()};
+  }
+  router_.set(zmq::sockopt::curve_server, true);
+  router_.set(zmq::sockopt::curve_secretkey, security.secret_key);
+  router_.set(zmq::sockopt::zap_domain, "corral");
+  net_log(spdlog::level::info, node_id_,
+          "CurveZMQ on: this node admits "
+            + std::to_string(security.peer_keys.size())
+            + " peer key(s); its public key is " + security.public_key);
   return std::nullopt;
 }
 
@@ -124,6 +158,7 @@ void cluster_transport::shut_down_links() {
   }
   links_.clear();
   router_.close();
+  zap_.reset();
 }
 
 // -- the I/O thread ----------------------------------------------------------
@@ -158,6 +193,8 @@ void cluster_transport::poll_once() {
   std::vector<zmq::pollitem_t> items;
   items.push_back({router_.handle(), 0, ZMQ_POLLIN, 0});
   items.push_back({nullptr, outbox_.wakeup_fd(), ZMQ_POLLIN, 0});
+  if (zap_)
+    items.push_back({zap_->socket().handle(), 0, ZMQ_POLLIN, 0});
   for (auto& [peer, link] : links_) {
     items.push_back({link->monitor().handle(), 0, ZMQ_POLLIN, 0});
     for (auto which : {lane::control, lane::bulk})
@@ -171,6 +208,8 @@ void cluster_transport::poll_once() {
     wait = std::chrono::milliseconds{0};
   zmq::poll(items.data(), items.size(), wait);
 
+  if (zap_ && (items[2].revents & ZMQ_POLLIN))
+    counters_.refused_keys += zap_->answer_requests(clock_type::now());
   if (items[1].revents & ZMQ_POLLIN)
     queue_outbound();
   if (items[0].revents & ZMQ_POLLIN)
@@ -218,7 +257,26 @@ void cluster_transport::receive_frames() {
 }
 
 void cluster_transport::receive_one(std::vector<zmq::message_t>& parts) {
+  if (zap_ && !sender_matches_key(to_text(parts[0]), parts[1]))
+    return;
   check_frame(to_text(parts[0]), to_text(parts[1]), to_text(parts[2]));
+}
+
+bool cluster_transport::sender_matches_key(const std::string& identity,
+                                           const zmq::message_t& header) {
+  // The ZAP handler named the key's node id as the connection's User-Id;
+  // the routing identity is only what the peer claims.
+  const char* user_id = zmq_msg_gets(header.handle(), "User-Id");
+  auto slash = identity.rfind('/');
+  auto claimed = identity.substr(0, slash == std::string::npos ? 0 : slash);
+  if (user_id != nullptr && claimed == user_id)
+    return true;
+  drop(drop_reason::key_mismatch,
+       "a peer that authenticated with the Curve key of "
+         + (user_id != nullptr ? std::string{user_id} : std::string{"nobody"})
+         + " claims to be " + quote_for_error(claimed)
+         + "; its frames are refused");
+  return false;
 }
 
 void cluster_transport::check_frame(const std::string& identity,

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -18,6 +19,7 @@
 #include "net/peer_links.hpp"
 #include "net/rate_limited_log.hpp"
 #include "net/transport_stats.hpp"
+#include "net/zap_handler.hpp"
 #include "serialization/result.hpp"
 
 namespace corral {
@@ -67,13 +69,16 @@ public:
 /// cuts them into chunks and sends them without blocking. It also checks
 /// every inbound frame and passes whole messages to `transport_events`.
 /// Invalid frames are dropped, counted per reason and logged at most once
-/// per second per reason. docs/wire-protocol.md describes the bytes.
+/// per second per reason. With `transport_config::security` enabled, every
+/// socket uses CurveZMQ and a ZAP handler admits only the configured peer
+/// keys. docs/wire-protocol.md describes the bytes.
 class cluster_transport : public peer_links {
 public:
   /// Binds the ROUTER to `listen_address` and starts the I/O thread, which
   /// calls `events` until `stop`. Port 0 picks a free port. Fails with
   /// invalid_request for an address that is not tcp://HOST:PORT with a
-  /// specific host, or that another process uses.
+  /// specific host, or that another process uses, and with internal_error
+  /// when security is enabled but libzmq has no CURVE support.
   static result<std::unique_ptr<cluster_transport>>
   start(std::string node_id, const std::string& listen_address,
         transport_config config, transport_events& events);
@@ -107,6 +112,8 @@ public:
   }
 
   // peer_links: for the I/O thread, i.e. from inside `transport_events`.
+  // With security enabled, `open_link` opens nothing for a peer whose
+  // public key the config lacks, and logs that once per peer.
   void open_link(const std::string& peer, const std::string& address) override;
   void close_link(const std::string& peer) override;
   bool send_control(const std::string& peer, frame_kind kind,
@@ -120,6 +127,11 @@ private:
                     transport_events& events);
 
   std::optional<failure> bind(const std::string& listen_address);
+  std::optional<failure> set_up_curve_server();
+  const std::string* find_server_key(const std::string& peer,
+                                     const std::string& address) const;
+  bool sender_matches_key(const std::string& identity,
+                          const zmq::message_t& header);
   void run();
   void poll_once();
   void receive_frames();
@@ -144,6 +156,10 @@ private:
 
   zmq::context_t context_;
   zmq::socket_t router_;
+  /// The ZAP endpoint; only with security enabled.
+  std::unique_ptr<zap_handler> zap_;
+  /// Peers already logged as skipped for lack of a public key.
+  std::set<std::string> peers_without_key_;
   cluster_outbox outbox_;
   std::map<std::string, std::unique_ptr<peer_link>> links_;
   frame_reassembly reassembly_;

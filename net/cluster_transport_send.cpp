@@ -100,12 +100,41 @@ void cluster_transport::flush_pending() {
   }
 }
 
+const std::string*
+cluster_transport::find_server_key(const std::string& peer,
+                                   const std::string& address) const {
+  const auto& security = config_.security;
+  auto id = peer;
+  // Seed links are named "seed ADDRESS"; the config names the node there.
+  if (auto seed = security.seed_ids.find(address);
+      seed != security.seed_ids.end() && peer.rfind("seed ", 0) == 0)
+    id = seed->second;
+  if (id == node_id_)
+    return &security.public_key;
+  auto key = security.peer_keys.find(id);
+  return key == security.peer_keys.end() ? nullptr : &key->second;
+}
+
 void cluster_transport::open_link(const std::string& peer,
                                   const std::string& address) {
   close_link(peer);
+  std::string server_key;
+  if (config_.security.enabled) {
+    const auto* key = find_server_key(peer, address);
+    if (key == nullptr) {
+      ++counters_.members_without_key;
+      if (peers_without_key_.insert(peer).second)
+        net_log(spdlog::level::warn, node_id_,
+                "not connecting to " + peer + " at " + address
+                  + ": the config has no public key for it; add it with "
+                    "--peer-key " + peer + "=KEY or to the [peers] table");
+      return;
+    }
+    server_key = *key;
+  }
   try {
     links_[peer] = std::make_unique<peer_link>(context_, node_id_, address,
-                                               config_);
+                                               config_, server_key);
   } catch (const zmq::error_t& e) {
     links_.erase(peer);
     net_log(spdlog::level::err, node_id_,

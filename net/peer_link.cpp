@@ -30,11 +30,19 @@ zmq::socket_t make_dealer(zmq::context_t& context, const std::string& identity,
   return socket;
 }
 
+void make_curve_client(zmq::socket_t& socket, const curve_security& security,
+                       const std::string& server_key) {
+  socket.set(zmq::sockopt::curve_serverkey, server_key);
+  socket.set(zmq::sockopt::curve_publickey, security.public_key);
+  socket.set(zmq::sockopt::curve_secretkey, security.secret_key);
+}
+
 } // namespace
 
 peer_link::peer_link(zmq::context_t& context, const std::string& self_id,
                      const std::string& address,
-                     const transport_config& config)
+                     const transport_config& config,
+                     const std::string& server_key)
   : address_(address),
     control_(make_dealer(context, self_id + "/control",
                          config.control_high_water_mark, config)),
@@ -44,6 +52,10 @@ peer_link::peer_link(zmq::context_t& context, const std::string& self_id,
   if (address.find('[') != std::string::npos) {
     control_.set(zmq::sockopt::ipv6, true);
     bulk_.set(zmq::sockopt::ipv6, true);
+  }
+  if (config.security.enabled) {
+    make_curve_client(control_, config.security, server_key);
+    make_curve_client(bulk_, config.security, server_key);
   }
   // The monitor is attached before connecting, so that no event is missed.
   if (zmq_socket_monitor(control_.handle(), monitor_endpoint_.c_str(),

@@ -31,10 +31,13 @@ struct pending_chunk {
 /// the I/O thread only.
 class peer_link {
 public:
-  /// Connects both lanes to `address`. Throws zmq::error_t when ZeroMQ
-  /// rejects the address or the monitor cannot be set up.
+  /// Connects both lanes to `address`. With `config.security` enabled,
+  /// both are Curve clients that accept only a server with the Z85 public
+  /// key `server_key`. Throws zmq::error_t when ZeroMQ rejects the address
+  /// or a key, or the monitor cannot be set up.
   peer_link(zmq::context_t& context, const std::string& self_id,
-            const std::string& address, const transport_config& config);
+            const std::string& address, const transport_config& config,
+            const std::string& server_key = {});
 
   /// Stops the monitor and closes the sockets with a linger of 0.
   ~peer_link();

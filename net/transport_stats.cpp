@@ -32,6 +32,8 @@ const char* to_string(drop_reason x) {
       return "reassembly_overflow";
     case drop_reason::internal_error:
       return "internal_error";
+    case drop_reason::key_mismatch:
+      return "key_mismatch";
   }
   return "unknown";
 }
@@ -75,6 +77,8 @@ nlohmann::json to_json(const transport_counters& x) {
     {"send_dropped", x.send_dropped},
     {"control_send_failures", x.control_send_failures},
     {"handler_exceptions", x.handler_exceptions},
+    {"refused_keys", x.refused_keys},
+    {"members_without_key", x.members_without_key},
     {"dropped", std::move(dropped)},
     {"dropped_total", dropped_total},
   };
@@ -93,6 +97,8 @@ transport_counters atomic_transport_counters::snapshot() const {
   x.send_dropped = send_dropped;
   x.control_send_failures = control_send_failures;
   x.handler_exceptions = handler_exceptions;
+  x.refused_keys = refused_keys;
+  x.members_without_key = members_without_key;
   for (std::size_t i = 0; i < drop_reason_count; ++i)
     x.dropped[i] = dropped[i];
   return x;

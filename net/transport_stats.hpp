@@ -35,10 +35,13 @@ enum class drop_reason : std::uint8_t {
   reassembly_overflow,
   /// An exception on the I/O thread while handling the frame.
   internal_error,
+  /// A frame whose routing identity names another node than the one whose
+  /// Curve key authenticated the connection.
+  key_mismatch,
 };
 
 /// Number of `drop_reason` values.
-inline constexpr std::size_t drop_reason_count = 14;
+inline constexpr std::size_t drop_reason_count = 15;
 
 /// Returns the snake_case name of `x`, e.g. "unsupported_version".
 const char* to_string(drop_reason x);
@@ -63,6 +66,10 @@ struct transport_counters {
   std::uint64_t control_send_failures = 0;
   /// Exceptions thrown by payload handlers.
   std::uint64_t handler_exceptions = 0;
+  /// Curve clients refused by the ZAP handler, e.g. for an unknown key.
+  std::uint64_t refused_keys = 0;
+  /// Links not opened because the config has no public key for the member.
+  std::uint64_t members_without_key = 0;
   std::array<std::uint64_t, drop_reason_count> dropped{};
 };
 
@@ -80,6 +87,8 @@ struct atomic_transport_counters {
   std::atomic<std::uint64_t> send_dropped{0};
   std::atomic<std::uint64_t> control_send_failures{0};
   std::atomic<std::uint64_t> handler_exceptions{0};
+  std::atomic<std::uint64_t> refused_keys{0};
+  std::atomic<std::uint64_t> members_without_key{0};
   std::array<std::atomic<std::uint64_t>, drop_reason_count> dropped{};
 
   /// Returns a copy of every counter.

@@ -151,16 +151,6 @@ BOOST_AUTO_TEST_CASE(garbage_frames_are_counted_and_node_keeps_serving) {
   BOOST_TEST(drop_lines < 30u, log);
 }
 
-BOOST_AUTO_TEST_CASE(listen_without_insecure_is_usage_error) {
-  auto result = run_corral({"node", "--id", "x", "--listen",
-                            "tcp://127.0.0.1:0"});
-  BOOST_TEST(result.exit_code == 2, summary(result));
-  BOOST_TEST(result.err.find("--insecure") != std::string::npos, result.err);
-  BOOST_TEST(result.err.find("not authenticated or encrypted")
-               != std::string::npos,
-             result.err);
-}
-
 BOOST_AUTO_TEST_CASE(bad_cluster_options_are_usage_errors) {
   auto seed_alone = run_corral({"node", "--id", "x", "--seed",
                                 "tcp://127.0.0.1:1"});
@@ -213,6 +203,9 @@ BOOST_AUTO_TEST_CASE(bad_config_files_name_the_problem) {
     {"[cluster.timing]\ndown_after_ms = -1\n", "cluster.timing.down_after_ms"},
     {"[cluster.timing]\nsuspect_after_ms = 50\n", "suspect_after_ms"},
     {"[cluster\n", "line 1"},
+    {"[peers]\nn2 = \"tooshort\"\n", "peers.n2"},
+    {"[peers]\nn2 = \"tooshort\"\n", "\"tooshort\" has 8 characters"},
+    {"[security]\nkey = \"x\"\n", "security.key: unknown key"},
   };
   for (const auto& entry : cases) {
     auto path = write_file(directory.path() + "/bad.toml", entry.text);

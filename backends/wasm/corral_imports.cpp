@@ -100,7 +100,10 @@ Result request(host_call& call) {
                                           static_cast<std::uint32_t>(timeout)));
 }
 
-Result publish(host_call& call) {
+// Reads (topic, payload) and hands them to `deliver`, an env member that
+// sends to many agents: publish or broadcast.
+template <class Deliver>
+Result to_many(host_call& call, Deliver deliver) {
   std::string topic, payload;
   std::int32_t code = abi_ok;
   if (!read_text(call, 0, "topic", topic, code)
@@ -108,19 +111,16 @@ Result publish(host_call& call) {
     return Result::Error;
   if (code != abi_ok)
     return call.ret(code);
-  return call.ret(call.ctx.env->publish(std::move(topic), std::move(payload)));
+  return call.ret((call.ctx.env->*deliver)(std::move(topic),
+                                            std::move(payload)));
+}
+
+Result publish(host_call& call) {
+  return to_many(call, &guest_env::publish);
 }
 
 Result broadcast(host_call& call) {
-  std::string topic, payload;
-  std::int32_t code = abi_ok;
-  if (!read_text(call, 0, "topic", topic, code)
-      || !read_payload(call, 2, payload, code))
-    return Result::Error;
-  if (code != abi_ok)
-    return call.ret(code);
-  return call.ret(
-    call.ctx.env->broadcast(std::move(topic), std::move(payload)));
+  return to_many(call, &guest_env::broadcast);
 }
 
 Result subscribe_impl(host_call& call, bool on) {

@@ -8,7 +8,8 @@ namespace corral::bench {
 namespace {
 
 const std::set<std::string> known_sections = {
-  "spawn", "memory", "throughput", "latency", "erlang", "wasm", "sweep"};
+  "spawn", "memory", "throughput", "latency", "erlang", "wasm", "sweep",
+  "cluster"};
 
 std::size_t parse_count(const std::string& option, const std::string& text,
                         std::size_t minimum) {
@@ -50,6 +51,10 @@ void apply_quick(bench_options& options) {
   options.wasm.concurrent = 1000;
   options.wasm.kernel_rounds = 1;
   options.wasm.kernel_calls = 3;
+  options.cluster.warmup = std::chrono::milliseconds{50};
+  options.cluster.duration = std::chrono::milliseconds{200};
+  options.cluster.round_trips = 300;
+  options.cluster.warmup_round_trips = 50;
 }
 
 } // namespace
@@ -74,7 +79,9 @@ options:
   --wasm-agents N     agents per WASM spawn and memory run (default 2000)
   --concurrent N     WASM agents kept alive at once (default 10000)
   --only LIST        sections to run, comma-separated: spawn, memory,
-                     throughput, latency, erlang, wasm, sweep
+                     throughput, latency, erlang, wasm, sweep, cluster
+                     (cluster: two cluster nodes against raw ZeroMQ on
+                     127.0.0.1, about 14 s per run, not run by default)
   --sweep            also compare scheduler settings under each profile
                      (about 80 s per run; ping-pong runs of at most 500 ms
                      and at most 100 latency samples)
@@ -137,7 +144,7 @@ std::optional<bench_options> parse_options(int argc, char** argv,
             throw std::invalid_argument(
               "--only: unknown section '" + item
               + "'; known: spawn, memory, throughput, latency, erlang, "
-                "wasm, sweep");
+                "wasm, sweep, cluster");
           options.sections.insert(item);
         }
       } else if (arg == "--sweep") {

@@ -19,7 +19,8 @@ struct bench_options {
   bool quick = false;
   output_format format = output_format::table;
   /// Sections to run: spawn, memory, throughput, latency, erlang, wasm,
-  /// sweep.
+  /// sweep, cluster. The sweep and the cluster section run only when asked
+  /// for, because each takes longer than the rest together.
   std::set<std::string> sections = {"spawn",  "memory", "throughput",
                                     "latency", "erlang", "wasm"};
   spawn_workload spawning;
@@ -27,6 +28,7 @@ struct bench_options {
   ping_pong_workload ping_pong;
   low_rate_workload low_rate;
   wasm_workload wasm;
+  cluster_workload cluster;
   bool progress = true;
   /// Profiles of the sweep by label; empty means all of them.
   std::vector<std::string> profiles;

@@ -31,20 +31,40 @@ std::optional<fs::path> find_on_path(const std::string& program) {
   return std::nullopt;
 }
 
-// The module source: installed next to the executable by the build, or in
-// the source tree.
-std::optional<fs::path> find_module_source() {
+// The source of module `name`: installed next to the executable by the
+// build, or in the source tree.
+std::optional<fs::path> find_module_source(const std::string& name) {
   std::error_code ignored;
   auto exe = fs::read_symlink("/proc/self/exe", ignored);
   std::vector<fs::path> candidates;
   if (!exe.empty())
-    candidates.push_back(exe.parent_path() / "erlang" / "corral_bench.erl");
+    candidates.push_back(exe.parent_path() / "erlang" / (name + ".erl"));
   candidates.push_back(fs::path{CORRAL_BENCH_SOURCE_DIR} / "erlang"
-                       / "corral_bench.erl");
+                       / (name + ".erl"));
   for (const auto& candidate : candidates)
     if (fs::exists(candidate, ignored))
       return candidate;
   return std::nullopt;
+}
+
+// Reads the "key value" lines that the Erlang modules print.
+std::map<std::string, double> read_values(const std::string& text) {
+  std::map<std::string, double> values;
+  std::istringstream lines{text};
+  std::string key;
+  double value = 0;
+  while (lines >> key >> value)
+    values[key] = value;
+  return values;
+}
+
+double take_value(const std::map<std::string, double>& values,
+                  const std::string& name, const std::string& output) {
+  auto found = values.find(name);
+  if (found == values.end())
+    throw std::runtime_error("the Erlang baseline printed no " + name
+                             + "; its output was: " + output);
+  return found->second;
 }
 
 std::string join(const std::vector<std::size_t>& values) {
@@ -77,9 +97,11 @@ std::optional<erlang_baseline> erlang_baseline::prepare(std::string& reason) {
     reason = "erl not installed";
     return std::nullopt;
   }
-  auto source = find_module_source();
-  if (!source) {
-    reason = "bench/erlang/corral_bench.erl not found";
+  auto source = find_module_source("corral_bench");
+  auto distribution_source = find_module_source("corral_dist_bench");
+  if (!source || !distribution_source) {
+    reason = "bench/erlang/corral_bench.erl or corral_dist_bench.erl not "
+             "found";
     return std::nullopt;
   }
   std::string pattern = (fs::temp_directory_path() / "corral-bench-XXXXXX");
@@ -89,9 +111,12 @@ std::optional<erlang_baseline> erlang_baseline::prepare(std::string& reason) {
   }
   erlang_baseline result{fs::path{pattern}};
   auto compiled = run_command("erlc -o " + shell_quote(pattern) + " "
-                              + shell_quote(source->string()) + " 2>&1");
+                              + shell_quote(source->string()) + " "
+                              + shell_quote(distribution_source->string())
+                              + " 2>&1");
   if (compiled.exit_code != 0) {
-    reason = "erlc failed on " + source->string() + ": " + compiled.text;
+    reason = "erlc failed on " + source->parent_path().string() + ": "
+             + compiled.text;
     return std::nullopt;
   }
   auto release = run_command(
@@ -118,18 +143,9 @@ erlang_figures erlang_baseline::run(const spawn_workload& spawning,
                              + std::to_string(output.exit_code) + ": "
                              + output.text);
 
-  std::map<std::string, double> values;
-  std::istringstream lines{output.text};
-  std::string key;
-  double value = 0;
-  while (lines >> key >> value)
-    values[key] = value;
+  auto values = read_values(output.text);
   auto take = [&](const std::string& name) {
-    auto found = values.find(name);
-    if (found == values.end())
-      throw std::runtime_error("the Erlang baseline printed no " + name
-                               + "; its output was: " + output.text);
-    return found->second;
+    return take_value(values, name, output.text);
   };
 
   erlang_figures result;
@@ -139,6 +155,32 @@ erlang_figures erlang_baseline::run(const spawn_workload& spawning,
     result.round_trips_per_s[count]
       = take("round_trips_per_s_" + std::to_string(count));
   result.latency = {take("latency_p50_us"), take("latency_p99_us")};
+  return result;
+}
+
+erlang_distribution_figures
+erlang_baseline::run_distribution(const cluster_workload& work) const {
+  // Long names with the address keep both nodes and epmd on 127.0.0.1,
+  // whatever the host name resolves to.
+  std::ostringstream command;
+  command << "ERL_EPMD_ADDRESS=127.0.0.1 erl -name corral_bench_main@127.0.0.1"
+          << " -setcookie corral_bench -kernel inet_dist_use_interface"
+          << " '{127,0,0,1}' -noshell -pa " << shell_quote(folder_.string())
+          << " -run corral_dist_bench main " << work.warmup.count() << ' '
+          << work.duration.count() << ' ' << work.round_trips << ' '
+          << work.warmup_round_trips;
+  auto output = run_command(command.str());
+  if (output.exit_code != 0)
+    throw std::runtime_error("erl (distribution) exited with code "
+                             + std::to_string(output.exit_code) + ": "
+                             + output.text);
+  auto values = read_values(output.text);
+  erlang_distribution_figures result;
+  for (std::size_t bytes : {64, 4096})
+    result.messages_per_s[bytes] = take_value(
+      values, "messages_per_s_" + std::to_string(bytes), output.text);
+  result.round_trip = {take_value(values, "rtt_p50_us", output.text),
+                       take_value(values, "rtt_p99_us", output.text)};
   return result;
 }
 

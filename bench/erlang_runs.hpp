@@ -20,8 +20,17 @@ struct erlang_figures {
   latency_figures latency;
 };
 
-/// The Erlang/OTP baseline (bench/erlang/corral_bench.erl), compiled once
-/// into a temporary folder and run in a fresh `erl` per run.
+/// The figures of one run of the Erlang distribution baseline.
+struct erlang_distribution_figures {
+  /// Messages per second received on the peer node by message size.
+  std::map<std::size_t, double> messages_per_s;
+  /// Round trips of 64 bytes to an echo process on the peer node.
+  latency_figures round_trip;
+};
+
+/// The Erlang/OTP baseline (bench/erlang/corral_bench.erl, and
+/// corral_dist_bench.erl for the cluster section), compiled once into a
+/// temporary folder and run in a fresh `erl` per run.
 class erlang_baseline {
 public:
   /// Compiles the module. Returns nothing and sets `reason` when `erl` or
@@ -41,6 +50,14 @@ public:
                      const std::vector<std::size_t>& pairs,
                      const ping_pong_workload& ping_pong,
                      const low_rate_workload& low_rate) const;
+
+  /// Runs the distribution measurements once: a new `erl` named
+  /// corral_bench_main@127.0.0.1 starts a peer node on 127.0.0.1 and
+  /// measures against it. Both nodes listen on 127.0.0.1 only, and so does
+  /// the epmd daemon that the first `erl` starts when none runs; epmd
+  /// stays running afterwards. Raises std::runtime_error when erl fails.
+  erlang_distribution_figures
+  run_distribution(const cluster_workload& work) const;
 
   /// The OTP release, e.g. "25".
   const std::string& release() const {

@@ -4,6 +4,8 @@
 #include <exception>
 #include <iostream>
 
+#include <spdlog/spdlog.h>
+
 #include "actors/log.hpp"
 #include "bench/bench_options.hpp"
 #include "bench/report.hpp"
@@ -30,7 +32,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   // Node start and stop lines would interleave with the progress line.
+  // spdlog's global level covers the cluster transport's logger too.
   corral::set_log_level("warn");
+  spdlog::set_level(spdlog::level::warn);
 
   try {
     if (!options->child_memory.empty())

@@ -74,11 +74,12 @@ std::optional<double> result_row::erlang() const {
 std::string result_row::target_text() const {
   std::ostringstream out;
   out << std::defaultfloat << target_value;
+  auto baseline = baseline_name.empty() ? std::string{"CAF"} : baseline_name;
   switch (target) {
     case target_kind::ratio_to_caf_at_most:
-      return "<= " + out.str() + "x CAF";
+      return "<= " + out.str() + "x " + baseline;
     case target_kind::ratio_to_caf_at_least:
-      return ">= " + out.str() + "x CAF";
+      return ">= " + out.str() + "x " + baseline;
     case target_kind::excess_over_caf_at_most:
       return "<= CAF + " + out.str() + " " + unit;
     case target_kind::at_most:

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "bench/caf_runs.hpp"
+#include "bench/cluster_section.hpp"
 #include "bench/corral_runs.hpp"
 #include "bench/erlang_runs.hpp"
 #include "bench/subprocess.hpp"
@@ -131,6 +132,8 @@ int count_steps(const bench_options& options,
     per_run += 1;
   if (s.count("wasm"))
     per_run += 9;
+  if (s.count("cluster"))
+    per_run += cluster_steps_per_run();
   int steps = per_run * options.runs;
   if (s.count("sweep"))
     steps += static_cast<int>(sweep.size()) * 6 * options.runs;
@@ -503,6 +506,9 @@ std::vector<result_row> run_suite(const bench_options& options,
     add_wasm_rows(options, settings, progress, rows);
   if (sections.count("sweep"))
     add_sweep_rows(options, profiles, progress, rows);
+  if (sections.count("cluster"))
+    add_cluster_rows(
+      options, [&](const std::string& x) { progress.step(x); }, rows);
   progress.finish();
   return rows;
 }

@@ -55,4 +55,16 @@ struct latency_figures {
   double p99_us = 0;
 };
 
+/// Sizes of the cluster transport runs, all on 127.0.0.1.
+struct cluster_workload {
+  /// Time the sender runs before counting starts, so that connections,
+  /// buffers and queues are in their steady state.
+  std::chrono::milliseconds warmup{200};
+  /// Time over which received messages are counted.
+  std::chrono::milliseconds duration{1000};
+  /// Round trips timed per RTT run, after `warmup_round_trips` untimed.
+  std::size_t round_trips = 2000;
+  std::size_t warmup_round_trips = 200;
+};
+
 } // namespace corral::bench

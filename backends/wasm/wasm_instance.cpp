@@ -3,7 +3,7 @@
 #include <atomic>
 
 #include "actors/error.hpp"
-#include "backends/wasm/module_cache.hpp"
+#include "backends/wasm/module_compiler.hpp"
 #include "backends/wasm/thread_access.hpp"
 
 namespace corral::wasm {
@@ -13,10 +13,6 @@ namespace wi = wabt::interp;
 namespace {
 
 std::atomic<std::int64_t> live_instances{0};
-
-caf::error spawn_error(const compiled_module& m, const std::string& what) {
-  return make_error(errc::spawn_failed, "WASM module " + m.path + ": " + what);
-}
 
 // The declared maximum is lowered to one page above the agent's limit, so
 // that growing past the limit succeeds once and the next check ends the
@@ -81,7 +77,7 @@ wasm_instance::create(std::shared_ptr<const compiled_module> module,
   for (const auto& import : m.imports) {
     const auto* fn = find_host_function(import.module, import.name);
     if (fn == nullptr)
-      return spawn_error(m, "imports " + import.qualified()
+      return module_error(m.path, "imports " + import.qualified()
                               + ", which the node does not provide; see "
                                 "docs/wasm-abi.md for the host functions");
     imports.push_back(bind(store, *fn, self->host_).ref());
@@ -95,7 +91,7 @@ wasm_instance::create(std::shared_ptr<const compiled_module> module,
                       ->type();
     if (declared.params != provided.params
         || declared.results != provided.results)
-      return spawn_error(m, "imports " + m.imports[i].qualified()
+      return module_error(m.path, "imports " + m.imports[i].qualified()
                               + " with type " + type_list(declared.params)
                               + " -> " + type_list(declared.results)
                               + ", but the node provides "
@@ -110,7 +106,7 @@ wasm_instance::create(std::shared_ptr<const compiled_module> module,
   self->instance_ = wi::Instance::Instantiate(store, compiled.ref(), imports,
                                               &trap);
   if (!self->instance_)
-    return spawn_error(m, "instantiation failed: "
+    return module_error(m.path, "instantiation failed: "
                             + (trap ? trap->message() : std::string{"?"}));
   if (m.memory >= 0) {
     self->memory_ = store.UnsafeGet<wi::Memory>(
@@ -146,26 +142,28 @@ caf::error wasm_instance::initialize(std::uint64_t budget) {
   for (auto& [name, func, returns_code] : steps) {
     run_result result;
     if (!begin(func, {}, result))
-      return spawn_error(*module_, std::string(name) + " failed to start: "
+      return module_error(module_->path, std::string(name) + " failed to start: "
                                      + result.detail);
     result = run(budget);
     budget -= std::min(budget, result.instructions);
     switch (result.status) {
       case run_status::returned:
         if (returns_code && result.value != 0)
-          return spawn_error(*module_, "corral_init returned "
-                                         + std::to_string(result.value)
-                                         + "; the agent refused to start");
+          return module_error(module_->path,
+                              "corral_init returned "
+                                + std::to_string(result.value)
+                                + "; the agent refused to start");
         continue;
       case run_status::paused:
-        return spawn_error(*module_,
-                           std::string(name)
-                             + " did not finish within the start-up budget "
-                               "of instructions; move long work into a "
-                               "message handler");
+        return module_error(module_->path,
+                            std::string(name)
+                              + " did not finish within the start-up budget "
+                                "of instructions; move long work into a "
+                                "message handler");
       case run_status::exited:
-        return spawn_error(*module_, std::string(name) + " exited with code "
-                                       + std::to_string(*host_.exit_code));
+        return module_error(module_->path,
+                            std::string(name) + " exited with code "
+                              + std::to_string(*host_.exit_code));
       case run_status::memory_exceeded:
         return make_error(errc::resource_limit_exceeded,
                           "WASM module " + module_->path + ": " + name
@@ -173,7 +171,7 @@ caf::error wasm_instance::initialize(std::uint64_t budget) {
                             + std::to_string(limits_.memory_pages)
                             + " pages");
       case run_status::trapped:
-        return spawn_error(*module_, std::string(name) + " trapped: "
+        return module_error(module_->path, std::string(name) + " trapped: "
                                        + result.detail);
     }
   }

@@ -7,6 +7,7 @@
 #include <caf/all.hpp>
 
 #include "actors/error.hpp"
+#include "actors/failover.hpp"
 #include "actors/kernel.hpp"
 #include "actors/router.hpp"
 
@@ -235,9 +236,15 @@ void kernel_actor::restart_round(pid_type parent) {
       supervisor->remove(index);
       continue;
     }
+    // A failover restart keeps the moved request, so that later restarts
+    // start from the node the agent runs on now.
+    auto placed = place_restart(*services_, parent, slot.request);
+    if (placed)
+      slot.request = std::move(*placed);
     // start_agent inserts into the table, which never moves live entries,
     // so `supervisor` and `slot` stay valid.
-    auto started = start_agent(slot.request, slot.restart_count + 1);
+    auto started = placed ? start_agent(slot.request, slot.restart_count + 1)
+                          : caf::expected<process_entry*>{placed.error()};
     if (!started) {
       corral::log(spdlog::level::err,
                   {services_->node_id(), parent, slot.request->agent_id},
@@ -265,7 +272,11 @@ void kernel_actor::restart_with_waiter(
                                 + " is shutting down"));
     return;
   }
-  auto started = start_agent(request, restart_count);
+  auto placed = place_restart(*services_, parent, request);
+  if (placed)
+    request = std::move(*placed);
+  auto started = placed ? start_agent(request, restart_count)
+                        : caf::expected<process_entry*>{placed.error()};
   auto supervisor = supervisor_of(parent);
   auto slot = supervisor ? supervisor->slot_of(old_pid) : std::nullopt;
   if (!started) {

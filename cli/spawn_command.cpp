@@ -26,6 +26,8 @@ struct spawn_options {
   std::string backend;
   std::string module;
   std::string on_node;
+  std::string failover;
+  std::vector<std::string> prefer;
   std::vector<std::string> env;
   std::string restart;
   std::string json_request;
@@ -122,8 +124,17 @@ int build_request(const spawn_options& options, nlohmann::json& request) {
     // The backend chosen so far runs the agent on the target node.
     auto inner = request.contains("backend") ? request["backend"]
                                              : nlohmann::json("Native");
-    request["backend"] = {
-      {"Remote", {{"node_id", options.on_node}, {"backend", std::move(inner)}}}};
+    nlohmann::json remote
+      = {{"node_id", options.on_node}, {"backend", std::move(inner)}};
+    if (!options.failover.empty() || !options.prefer.empty())
+      remote["failover"]
+        = {{"mode", options.failover.empty() ? "any" : options.failover},
+           {"preferred", options.prefer}};
+    request["backend"] = {{"Remote", std::move(remote)}};
+  } else if (!options.failover.empty() || !options.prefer.empty()) {
+    std::cerr << "corral: --failover and --prefer apply to agents on "
+                 "another node; add --on NODE_ID\n";
+    return exit_usage;
   }
   for (const auto& entry : options.env) {
     auto equals = entry.find('=');
@@ -188,6 +199,17 @@ void add_spawn_command(CLI::App& app, command_table& commands) {
                  "agent gets a proxy on the node that --node selects")
     ->check(non_empty("give a node id, or leave --on out to spawn on the "
                       "node itself"));
+  command
+    ->add_option("--failover", options->failover,
+                 "Where the supervisor restarts an agent of --on when its "
+                 "node goes down: none (default, the same node only) or any "
+                 "(another alive member)")
+    ->check(CLI::IsMember({"none", "any"}));
+  command
+    ->add_option("--prefer", options->prefer,
+                 "Node id to try first on failover, before the member with "
+                 "the fewest agents; repeatable, implies --failover any")
+    ->check(non_empty("give a node id"));
   command->add_option("--env", options->env,
                       "Environment entry NAME=VALUE for the agent; repeatable");
   command

@@ -260,8 +260,13 @@ void serialize(Archive& archive, tee_backend& x) {
 }
 
 template <class Archive>
+void serialize(Archive& archive, failover_policy& x) {
+  binary::serialize_fields(archive, x.mode, x.preferred);
+}
+
+template <class Archive>
 void serialize(Archive& archive, remote_backend& x) {
-  binary::serialize_fields(archive, x.node_id, x.inner);
+  binary::serialize_fields(archive, x.node_id, x.inner, x.failover);
 }
 
 template <class Archive>

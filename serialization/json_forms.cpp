@@ -80,8 +80,12 @@ struct backend_to_json {
   }
 
   json operator()(const remote_backend& x) const {
-    return {{"Remote",
-             {{"node_id", x.node_id}, {"backend", to_json(x.inner)}}}};
+    json fields = {{"node_id", x.node_id}, {"backend", to_json(x.inner)}};
+    // The default stays out, so that older readers accept the form.
+    if (x.failover.mode != failover_mode::none || !x.failover.preferred.empty())
+      fields["failover"] = {{"mode", to_string(x.failover.mode)},
+                            {"preferred", x.failover.preferred}};
+    return {{"Remote", std::move(fields)}};
   }
 };
 

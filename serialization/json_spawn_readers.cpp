@@ -82,12 +82,33 @@ tee_backend read_tee(const json_at& fields) {
   return x;
 }
 
+// Accepts "none", "any", or {"mode": ..., "preferred": [node ids]}.
+failover_policy read_failover(const json_at& at) {
+  failover_policy x;
+  if (at.value().is_string()) {
+    x.mode = at.as_enum<failover_mode>();
+    return x;
+  }
+  json_object_reader object(at);
+  x.mode = object.required_field("mode").as_enum<failover_mode>();
+  if (auto preferred = object.field("preferred")) {
+    x.preferred = preferred->as_string_array();
+    for (const auto& node : x.preferred)
+      if (node.empty())
+        preferred->fail("expected an array of non-empty node ids");
+  }
+  object.finish();
+  return x;
+}
+
 remote_backend read_remote(const json_at& fields) {
   json_object_reader object(fields);
   remote_backend x;
   x.node_id = object.required_field("node_id").as_non_empty_string();
   if (auto inner = object.field("backend"))
     read_json(*inner, x.inner);
+  if (auto failover = object.field("failover"))
+    x.failover = read_failover(*failover);
   object.finish();
   return x;
 }

@@ -107,6 +107,16 @@ const char* name_of(restart_type x) {
   return nullptr;
 }
 
+const char* name_of(failover_mode x) {
+  switch (x) {
+    case failover_mode::none:
+      return "none";
+    case failover_mode::any:
+      return "any";
+  }
+  return nullptr;
+}
+
 const char* name_of(restart_strategy x) {
   switch (x) {
     case restart_strategy::one_for_one:
@@ -250,6 +260,14 @@ const char* to_string(restart_type x) {
 }
 
 bool from_string(const std::string& name, restart_type& x) {
+  return parse_enum(name, x);
+}
+
+const char* to_string(failover_mode x) {
+  return name_or_unknown(x);
+}
+
+bool from_string(const std::string& name, failover_mode& x) {
   return parse_enum(name, x);
 }
 

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 namespace corral {
 
@@ -52,10 +53,33 @@ struct tee_backend {
 using local_backend
   = std::variant<native_backend, wasm_backend, container_backend, tee_backend>;
 
+/// The failover mode: the nodes on which a supervisor may restart a Remote
+/// agent whose node is no longer alive.
+enum class failover_mode : std::uint8_t {
+  /// Restart on the same node only, which fails while that node is down.
+  none,
+  /// Restart on another alive member, or on this node if none is alive.
+  any,
+};
+
+/// Returns "none" or "any".
+const char* to_string(failover_mode x);
+
+/// Parses a name produced by `to_string`; returns false for an unknown name.
+bool from_string(const std::string& name, failover_mode& x);
+
+/// The failover setting of one Remote spawn.
+struct failover_policy {
+  failover_mode mode = failover_mode::none;
+  /// Node ids tried first, in this order, when `mode` is `any`.
+  std::vector<std::string> preferred;
+};
+
 /// Spawns the agent on another node, with `inner` as the backend there.
 struct remote_backend {
   std::string node_id;
   local_backend inner = native_backend{};
+  failover_policy failover;
 };
 
 /// Where and how a spawned agent runs. Code that switches on the kind keeps

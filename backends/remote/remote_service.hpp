@@ -52,6 +52,9 @@ public:
   caf::expected<std::shared_ptr<agent_cell>>
   find(const global_pid& target) const override;
 
+  caf::expected<std::string>
+  failover_target(const remote_backend& spec) const override;
+
   /// Queues `body` as a payload message of `kind` to `node_id` on the bulk
   /// lane, so that all of the backend's messages to a node stay in order.
   std::optional<failure> send(const std::string& node_id, frame_kind kind,

@@ -75,7 +75,7 @@ BOOST_AUTO_TEST_CASE(node_spawn_with_remote_backend) {
 
   spawn_request request;
   request.agent_id = "cpp-worker";
-  request.backend = remote_backend{"n2", native_backend{}};
+  request.backend = remote_backend{"n2", native_backend{}, {}};
   auto spawned = local.instance->spawn(request);
   BOOST_TEST_REQUIRE(static_cast<bool>(spawned), error_text(spawned));
   BOOST_TEST(spawned->global.node == "n2");
@@ -110,7 +110,7 @@ BOOST_AUTO_TEST_CASE(remote_request_round_trip_time) {
   }));
   spawn_request request;
   request.agent_id = "rtt";
-  request.backend = remote_backend{"n2", native_backend{}};
+  request.backend = remote_backend{"n2", native_backend{}, {}};
   auto spawned = local.instance->spawn(request);
   BOOST_TEST_REQUIRE(static_cast<bool>(spawned), error_text(spawned));
   auto target = std::to_string(spawned->pid);
@@ -146,7 +146,7 @@ BOOST_AUTO_TEST_CASE(unreachable_node_fails_pending_spawn_cleanly) {
 
   spawn_request request;
   request.agent_id = "late";
-  request.backend = remote_backend{"n2", native_backend{}};
+  request.backend = remote_backend{"n2", native_backend{}, {}};
   auto spawned = local.instance->spawn(request);
   BOOST_TEST_REQUIRE(!spawned);
   auto failed = to_failure(spawned.error());

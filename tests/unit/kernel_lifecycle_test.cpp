@@ -103,7 +103,7 @@ BOOST_AUTO_TEST_CASE(missing_backends_leave_nothing) {
   const std::vector<spawn_backend> backends = {
     container_backend{"alpine"},
     tee_backend{enclave},
-    remote_backend{"other-node", native_backend{}},
+    remote_backend{"other-node", native_backend{}, {}},
   };
   for (const auto& backend : backends) {
     BOOST_TEST_CONTEXT("backend " << backend_name(backend)) {

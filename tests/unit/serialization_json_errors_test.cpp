@@ -242,6 +242,21 @@ BOOST_AUTO_TEST_CASE(remote_needs_node_and_local_backend) {
   });
 }
 
+BOOST_AUTO_TEST_CASE(remote_failover_is_checked) {
+  check_errors<spawn_backend>({
+    {R"({"Remote":{"node_id":"n2","failover":"sometimes"}})",
+     R"(backend.Remote.failover: unknown value "sometimes" (expected none )"
+     R"(or any))"},
+    {R"({"Remote":{"node_id":"n2","failover":{}}})",
+     "backend.Remote.failover.mode: missing required field"},
+    {R"({"Remote":{"node_id":"n2","failover":{"mode":"any","preferred":"n3"}}})",
+     "backend.Remote.failover.preferred: expected an array"},
+    {R"({"Remote":{"node_id":"n2","failover":{"mode":"any","preferred":[""]}}})",
+     "backend.Remote.failover.preferred: expected an array of non-empty node "
+     "ids"},
+  });
+}
+
 BOOST_AUTO_TEST_CASE(local_backend_rejects_remote) {
   check_errors<local_backend>({
     {R"({"Remote":{"node_id":"n2"}})",

@@ -155,7 +155,7 @@ BOOST_AUTO_TEST_CASE(backends_are_externally_tagged) {
              == parse(R"({"Wasm":{"module":"a.wasm"}})"));
   BOOST_TEST(to_json(spawn_backend{container_backend{"x"}})
              == parse(R"({"Container":{"image":"x"}})"));
-  BOOST_TEST(to_json(spawn_backend{remote_backend{"n2", native_backend{}}})
+  BOOST_TEST(to_json(spawn_backend{remote_backend{"n2", native_backend{}, {}}})
              == parse(R"({"Remote":{"node_id":"n2","backend":"Native"}})"));
 }
 
@@ -174,6 +174,31 @@ BOOST_AUTO_TEST_CASE(remote_runs_native_by_default) {
   const auto& remote = std::get<remote_backend>(backend);
   BOOST_TEST(remote.node_id == "n2");
   BOOST_TEST(std::holds_alternative<native_backend>(remote.inner));
+}
+
+BOOST_AUTO_TEST_CASE(remote_failover_reads_both_forms) {
+  auto named = read<spawn_backend>(
+    R"({"Remote":{"node_id":"n2","failover":"any"}})");
+  const auto& any = std::get<remote_backend>(named).failover;
+  BOOST_TEST((any.mode == failover_mode::any));
+  BOOST_TEST(any.preferred.empty());
+
+  auto listed = read<spawn_backend>(
+    R"({"Remote":{"node_id":"n2",
+                  "failover":{"mode":"any","preferred":["n3","n1"]}}})");
+  const auto& preferred = std::get<remote_backend>(listed).failover.preferred;
+  BOOST_TEST(preferred == (std::vector<std::string>{"n3", "n1"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(remote_failover_none_is_left_out) {
+  auto none = to_json(spawn_backend{remote_backend{"n2", {}, {}}});
+  BOOST_TEST(!none["Remote"].contains("failover"));
+
+  auto any = to_json(spawn_backend{
+    remote_backend{"n2", {}, {failover_mode::any, {"n3"}}}});
+  BOOST_TEST(any["Remote"]["failover"]
+             == parse(R"({"mode":"any","preferred":["n3"]})"));
 }
 
 BOOST_AUTO_TEST_CASE(measurement_is_stored_lowercase) {

@@ -104,7 +104,7 @@ BOOST_AUTO_TEST_CASE(backend_name_matches_json_tag) {
   BOOST_TEST(std::string(backend_name(spawn_backend{container_backend{"i"}}))
              == "Container");
   BOOST_TEST(std::string(backend_name(spawn_backend{tee_backend{}})) == "Tee");
-  BOOST_TEST(std::string(backend_name(spawn_backend{remote_backend{"n", {}}}))
+  BOOST_TEST(std::string(backend_name(spawn_backend{remote_backend{"n", {}, {}}}))
              == "Remote");
   BOOST_TEST(std::string(backend_name(local_backend{tee_backend{}})) == "Tee");
 }

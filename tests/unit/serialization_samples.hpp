@@ -76,7 +76,8 @@ inline std::vector<local_backend> local_backends() {
   };
 }
 
-/// Returns every variant, and Remote with every inner backend.
+/// Returns every variant, Remote with every inner backend, and Remote with
+/// a failover setting.
 inline std::vector<spawn_backend> backends() {
   std::vector<spawn_backend> all = {
     native_backend{},
@@ -85,7 +86,9 @@ inline std::vector<spawn_backend> backends() {
     tee_backend{enclave()},
   };
   for (const auto& inner : local_backends())
-    all.push_back(remote_backend{"node-2", inner});
+    all.push_back(remote_backend{"node-2", inner, {}});
+  all.push_back(remote_backend{"node-2", native_backend{},
+                               {failover_mode::any, {"node-3", "node-1"}}});
   return all;
 }
 

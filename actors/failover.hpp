@@ -1,0 +1,22 @@
+#pragma once
+
+#include <memory>
+
+#include <caf/expected.hpp>
+
+#include "actors/node_services.hpp"
+#include "serialization/spawn_request.hpp"
+
+namespace corral {
+
+/// Returns the request a supervisor restarts `request` from. A Remote
+/// agent with failover `any` whose node is no longer alive gets a copy
+/// aimed at the node that `remote_routes::failover_target` chooses. When
+/// that is this node, the copy runs the inner backend here. Every other
+/// request comes back unchanged. Fails with the reason to log when no node
+/// can take the agent. `supervisor` is the pid that logs name.
+caf::expected<std::shared_ptr<const spawn_request>>
+place_restart(const node_services& services, pid_type supervisor,
+              std::shared_ptr<const spawn_request> request);
+
+} // namespace corral

@@ -25,7 +25,7 @@ enum abi_code : std::int32_t {
 };
 
 /// What a guest's imports may ask of the agent that hosts it. The hosting
-/// actor implements it; during spawn a stand-in answers `abi_not_ready` to
+/// actor implements it; during spawn a stand-in returns `abi_not_ready` to
 /// everything that needs a running agent.
 class guest_env {
 public:
@@ -34,7 +34,7 @@ public:
   /// The message being handled, or null outside a handler.
   virtual const message* current_message() const = 0;
 
-  /// Answers the current request.
+  /// Replies to the current request.
   virtual std::int32_t reply(std::string payload) = 0;
 
   /// Sends a one-way message.

@@ -35,7 +35,7 @@ public:
   /// Number of modules compiled since the cache was created.
   std::uint64_t compiled() const;
 
-  /// Number of loads answered from the cache.
+  /// Number of loads served from the cache.
   std::uint64_t hits() const;
 
 private:

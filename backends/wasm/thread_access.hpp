@@ -14,7 +14,7 @@ namespace corral::wasm {
 // explicit template instantiation, which the standard exempts from access
 // checks.
 // NOTE: this depends on the member names and types of Debian's wabt 1.0.32
-// (CMake asks for that version); a newer wabt may change them.
+// (CMake requires that version); a newer wabt may change them.
 namespace detail {
 
 template <class Tag, typename Tag::type Member>

@@ -17,7 +17,7 @@ namespace {
 // up front, about 40 bytes per frame.
 constexpr std::uint64_t max_call_depth = 100'000;
 
-// Answers the guest's imports while the start-up code runs at spawn, when
+// Serves the guest's imports while the start-up code runs at spawn, when
 // there is no hosting actor yet to send or receive anything.
 class startup_env : public guest_env {
 public:

@@ -205,7 +205,7 @@ BOOST_AUTO_TEST_CASE(call_depth) {
 }
 
 BOOST_AUTO_TEST_CASE(value_stack) {
-  // Each call of $wide holds 200 locals; 40 nested calls need about
+  // Each call of $wide has 200 locals; 40 nested calls need about
   // 8,000 values, more than the 4,096 allowed, while 10 fit.
   auto wide = agent("wide", R"(
       (if (i32.eq (local.get $topic_len) (i32.const 4)) (then
@@ -400,7 +400,7 @@ BOOST_AUTO_TEST_CASE(mailbox_full) {
 }
 
 BOOST_AUTO_TEST_CASE(fd_write_is_bounded_per_call) {
-  // One fd_write of 200,000 bytes writes 65,536 and says so, because a
+  // One fd_write of 200,000 bytes writes 65,536 and returns that count, because a
   // host call cannot be preempted; the reply is the count, little-endian.
   module_folder folder;
   auto path = folder.write("write.wat", wat_agent(R"(

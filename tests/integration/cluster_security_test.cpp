@@ -2,134 +2,20 @@
 // keygen`, clusters with keys, a node with an unknown key, a node that
 // claims another node's id, and the key options of the CLI.
 
-#include <chrono>
-#include <functional>
-#include <map>
-#include <memory>
 #include <string>
 #include <sys/stat.h>
 #include <thread>
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
-#include <nlohmann/json.hpp>
 
-#include "cli_checks.hpp"
-#include "net/control_client.hpp"
-#include "node_process.hpp"
+#include "remote_cluster.hpp"
 
-using namespace corral;
 using namespace corral::testing;
-using nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-using clock_type = std::chrono::steady_clock;
 
 namespace {
-
-/// Key pairs made with `corral keygen` in a temporary folder.
-class key_ring {
-public:
-  /// Runs `corral keygen --out FOLDER/ID` and stores the printed key.
-  std::string make(const std::string& id) {
-    auto result = run_corral({"keygen", "--out", prefix(id)});
-    BOOST_TEST_REQUIRE(result.exit_code == 0, summary(result));
-    auto key = result.out.substr(0, result.out.find('\n'));
-    BOOST_TEST_REQUIRE(key.size() == 40u, result.out);
-    keys_[id] = key;
-    return key;
-  }
-
-  std::string prefix(const std::string& id) const {
-    return folder_.path() + "/" + id;
-  }
-
-  /// Returns the --peer-key options for `ids`.
-  std::vector<std::string> peer_args(const std::vector<std::string>& ids) const {
-    std::vector<std::string> args;
-    for (const auto& id : ids) {
-      args.push_back("--peer-key");
-      args.push_back(id + "=" + keys_.at(id));
-    }
-    return args;
-  }
-
-private:
-  temp_directory folder_;
-  std::map<std::string, std::string> keys_;
-};
-
-/// Starts a cluster node `id` with the secret key of `key_id` that accepts
-/// the keys of `peers` and joins through `seed` (NODE_ID@ADDRESS) if given.
-std::unique_ptr<node_process> start_keyed(const key_ring& keys,
-                                          const std::string& id,
-                                          const std::string& key_id,
-                                          const std::vector<std::string>& peers,
-                                          const std::string& seed = {}) {
-  std::vector<std::string> args{"--listen", "tcp://127.0.0.1:0", "--key",
-                                keys.prefix(key_id) + ".key"};
-  auto peer_args = keys.peer_args(peers);
-  args.insert(args.end(), peer_args.begin(), peer_args.end());
-  if (!seed.empty()) {
-    args.push_back("--seed");
-    args.push_back(seed);
-  }
-  return std::make_unique<node_process>(id, args);
-}
-
-/// Reads members and stats through the node's control endpoint.
-class node_view {
-public:
-  explicit node_view(const node_process& node) {
-    control_address address;
-    address.path = node.control_path();
-    auto client = control_client::connect(address, {});
-    BOOST_TEST_REQUIRE(static_cast<bool>(client), client.error().detail);
-    client_ = std::move(*client);
-  }
-
-  json members() {
-    auto reply = client_->request({{"op", "nodes"}}, seconds{2});
-    return reply ? (*reply)["members"] : json::array();
-  }
-
-  std::string state_of(const std::string& id) {
-    for (const auto& member : members())
-      if (member["node_id"] == id)
-        return member["state"].get<std::string>();
-    return "absent";
-  }
-
-  std::string address() {
-    auto list = members();
-    return list.empty() ? std::string{} : list[0]["address"].get<std::string>();
-  }
-
-  json transport_stats() {
-    auto reply = client_->request({{"op", "stats"}}, seconds{2});
-    return reply ? (*reply)["stats"]["cluster"]["transport"] : json::object();
-  }
-
-private:
-  std::unique_ptr<control_client> client_;
-};
-
-bool wait_until(milliseconds timeout, const std::function<bool()>& condition) {
-  auto deadline = clock_type::now() + timeout;
-  while (clock_type::now() < deadline) {
-    if (condition())
-      return true;
-    std::this_thread::sleep_for(milliseconds{20});
-  }
-  return condition();
-}
-
-bool all_alive(node_view& view, const std::vector<std::string>& ids) {
-  for (const auto& id : ids)
-    if (view.state_of(id) != "alive")
-      return false;
-  return true;
-}
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
@@ -200,11 +86,11 @@ BOOST_AUTO_TEST_CASE(two_keyed_nodes_join) {
   key_ring keys;
   keys.make("n1");
   keys.make("n2");
-  auto n1 = start_keyed(keys, "n1", "n1", {"n2"});
-  node_view v1{*n1};
-  auto n2 = start_keyed(keys, "n2", "n2", {"n1"}, "n1@" + v1.address());
-  node_view v2{*n2};
-  bool joined = wait_until(seconds{10}, [&] {
+  auto n1 = start_keyed_member(keys, "n1", "n1", {"n2"});
+  member_view v1{*n1};
+  auto n2 = start_keyed_member(keys, "n2", "n2", {"n1"}, "n1@" + v1.address());
+  member_view v2{*n2};
+  bool joined = poll_until(seconds{10}, [&] {
     return all_alive(v1, {"n1", "n2"}) && all_alive(v2, {"n1", "n2"});
   });
   BOOST_TEST(joined, "n1: " << v1.members().dump()
@@ -218,15 +104,15 @@ BOOST_AUTO_TEST_CASE(three_keyed_nodes_join) {
   key_ring keys;
   for (const auto* id : {"n1", "n2", "n3"})
     keys.make(id);
-  auto n1 = start_keyed(keys, "n1", "n1", {"n2", "n3"});
-  node_view v1{*n1};
+  auto n1 = start_keyed_member(keys, "n1", "n1", {"n2", "n3"});
+  member_view v1{*n1};
   auto seed = "n1@" + v1.address();
-  auto n2 = start_keyed(keys, "n2", "n2", {"n1", "n3"}, seed);
-  auto n3 = start_keyed(keys, "n3", "n3", {"n1", "n2"}, seed);
-  node_view v2{*n2};
-  node_view v3{*n3};
+  auto n2 = start_keyed_member(keys, "n2", "n2", {"n1", "n3"}, seed);
+  auto n3 = start_keyed_member(keys, "n3", "n3", {"n1", "n2"}, seed);
+  member_view v2{*n2};
+  member_view v3{*n3};
   std::vector<std::string> ids{"n1", "n2", "n3"};
-  bool joined = wait_until(seconds{10}, [&] {
+  bool joined = poll_until(seconds{10}, [&] {
     return all_alive(v1, ids) && all_alive(v2, ids) && all_alive(v3, ids);
   });
   BOOST_TEST(joined, "n2: " << v2.members().dump()
@@ -239,18 +125,18 @@ BOOST_AUTO_TEST_CASE(unknown_key_is_refused) {
     keys.make(id);
   // n1 and n2 accept each other only. n3 has n1's key, but n1 lacks
   // n3's.
-  auto n1 = start_keyed(keys, "n1", "n1", {"n2"});
-  node_view v1{*n1};
+  auto n1 = start_keyed_member(keys, "n1", "n1", {"n2"});
+  member_view v1{*n1};
   auto seed = "n1@" + v1.address();
-  auto n2 = start_keyed(keys, "n2", "n2", {"n1"}, seed);
-  auto n3 = start_keyed(keys, "n3", "n3", {"n1"}, seed);
-  node_view v2{*n2};
+  auto n2 = start_keyed_member(keys, "n2", "n2", {"n1"}, seed);
+  auto n3 = start_keyed_member(keys, "n3", "n3", {"n1"}, seed);
+  member_view v2{*n2};
 
-  bool refused = wait_until(seconds{10}, [&] {
+  bool refused = poll_until(seconds{10}, [&] {
     return v1.transport_stats()["refused_keys"].get<int>() > 0;
   });
   BOOST_TEST(refused, v1.transport_stats().dump());
-  BOOST_TEST(wait_until(seconds{10},
+  BOOST_TEST(poll_until(seconds{10},
                         [&] { return all_alive(v1, {"n1", "n2"})
                                      && all_alive(v2, {"n1", "n2"}); }),
              v1.members().dump());
@@ -276,12 +162,12 @@ BOOST_AUTO_TEST_CASE(claimed_node_id_is_refused) {
   for (const auto* id : {"n1", "n3", "n4"})
     keys.make(id);
   // n1 accepts n3 and n4. The impostor has n4's key but calls itself n3.
-  auto n1 = start_keyed(keys, "n1", "n1", {"n3", "n4"});
-  node_view v1{*n1};
-  auto impostor = start_keyed(keys, "n3", "n4", {"n1"},
+  auto n1 = start_keyed_member(keys, "n1", "n1", {"n3", "n4"});
+  member_view v1{*n1};
+  auto impostor = start_keyed_member(keys, "n3", "n4", {"n1"},
                               "n1@" + v1.address());
 
-  bool dropped = wait_until(seconds{10}, [&] {
+  bool dropped = poll_until(seconds{10}, [&] {
     return v1.transport_stats()["dropped"]["key_mismatch"].get<int>() > 0;
   });
   BOOST_TEST(dropped, v1.transport_stats().dump());

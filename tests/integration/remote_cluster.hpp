@@ -1,10 +1,12 @@
 #pragma once
 
-// Helpers of the remote backend's tests: cluster members as `corral node`
-// processes on 127.0.0.1, and polling with a bound.
+// The fixture of the cluster and Remote backend tests: `corral node`
+// processes in cluster mode, with or without Curve keys, a control client
+// that reads their member lists and counters, and polling with a bound.
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -31,12 +33,76 @@ inline bool poll_until(std::chrono::milliseconds timeout,
   return condition();
 }
 
+/// Returns the arguments of `corral node` for cluster mode without keys
+/// on `listen`, joining through `seeds`.
+inline std::vector<std::string>
+insecure_member_args(const std::vector<std::string>& seeds = {},
+                     const std::string& listen = "tcp://127.0.0.1:0") {
+  std::vector<std::string> args{"--listen", listen, "--insecure"};
+  for (const auto& seed : seeds) {
+    args.push_back("--seed");
+    args.push_back(seed);
+  }
+  return args;
+}
+
 /// Starts `corral node` in cluster mode on a free loopback port.
 inline std::unique_ptr<node_process>
 start_cluster_member(const std::string& id,
                      const std::vector<std::string>& seeds = {}) {
-  std::vector<std::string> args{"--listen", "tcp://127.0.0.1:0", "--insecure"};
-  for (const auto& seed : seeds) {
+  return std::make_unique<node_process>(id, insecure_member_args(seeds));
+}
+
+/// Key pairs made with `corral keygen` in a temporary folder.
+class key_ring {
+public:
+  /// Runs `corral keygen --out FOLDER/ID` and stores the printed key.
+  std::string make(const std::string& id) {
+    auto result = run_corral({"keygen", "--out", prefix(id)});
+    BOOST_TEST_REQUIRE(result.exit_code == 0, summary(result));
+    auto key = result.out.substr(0, result.out.find('\n'));
+    BOOST_TEST_REQUIRE(key.size() == 40u, result.out);
+    keys_[id] = key;
+    return key;
+  }
+
+  /// Returns the public key made for `id`.
+  const std::string& public_key(const std::string& id) const {
+    return keys_.at(id);
+  }
+
+  std::string prefix(const std::string& id) const {
+    return folder_.path() + "/" + id;
+  }
+
+  /// Returns the --peer-key options for `ids`.
+  std::vector<std::string> peer_args(const std::vector<std::string>& ids) const {
+    std::vector<std::string> args;
+    for (const auto& id : ids) {
+      args.push_back("--peer-key");
+      args.push_back(id + "=" + keys_.at(id));
+    }
+    return args;
+  }
+
+private:
+  temp_directory folder_;
+  std::map<std::string, std::string> keys_;
+};
+
+/// Starts a cluster node `id` on a free loopback port with the secret key
+/// of `key_id` that accepts the keys of `peers` and joins through `seed`
+/// (NODE_ID@ADDRESS) if given.
+inline std::unique_ptr<node_process>
+start_keyed_member(const key_ring& keys, const std::string& id,
+                   const std::string& key_id,
+                   const std::vector<std::string>& peers,
+                   const std::string& seed = {}) {
+  std::vector<std::string> args{"--listen", "tcp://127.0.0.1:0", "--key",
+                                keys.prefix(key_id) + ".key"};
+  auto peer_args = keys.peer_args(peers);
+  args.insert(args.end(), peer_args.begin(), peer_args.end());
+  if (!seed.empty()) {
     args.push_back("--seed");
     args.push_back(seed);
   }
@@ -44,7 +110,7 @@ start_cluster_member(const std::string& id,
 }
 
 /// A control client of one node inside the test process, so that polling
-/// costs about a millisecond.
+/// costs about a millisecond and detection times are measured closely.
 class member_view {
 public:
   explicit member_view(const node_process& node) {
@@ -55,12 +121,16 @@ public:
     client_ = std::move(*client);
   }
 
+  /// Returns the "members" of a "nodes" reply, or an empty array on
+  /// failure.
+  nlohmann::json members() {
+    auto reply = client_->request({{"op", "nodes"}}, std::chrono::seconds{2});
+    return reply ? (*reply)["members"] : nlohmann::json::array();
+  }
+
   /// Returns the state of member `id` as this node sees it, or "absent".
   std::string state_of(const std::string& id) {
-    auto reply = client_->request({{"op", "nodes"}}, std::chrono::seconds{2});
-    if (!reply)
-      return "absent";
-    for (const auto& member : (*reply)["members"])
+    for (const auto& member : members())
       if (member["node_id"] == id)
         return member["state"].get<std::string>();
     return "absent";
@@ -68,10 +138,23 @@ public:
 
   /// This node's cluster address.
   std::string address() {
-    auto reply = client_->request({{"op", "nodes"}}, std::chrono::seconds{2});
-    if (!reply || (*reply)["members"].empty())
-      return {};
-    return (*reply)["members"][0]["address"].get<std::string>();
+    auto list = members();
+    return list.empty() ? std::string{}
+                        : list[0]["address"].get<std::string>();
+  }
+
+  /// Returns the node's counters ("stats"), or an empty object on failure.
+  nlohmann::json stats() {
+    auto reply = client_->request({{"op", "stats"}}, std::chrono::seconds{2});
+    return reply ? (*reply)["stats"] : nlohmann::json::object();
+  }
+
+  /// Returns the transport's counters, `stats.cluster.transport`.
+  nlohmann::json transport_stats() {
+    auto counters = stats();
+    if (!counters.contains("cluster"))
+      return nlohmann::json::object();
+    return counters["cluster"].value("transport", nlohmann::json::object());
   }
 
   /// Returns the "inspect" result of `target`, or null when it fails.
@@ -87,10 +170,31 @@ private:
   std::unique_ptr<control_client> client_;
 };
 
+/// True when `view` sees every member of `ids` alive.
+inline bool all_alive(member_view& view, const std::vector<std::string>& ids) {
+  for (const auto& id : ids)
+    if (view.state_of(id) != "alive")
+      return false;
+  return true;
+}
+
+/// Milliseconds from `since` until `view` sees `id` in `state`, or -1
+/// when that does not happen within `limit`.
+inline long long
+milliseconds_until_state(member_view& view, const std::string& id,
+                         const std::string& state,
+                         std::chrono::steady_clock::time_point since,
+                         std::chrono::milliseconds limit) {
+  if (!poll_until(limit, [&] { return view.state_of(id) == state; }))
+    return -1;
+  return as_milliseconds(std::chrono::steady_clock::now() - since);
+}
+
 /// Two members, n1 and n2 (joined through n1), that see each other alive.
 struct two_members {
   std::unique_ptr<node_process> n1, n2;
   std::unique_ptr<member_view> v1, v2;
+  std::vector<std::string> ids{"n1", "n2"};
 
   two_members() {
     n1 = start_cluster_member("n1");
@@ -98,9 +202,38 @@ struct two_members {
     n2 = start_cluster_member("n2", {v1->address()});
     v2 = std::make_unique<member_view>(*n2);
     bool joined = poll_until(std::chrono::seconds{10}, [&] {
-      return v1->state_of("n2") == "alive" && v2->state_of("n1") == "alive";
+      return all_alive(*v1, ids) && all_alive(*v2, ids);
     });
     BOOST_TEST_REQUIRE(joined, "n1 sees n2 as " << v1->state_of("n2"));
+  }
+};
+
+/// Three members n1, n2 and n3 that joined through n1 and see each other
+/// alive.
+struct three_members {
+  std::unique_ptr<node_process> n1, n2, n3;
+  std::unique_ptr<member_view> v1, v2, v3;
+  std::vector<std::string> ids{"n1", "n2", "n3"};
+  /// Time from starting n2 until every member saw every other alive.
+  long long join_ms = 0;
+
+  three_members() {
+    n1 = start_cluster_member("n1");
+    v1 = std::make_unique<member_view>(*n1);
+    auto seed = v1->address();
+    BOOST_TEST_REQUIRE(seed.rfind("tcp://127.0.0.1:", 0) == 0u, seed);
+    auto start = std::chrono::steady_clock::now();
+    n2 = start_cluster_member("n2", {seed});
+    n3 = start_cluster_member("n3", {seed});
+    v2 = std::make_unique<member_view>(*n2);
+    v3 = std::make_unique<member_view>(*n3);
+    bool joined = poll_until(std::chrono::seconds{10}, [&] {
+      return all_alive(*v1, ids) && all_alive(*v2, ids) && all_alive(*v3, ids);
+    });
+    join_ms = as_milliseconds(std::chrono::steady_clock::now() - start);
+    BOOST_TEST_REQUIRE(joined, "members seen by n1: "
+                                 << v1->members().dump() << "; by n3: "
+                                 << v3->members().dump());
   }
 };
 

@@ -20,27 +20,6 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-/// Three members: n2 and n3 join through n1, and n1 reports both alive.
-struct three_members {
-  std::unique_ptr<node_process> n1, n2, n3;
-  std::unique_ptr<member_view> v1, v3;
-
-  three_members() {
-    n1 = start_cluster_member("n1");
-    v1 = std::make_unique<member_view>(*n1);
-    n2 = start_cluster_member("n2", {v1->address()});
-    n3 = start_cluster_member("n3", {v1->address()});
-    v3 = std::make_unique<member_view>(*n3);
-    bool joined = poll_until(seconds{10}, [&] {
-      return v1->state_of("n2") == "alive" && v1->state_of("n3") == "alive"
-             && v3->state_of("n2") == "alive";
-    });
-    BOOST_TEST_REQUIRE(joined, "n1 sees n2 as " << v1->state_of("n2")
-                                                << " and n3 as "
-                                                << v1->state_of("n3"));
-  }
-};
-
 /// Spawns the examples' WASM echo as `agent_id` from n1 on n2.
 json spawn_echo_on_n2(const three_members& cluster,
                       const std::string& agent_id,

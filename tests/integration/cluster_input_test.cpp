@@ -1,8 +1,9 @@
-// Bad input to a cluster node: garbage frames from a raw ZeroMQ socket,
-// and invalid cluster options and configuration files on the CLI.
+// Bad input to a cluster node. A raw ZeroMQ socket sends garbage,
+// truncated and oversized frames and wrong protocol versions, and a client
+// connects with a Curve key the node does not list. The CLI gets invalid
+// cluster options and configuration files.
 
 #include <fstream>
-#include <functional>
 #include <random>
 #include <string>
 #include <thread>
@@ -12,8 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
-#include "cli_checks.hpp"
-#include "node_process.hpp"
+#include "remote_cluster.hpp"
 #include "serialization/wire_frame.hpp"
 
 using namespace corral;
@@ -24,14 +24,32 @@ using std::chrono::seconds;
 
 namespace {
 
+/// The fields of a header that the bad frames below vary.
+struct header_fields {
+  std::uint16_t version = wire_protocol_version;
+  frame_kind kind = frame_kind::heartbeat;
+  std::uint32_t body_size = 0;
+  lane on = lane::control;
+  std::uint32_t chunk_count = 1;
+};
+
+std::string header_bytes(const header_fields& fields) {
+  frame_header header;
+  header.version = fields.version;
+  header.kind = static_cast<std::uint8_t>(fields.kind);
+  header.lane = static_cast<std::uint8_t>(fields.on);
+  header.chunk_count = fields.chunk_count;
+  header.body_size = fields.body_size;
+  return encode_frame_header(header);
+}
+
 std::string header_bytes(std::uint16_t version, frame_kind kind,
                          std::uint32_t body_size) {
-  frame_header header;
-  header.version = version;
-  header.kind = static_cast<std::uint8_t>(kind);
-  header.lane = static_cast<std::uint8_t>(lane::control);
-  header.body_size = body_size;
-  return encode_frame_header(header);
+  header_fields fields;
+  fields.version = version;
+  fields.kind = kind;
+  fields.body_size = body_size;
+  return header_bytes(fields);
 }
 
 std::string random_bytes(std::mt19937& random, std::size_t size) {
@@ -45,11 +63,15 @@ std::string random_bytes(std::mt19937& random, std::size_t size) {
 struct raw_peer {
   zmq::socket_t socket;
 
-  raw_peer(zmq::context_t& context, const std::string& identity,
-           const std::string& address)
+  raw_peer(zmq::context_t& context, const std::string& identity)
     : socket(context, zmq::socket_type::dealer) {
     socket.set(zmq::sockopt::routing_id, identity);
     socket.set(zmq::sockopt::linger, 0);
+  }
+
+  raw_peer(zmq::context_t& context, const std::string& identity,
+           const std::string& address)
+    : raw_peer(context, identity) {
     socket.connect(address);
   }
 
@@ -61,19 +83,30 @@ struct raw_peer {
   }
 };
 
-json cluster_stats(const node_process& node) {
-  auto result = node.corral({"stats", "--json"});
-  auto stats = parse_stdout(result);
-  if (!stats.is_object() || !stats.contains("cluster"))
-    return json::object();
-  return stats["cluster"];
+std::uint64_t dropped(const json& transport, const char* reason) {
+  auto value = transport.value("dropped", json::object()).value(reason, json{});
+  return value.is_number_unsigned() ? value.get<std::uint64_t>() : 0;
 }
 
-std::uint64_t dropped(const json& cluster, const char* reason) {
-  auto value = cluster.value("transport", json::object())
-                 .value("dropped", json::object())
-                 .value(reason, json{});
+std::uint64_t counter(const json& transport, const char* name) {
+  auto value = transport.value(name, json{});
   return value.is_number_unsigned() ? value.get<std::uint64_t>() : 0;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+/// Spawns an echo agent on `home` and checks that `other` gets its reply
+/// through the cluster, by global pid.
+void check_serves_peer(const node_process& home, const node_process& other,
+                       const std::string& agent_id) {
+  auto spawned = home.corral({"spawn", "--id", agent_id, "--json"});
+  BOOST_TEST_REQUIRE(spawned.exit_code == 0, summary(spawned));
+  auto global = parse_stdout(spawned)["global"].get<std::string>();
+  auto reply = other.corral({"send", global, "echo", "still serving"});
+  BOOST_TEST(reply.exit_code == 0, summary(reply));
+  BOOST_TEST(reply.out == "still serving\n");
 }
 
 std::string write_file(const std::string& path, const std::string& text) {
@@ -86,16 +119,17 @@ std::string write_file(const std::string& path, const std::string& text) {
 BOOST_AUTO_TEST_SUITE(cluster_input)
 
 BOOST_AUTO_TEST_CASE(garbage_frames_are_counted_and_node_keeps_serving) {
-  node_process node{"g1", {"--listen", "tcp://127.0.0.1:0", "--insecure"}};
-  auto listed = parse_stdout(node.corral({"nodes", "--json"}));
-  BOOST_TEST_REQUIRE(listed.is_array(), listed.dump());
-  auto address = listed[0]["address"].get<std::string>();
+  two_members cluster;
+  auto address = cluster.v1->address();
 
   zmq::context_t context{1};
   std::mt19937 random{11};
   raw_peer peer{context, "garbage/control", address};
   peer.send({random_bytes(random, 40)});
   peer.send({random_bytes(random, 10), "body"});
+  peer.send({header_bytes(wire_protocol_version, frame_kind::heartbeat, 4)
+               + "x",
+             "abcd"});
   peer.send({header_bytes(9, frame_kind::heartbeat, 4), "abcd"});
   peer.send({header_bytes(wire_protocol_version, frame_kind::heartbeat,
                           512 * 1024),
@@ -104,6 +138,31 @@ BOOST_AUTO_TEST_CASE(garbage_frames_are_counted_and_node_keeps_serving) {
              "hello"});
   peer.send({header_bytes(wire_protocol_version, frame_kind::heartbeat, 99),
              "short"});
+  peer.send({header_bytes(wire_protocol_version, static_cast<frame_kind>(7),
+                          0),
+             ""});
+  peer.send({header_bytes(wire_protocol_version, static_cast<frame_kind>(120),
+                          4),
+             "abcd"});
+  header_fields wrong_lane;
+  wrong_lane.on = lane::bulk;
+  peer.send({header_bytes(wrong_lane), ""});
+  header_fields no_chunks;
+  no_chunks.chunk_count = 0;
+  peer.send({header_bytes(no_chunks), ""});
+
+  // A well-formed hello of a later protocol version. Its address is on
+  // loopback and unused, in case the node ever connected back.
+  hello_body later;
+  later.node_id = "garbage";
+  later.address = "tcp://127.0.0.1:1";
+  later.incarnation = 1;
+  later.protocol_version = wire_protocol_version + 1;
+  auto later_body = encode_body(later);
+  peer.send({header_bytes(wire_protocol_version, frame_kind::hello,
+                          static_cast<std::uint32_t>(later_body.size())),
+             later_body});
+
   for (int i = 0; i < 50; ++i)
     peer.send({random_bytes(random, frame_header_bytes),
                random_bytes(random, 16)});
@@ -117,38 +176,121 @@ BOOST_AUTO_TEST_CASE(garbage_frames_are_counted_and_node_keeps_serving) {
   flooder.send({header_bytes(wire_protocol_version, frame_kind::heartbeat, 0),
                 std::string(4 * 1024 * 1024, 'y')});
 
-  const char* reasons[] = {"bad_part_count", "truncated_header",
-                           "unsupported_version", "oversized",
-                           "malformed_body", "body_size_mismatch",
-                           "bad_identity"};
-  json stats;
-  auto deadline = std::chrono::steady_clock::now() + seconds{10};
-  bool all_counted = false;
-  while (!all_counted && std::chrono::steady_clock::now() < deadline) {
-    stats = cluster_stats(node);
-    all_counted = true;
+  const char* reasons[] = {"bad_part_count",   "truncated_header",
+                           "malformed_header", "unsupported_version",
+                           "unknown_kind",     "invalid_lane",
+                           "invalid_chunk",    "oversized",
+                           "malformed_body",   "body_size_mismatch",
+                           "unhandled_kind",   "bad_identity"};
+  json transport;
+  std::vector<std::string> peer_states;
+  auto all_counted = [&] {
+    transport = cluster.v1->transport_stats();
+    // The real peer must stay alive on both sides while the garbage comes.
+    for (const auto& state :
+         {cluster.v1->state_of("n2"), cluster.v2->state_of("n1")})
+      if (state != "alive")
+        peer_states.push_back(state);
     for (const char* reason : reasons)
-      all_counted = all_counted && dropped(stats, reason) >= 1;
-    if (!all_counted)
-      std::this_thread::sleep_for(milliseconds{50});
-  }
+      if (dropped(transport, reason) == 0)
+        return false;
+    return true;
+  };
+  poll_until(seconds{10}, all_counted);
   for (const char* reason : reasons)
-    BOOST_TEST(dropped(stats, reason) >= 1u, reason << ": " << stats.dump());
-  BOOST_TEST(stats["transport"]["dropped_total"].get<std::uint64_t>() >= 50u,
-             stats.dump());
+    BOOST_TEST(dropped(transport, reason) >= 1u,
+               reason << ": " << transport.dump());
+  BOOST_TEST(counter(transport, "dropped_total") >= 50u, transport.dump());
+  BOOST_TEST(peer_states.empty(),
+             "the real peer was seen " << peer_states.size()
+                                       << " times not alive, first as "
+                                       << (peer_states.empty()
+                                             ? std::string{}
+                                             : peer_states.front()));
 
-  BOOST_TEST(node.process().running());
-  auto after = node.corral({"nodes"});
-  BOOST_TEST(after.exit_code == 0, summary(after));
-  BOOST_TEST(after.out.find("g1 (this node)") != std::string::npos, after.out);
-  // One log line per reason and second at most, however many frames came.
-  auto log = node.process().err();
+  BOOST_TEST_REQUIRE(cluster.n1->process().running());
+  BOOST_TEST(all_alive(*cluster.v1, cluster.ids), cluster.v1->members().dump());
+  check_serves_peer(*cluster.n1, *cluster.n2, "after-garbage");
+
+  // Each reason is logged, but one line per reason and second at most,
+  // however many frames came.
+  auto log = cluster.n1->process().err();
+  for (const char* reason : reasons)
+    BOOST_TEST(contains(log, std::string{"dropped an inbound frame ("}
+                               + reason + ", "),
+               reason << " is not in the log: " << log);
   std::size_t drop_lines = 0;
   for (std::size_t at = log.find("dropped an inbound frame");
        at != std::string::npos;
        at = log.find("dropped an inbound frame", at + 1))
     ++drop_lines;
   BOOST_TEST(drop_lines < 30u, log);
+}
+
+BOOST_AUTO_TEST_CASE(unlisted_curve_key_is_refused_and_peer_served) {
+  key_ring keys;
+  keys.make("n1");
+  keys.make("n2");
+  auto n1 = start_keyed_member(keys, "n1", "n1", {"n2"});
+  member_view v1{*n1};
+  auto address = v1.address();
+  auto n2 = start_keyed_member(keys, "n2", "n2", {"n1"}, "n1@" + address);
+  member_view v2{*n2};
+  std::vector<std::string> ids{"n1", "n2"};
+  BOOST_TEST_REQUIRE(poll_until(seconds{10}, [&] {
+    return all_alive(v1, ids) && all_alive(v2, ids);
+  }), v1.members().dump());
+  auto before = v1.transport_stats();
+
+  // A client with a valid Curve key pair that n1 does not list. It has
+  // n1's public key and claims n2's identity, the worst case.
+  char public_key[41] = {};
+  char secret_key[41] = {};
+  BOOST_TEST_REQUIRE(zmq_curve_keypair(public_key, secret_key) == 0);
+  zmq::context_t context{1};
+  raw_peer intruder{context, "n2/control"};
+  intruder.socket.set(zmq::sockopt::curve_serverkey, keys.public_key("n1"));
+  intruder.socket.set(zmq::sockopt::curve_publickey, std::string{public_key});
+  intruder.socket.set(zmq::sockopt::curve_secretkey, std::string{secret_key});
+  intruder.socket.connect(address);
+  hello_body hello;
+  hello.node_id = "n2";
+  hello.address = "tcp://127.0.0.1:1";
+  hello.incarnation = 1;
+  auto hello_bytes = encode_body(hello);
+  intruder.send({header_bytes(wire_protocol_version, frame_kind::hello,
+                              static_cast<std::uint32_t>(hello_bytes.size())),
+                 hello_bytes});
+
+  // A client without Curve at all, also claiming to be n2.
+  raw_peer plain{context, "n2/control", address};
+  plain.send({header_bytes(wire_protocol_version, frame_kind::hello,
+                           static_cast<std::uint32_t>(hello_bytes.size())),
+              hello_bytes});
+
+  json transport;
+  bool refused = poll_until(seconds{10}, [&] {
+    transport = v1.transport_stats();
+    return counter(transport, "refused_keys") > 0;
+  });
+  BOOST_TEST(refused, transport.dump());
+
+  // ZeroMQ retries the handshake, so it gets time for several attempts.
+  std::this_thread::sleep_for(milliseconds{1000});
+  transport = v1.transport_stats();
+  BOOST_TEST(counter(transport, "dropped_total")
+               == counter(before, "dropped_total"),
+             "no frame of the refused clients may arrive: "
+               << transport.dump());
+  BOOST_TEST(all_alive(v1, ids), v1.members().dump());
+  BOOST_TEST(all_alive(v2, ids), v2.members().dump());
+  BOOST_TEST_REQUIRE(n1->process().running());
+  check_serves_peer(*n1, *n2, "after-intruder");
+
+  auto log = n1->process().err();
+  BOOST_TEST(contains(log, "refused a Curve client from 127.0.0.1"), log);
+  BOOST_TEST(contains(log, std::string{public_key}.substr(0, 8)), log);
+  BOOST_TEST(!contains(log, secret_key), "a secret key is in the log");
 }
 
 BOOST_AUTO_TEST_CASE(bad_cluster_options_are_usage_errors) {

@@ -24,10 +24,18 @@ node_process::node_process(const std::string& node_id)
 
 node_process::node_process(const std::string& node_id,
                            const std::vector<std::string>& extra_args)
+  : node_process(node_id, extra_args, {}) {
+}
+
+node_process::node_process(const std::string& node_id,
+                           const std::vector<std::string>& extra_args,
+                           const std::vector<std::string>& launcher)
   : node_id_(node_id), control_path_(directory_.path() + "/node.sock") {
-  std::vector<std::string> argv{corral_executable(), "node", "--id", node_id_,
-                                "--control", control_path_, "--log-level",
-                                "info", "--threads", "2"};
+  std::vector<std::string> command{corral_executable(), "node", "--id",
+                                   node_id_, "--control", control_path_,
+                                   "--log-level", "info", "--threads", "2"};
+  auto argv = launcher;
+  argv.insert(argv.end(), command.begin(), command.end());
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   process_ = std::make_unique<background_process>(argv,
                                                   directory_.path() + "/node");

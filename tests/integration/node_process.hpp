@@ -30,6 +30,14 @@ public:
   node_process(const std::string& node_id,
                const std::vector<std::string>& extra_args);
 
+  /// Like the constructor above, with `launcher` run in front of the
+  /// `corral node` command line, e.g. `ip netns exec NAME` to start the
+  /// node in a network namespace. The launcher must exec the command, so
+  /// that `process()` is the node itself.
+  node_process(const std::string& node_id,
+               const std::vector<std::string>& extra_args,
+               const std::vector<std::string>& launcher);
+
   /// Runs `corral ARGS... --control PATH` against this node.
   command_result corral(std::vector<std::string> args,
                         std::chrono::milliseconds timeout

@@ -1,6 +1,7 @@
 // `corral demo`: a guided run of an embedded node. It spawns a command
 // loop, a counter and a worker, exchanges messages with them and with two
 // WASM agents, crashes the worker and shows its supervisor restarting it.
+// Then two more nodes in the process form a cluster (demo_cluster.cpp).
 
 #include <algorithm>
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include "backends/builtin_backends.hpp"
 #include "cli/command.hpp"
 #include "cli/command_output.hpp"
+#include "cli/demo_cluster.hpp"
 #include "cli/exit_code.hpp"
 #include "cli/process_format.hpp"
 #include "examples/native/example_agents.hpp"
@@ -189,8 +191,15 @@ void run_steps(node& instance, const std::string& modules) {
   crash_and_recover(instance);
   ask(instance, "worker-1", "work", "job-2");
 
+  step("a cluster of two more nodes in this process: spawning on another "
+       "node");
+  auto cluster = run_demo_cluster(modules);
+  if (!cluster)
+    throw demo_failure{cluster.error().detail};
+
   step("summary (ps --all)");
   print_summary(instance);
+  std::cout << *cluster << "\n";
 }
 
 int run_demo(const demo_options& options) {
@@ -222,7 +231,8 @@ void add_demo_command(CLI::App& app, command_table& commands) {
   auto options = std::make_shared<demo_options>();
   auto* command = app.add_subcommand(
     "demo", "Run a short demo on an embedded node: native and WASM agents, "
-            "messages, a crash and a supervised restart");
+            "messages, a crash and a supervised restart, then a cluster of "
+            "two nodes on 127.0.0.1 and a spawn on the other node");
   command->add_option("--modules", options->modules,
                       "Folder with the example WASM agents echo.wat and "
                       "counter.wat")

@@ -179,4 +179,27 @@ BOOST_AUTO_TEST_CASE(demo_shows_restart_and_exits_0) {
   BOOST_TEST(as_milliseconds(elapsed) < 10'000);
 }
 
+BOOST_AUTO_TEST_CASE(demo_spawns_on_other_cluster_node) {
+  auto result = run_corral({"demo"}, seconds{30});
+  BOOST_TEST_REQUIRE(result.exit_code == 0, summary(result));
+  BOOST_TEST(result.out.find("spawned remote-loop (command_loop on demo-n2) "
+                             "from demo-n1 as demo-n2:")
+               != std::string::npos,
+             result.out);
+  BOOST_TEST(result.out.find("=> hello across nodes") != std::string::npos,
+             result.out);
+  BOOST_TEST(result.out.find("=> and back") != std::string::npos, result.out);
+  BOOST_TEST(result.out.find("=> from a remote sandbox") != std::string::npos,
+             result.out);
+  // The summary comes last and names the remote reply.
+  auto summary_at = result.out.find("== summary");
+  auto cluster_line = result.out.find("cluster: demo-n1 and demo-n2 joined");
+  BOOST_TEST_REQUIRE(summary_at != std::string::npos, result.out);
+  BOOST_TEST_REQUIRE(cluster_line != std::string::npos, result.out);
+  BOOST_TEST(cluster_line > summary_at, result.out);
+  BOOST_TEST(result.out.find("replied \"hello across nodes\"", summary_at)
+               != std::string::npos,
+             result.out);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

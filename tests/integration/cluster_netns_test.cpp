@@ -1,6 +1,6 @@
-// Two `corral node` processes on separate hosts: each runs in its own
-// network namespace, and the namespaces are joined by a veth pair with
-// addresses of 10.231.0.0/30, which exist only inside them. The test cuts
+// Two `corral node` processes with CurveZMQ on separate hosts: each runs
+// in its own network namespace, and the namespaces are joined by a veth
+// pair with addresses of 10.231.0.0/30, which exist only inside them. The test cuts
 // the link, checks that each node declares the other down, restores it and
 // checks that they see each other alive again.
 //
@@ -169,12 +169,15 @@ private:
   std::string veth_b_;
 };
 
-/// Starts an insecure cluster node in namespace `side` on its veth address.
-std::unique_ptr<node_process> start_in_namespace(
-  const namespace_pair& hosts, char side, const std::string& id,
-  const std::string& address, const std::vector<std::string>& seeds = {}) {
+/// Starts cluster node `id` with CurveZMQ in namespace `side` on its veth
+/// address. It accepts the key of `peer` and joins through `seed`
+/// (NODE_ID@ADDRESS) if given.
+std::unique_ptr<node_process>
+start_in_namespace(const namespace_pair& hosts, const key_ring& keys,
+                   char side, const std::string& id, const std::string& peer,
+                   const std::string& address, const std::string& seed = {}) {
   return std::make_unique<node_process>(
-    id, insecure_member_args(seeds, "tcp://" + address + ":0"),
+    id, keyed_member_args(keys, id, {peer}, seed, "tcp://" + address + ":0"),
     hosts.launcher(side));
 }
 
@@ -196,12 +199,17 @@ BOOST_AUTO_TEST_SUITE(cluster_netns)
 
 BOOST_AUTO_TEST_CASE(partition_is_detected_and_heals,
                      *boost::unit_test::precondition(can_make_namespaces)) {
+  key_ring keys;
+  keys.make("ns-a");
+  keys.make("ns-b");
   namespace_pair hosts;
-  auto a = start_in_namespace(hosts, 'a', "ns-a", "10.231.0.1");
+  auto a = start_in_namespace(hosts, keys, 'a', "ns-a", "ns-b", "10.231.0.1");
   member_view view_a{*a};
-  auto seed = view_a.address();
-  BOOST_TEST_REQUIRE(seed.rfind("tcp://10.231.0.1:", 0) == 0u, seed);
-  auto b = start_in_namespace(hosts, 'b', "ns-b", "10.231.0.2", {seed});
+  auto address_a = view_a.address();
+  BOOST_TEST_REQUIRE(address_a.rfind("tcp://10.231.0.1:", 0) == 0u,
+                     address_a);
+  auto b = start_in_namespace(hosts, keys, 'b', "ns-b", "ns-a", "10.231.0.2",
+                              "ns-a@" + address_a);
   member_view view_b{*b};
   std::vector<std::string> ids{"ns-a", "ns-b"};
   BOOST_TEST_REQUIRE(poll_until(seconds{10}, [&] {
@@ -253,6 +261,8 @@ BOOST_AUTO_TEST_CASE(partition_is_detected_and_heals,
 
   BOOST_TEST(a->process().running());
   BOOST_TEST(b->process().running());
+  BOOST_TEST(view_a.transport_stats()["refused_keys"] == 0);
+  BOOST_TEST(view_b.transport_stats()["refused_keys"] == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -33,24 +33,17 @@ inline bool poll_until(std::chrono::milliseconds timeout,
   return condition();
 }
 
-/// Returns the arguments of `corral node` for cluster mode without keys
-/// on `listen`, joining through `seeds`.
-inline std::vector<std::string>
-insecure_member_args(const std::vector<std::string>& seeds = {},
-                     const std::string& listen = "tcp://127.0.0.1:0") {
-  std::vector<std::string> args{"--listen", listen, "--insecure"};
+/// Starts `corral node` in cluster mode without keys on a free loopback
+/// port.
+inline std::unique_ptr<node_process>
+start_cluster_member(const std::string& id,
+                     const std::vector<std::string>& seeds = {}) {
+  std::vector<std::string> args{"--listen", "tcp://127.0.0.1:0", "--insecure"};
   for (const auto& seed : seeds) {
     args.push_back("--seed");
     args.push_back(seed);
   }
-  return args;
-}
-
-/// Starts `corral node` in cluster mode on a free loopback port.
-inline std::unique_ptr<node_process>
-start_cluster_member(const std::string& id,
-                     const std::vector<std::string>& seeds = {}) {
-  return std::make_unique<node_process>(id, insecure_member_args(seeds));
+  return std::make_unique<node_process>(id, args);
 }
 
 /// Key pairs made with `corral keygen` in a temporary folder.
@@ -90,6 +83,25 @@ private:
   std::map<std::string, std::string> keys_;
 };
 
+/// Returns the arguments of `corral node` for cluster mode on `listen`
+/// with the secret key of `key_id`, accepting the keys of `peers` and
+/// joining through `seed` (NODE_ID@ADDRESS) if given.
+inline std::vector<std::string>
+keyed_member_args(const key_ring& keys, const std::string& key_id,
+                  const std::vector<std::string>& peers,
+                  const std::string& seed = {},
+                  const std::string& listen = "tcp://127.0.0.1:0") {
+  std::vector<std::string> args{"--listen", listen, "--key",
+                                keys.prefix(key_id) + ".key"};
+  auto peer_args = keys.peer_args(peers);
+  args.insert(args.end(), peer_args.begin(), peer_args.end());
+  if (!seed.empty()) {
+    args.push_back("--seed");
+    args.push_back(seed);
+  }
+  return args;
+}
+
 /// Starts a cluster node `id` on a free loopback port with the secret key
 /// of `key_id` that accepts the keys of `peers` and joins through `seed`
 /// (NODE_ID@ADDRESS) if given.
@@ -98,15 +110,8 @@ start_keyed_member(const key_ring& keys, const std::string& id,
                    const std::string& key_id,
                    const std::vector<std::string>& peers,
                    const std::string& seed = {}) {
-  std::vector<std::string> args{"--listen", "tcp://127.0.0.1:0", "--key",
-                                keys.prefix(key_id) + ".key"};
-  auto peer_args = keys.peer_args(peers);
-  args.insert(args.end(), peer_args.begin(), peer_args.end());
-  if (!seed.empty()) {
-    args.push_back("--seed");
-    args.push_back(seed);
-  }
-  return std::make_unique<node_process>(id, args);
+  return std::make_unique<node_process>(
+    id, keyed_member_args(keys, key_id, peers, seed));
 }
 
 /// A control client of one node inside the test process, so that polling

@@ -1,8 +1,9 @@
-// Two `corral node` processes with CurveZMQ on separate hosts: each runs
-// in its own network namespace, and the namespaces are joined by a veth
-// pair with addresses of 10.231.0.0/30, which exist only inside them. The test cuts
-// the link, checks that each node declares the other down, restores it and
-// checks that they see each other alive again.
+// `corral node` processes with CurveZMQ on separate hosts. Each runs in
+// its own network namespace, every two namespaces are joined by a veth
+// pair, and the hosts' addresses (10.231.1.1 to 10.231.1.3) exist only
+// inside them. The tests cut a link, check that the two nodes it joined
+// declare each other down while a third node sees both alive, restore the
+// link and check that they see each other alive again.
 //
 // It needs root and iproute2 (`ip netns`). Without them it prints a line
 // starting with "SKIPPED:", which CTest reports as a skipped test.
@@ -99,62 +100,91 @@ boost::test_tools::assertion_result can_make_namespaces(
   return result;
 }
 
-/// The namespace names, deleted on destruction whatever was created.
-/// Deleting a namespace also deletes the veth end inside it, and with it
-/// the peer end.
+/// The namespaces of one test, deleted on destruction whatever was
+/// created. Deleting a namespace also deletes the veth ends inside it, and
+/// with them their peers.
 struct namespace_names {
-  std::string a = namespace_prefix + std::to_string(::getpid()) + "-a";
-  std::string b = namespace_prefix + std::to_string(::getpid()) + "-b";
+  std::vector<std::string> names;
 
   namespace_names() = default;
   namespace_names(const namespace_names&) = delete;
   namespace_names& operator=(const namespace_names&) = delete;
 
   ~namespace_names() {
-    run_ip({"netns", "delete", a});
-    run_ip({"netns", "delete", b});
+    for (const auto& name : names)
+      run_ip({"netns", "delete", name});
   }
 };
 
-/// Two network namespaces joined by a veth pair: 10.231.0.1 in `a` and
-/// 10.231.0.2 in `b`. Nodes started in them are removed before the
-/// namespaces, because they are declared after this object.
-class namespace_pair {
+/// Hosts as network namespaces, every two of them joined by their own veth
+/// pair. Host i has the address 10.231.1.(i+1) on its loopback interface
+/// and a route to every other host's address over their direct link, so
+/// that cutting one link separates exactly two hosts. No host forwards
+/// packets. Nodes declared after this object stop before the namespaces
+/// go.
+class host_mesh {
 public:
-  namespace_pair()
-    : veth_a_("crl" + std::to_string(::getpid()) + "a"),
-      veth_b_("crl" + std::to_string(::getpid()) + "b") {
+  explicit host_mesh(std::size_t count) {
     delete_stale_namespaces();
-    require_ip({"netns", "add", names_.a});
-    require_ip({"netns", "add", names_.b});
-    // Both ends are created inside the namespaces, so no interface of
-    // this test ever appears in the host's namespace.
-    require_ip({"link", "add", veth_a_, "netns", names_.a, "type", "veth",
-                "peer", "name", veth_b_, "netns", names_.b});
-    require_ip({"-n", names_.a, "addr", "add", "10.231.0.1/30", "dev",
-                veth_a_});
-    require_ip({"-n", names_.b, "addr", "add", "10.231.0.2/30", "dev",
-                veth_b_});
-    for (const auto& name : {names_.a, names_.b})
-      require_ip({"-n", name, "link", "set", "lo", "up"});
-    set_link(true);
+    auto pid = std::to_string(::getpid());
+    for (std::size_t i = 0; i < count; ++i) {
+      names_.names.push_back(namespace_prefix + pid + "-"
+                             + std::to_string(i));
+      require_ip({"netns", "add", names_.names.back()});
+      require_ip({"-n", names_.names.back(), "addr", "add",
+                  address(i) + "/32", "dev", "lo"});
+      require_ip({"-n", names_.names.back(), "link", "set", "lo", "up"});
+    }
+    for (std::size_t i = 0; i < count; ++i)
+      for (std::size_t j = i + 1; j < count; ++j) {
+        // Both ends are created inside the namespaces, so no interface of
+        // this test ever appears in the host's namespace.
+        require_ip({"link", "add", veth(i, j), "netns", names_.names[i],
+                    "type", "veth", "peer", "name", veth(j, i), "netns",
+                    names_.names[j]});
+        restore(i, j);
+      }
   }
 
-  /// Brings the link up or down at `a`'s end. Down drops every packet
-  /// without closing a connection, as a cut cable or partition does.
-  void set_link(bool up) {
-    require_ip({"-n", names_.a, "link", "set", veth_a_, up ? "up" : "down"});
-    if (up)
-      require_ip({"-n", names_.b, "link", "set", veth_b_, "up"});
+  /// Returns the address of host `i`, which exists only inside the mesh.
+  static std::string address(std::size_t i) {
+    return "10.231.1." + std::to_string(i + 1);
   }
 
-  /// Returns the command prefix that runs a program in namespace `a` or
-  /// `b`.
-  std::vector<std::string> launcher(char side) const {
-    return {ip_path(), "netns", "exec", side == 'a' ? names_.a : names_.b};
+  /// Returns the command prefix that runs a program on host `i`.
+  std::vector<std::string> launcher(std::size_t i) const {
+    return {ip_path(), "netns", "exec", names_.names[i]};
+  }
+
+  /// Takes the link between hosts `i` and `j` down at `i`'s end. Packets
+  /// between them are then dropped without closing a connection, as with
+  /// a cut cable.
+  void cut(std::size_t i, std::size_t j) {
+    require_ip({"-n", names_.names[i], "link", "set", veth(i, j), "down"});
+  }
+
+  /// Brings the link between hosts `i` and `j` up and sets the route of
+  /// each end to the other host again, because taking a link down removes
+  /// the routes over it.
+  void restore(std::size_t i, std::size_t j) {
+    for (auto [from, to] : {std::pair{i, j}, std::pair{j, i}}) {
+      require_ip({"-n", names_.names[from], "link", "set", veth(from, to),
+                  "up"});
+      require_ip({"-n", names_.names[from], "route", "replace",
+                  address(to) + "/32", "dev", veth(from, to), "src",
+                  address(from)});
+    }
   }
 
 private:
+  /// Returns the name of host `from`'s end of its link to host `to`,
+  /// unique per test run and within the 15 characters of an interface
+  /// name.
+  static std::string veth(std::size_t from, std::size_t to) {
+    return "crl" + std::to_string(::getpid()) + "-" + std::to_string(from)
+           + std::to_string(to);
+  }
+
   static void require_ip(const std::vector<std::string>& args) {
     auto result = run_ip(args);
     std::string command = ip_path();
@@ -165,20 +195,18 @@ private:
   }
 
   namespace_names names_;
-  std::string veth_a_;
-  std::string veth_b_;
 };
 
-/// Starts cluster node `id` with CurveZMQ in namespace `side` on its veth
-/// address. It accepts the key of `peer` and joins through `seed`
-/// (NODE_ID@ADDRESS) if given.
+/// Starts cluster node `id` with CurveZMQ on host `host` of `mesh`. It
+/// accepts the keys of `peers` and joins through `seed` (NODE_ID@ADDRESS)
+/// if given.
 std::unique_ptr<node_process>
-start_in_namespace(const namespace_pair& hosts, const key_ring& keys,
-                   char side, const std::string& id, const std::string& peer,
-                   const std::string& address, const std::string& seed = {}) {
+start_on_host(const host_mesh& mesh, std::size_t host, const key_ring& keys,
+              const std::string& id, const std::vector<std::string>& peers,
+              const std::string& seed = {}) {
+  auto listen = "tcp://" + host_mesh::address(host) + ":0";
   return std::make_unique<node_process>(
-    id, keyed_member_args(keys, id, {peer}, seed, "tcp://" + address + ":0"),
-    hosts.launcher(side));
+    id, keyed_member_args(keys, id, peers, seed, listen), mesh.launcher(host));
 }
 
 long long median(std::vector<long long> values) {
@@ -202,14 +230,13 @@ BOOST_AUTO_TEST_CASE(partition_is_detected_and_heals,
   key_ring keys;
   keys.make("ns-a");
   keys.make("ns-b");
-  namespace_pair hosts;
-  auto a = start_in_namespace(hosts, keys, 'a', "ns-a", "ns-b", "10.231.0.1");
+  host_mesh mesh{2};
+  auto a = start_on_host(mesh, 0, keys, "ns-a", {"ns-b"});
   member_view view_a{*a};
   auto address_a = view_a.address();
-  BOOST_TEST_REQUIRE(address_a.rfind("tcp://10.231.0.1:", 0) == 0u,
+  BOOST_TEST_REQUIRE(address_a.rfind("tcp://10.231.1.1:", 0) == 0u,
                      address_a);
-  auto b = start_in_namespace(hosts, keys, 'b', "ns-b", "ns-a", "10.231.0.2",
-                              "ns-a@" + address_a);
+  auto b = start_on_host(mesh, 1, keys, "ns-b", {"ns-a"}, "ns-a@" + address_a);
   member_view view_b{*b};
   std::vector<std::string> ids{"ns-a", "ns-b"};
   BOOST_TEST_REQUIRE(poll_until(seconds{10}, [&] {
@@ -221,7 +248,7 @@ BOOST_AUTO_TEST_CASE(partition_is_detected_and_heals,
   constexpr int cuts = 3;
   std::vector<long long> down_at_a, down_at_b, rejoined;
   for (int cut = 0; cut < cuts; ++cut) {
-    hosts.set_link(false);
+    mesh.cut(0, 1);
     auto cut_at = clock_type::now();
     auto by_a = milliseconds_until_state(view_a, "ns-b", "down", cut_at,
                                          seconds{6});
@@ -239,7 +266,7 @@ BOOST_AUTO_TEST_CASE(partition_is_detected_and_heals,
     down_at_a.push_back(by_a);
     down_at_b.push_back(by_b);
 
-    hosts.set_link(true);
+    mesh.restore(0, 1);
     auto restored_at = clock_type::now();
     bool back = poll_until(seconds{20}, [&] {
       return all_alive(view_a, ids) && all_alive(view_b, ids);
@@ -263,6 +290,75 @@ BOOST_AUTO_TEST_CASE(partition_is_detected_and_heals,
   BOOST_TEST(b->process().running());
   BOOST_TEST(view_a.transport_stats()["refused_keys"] == 0);
   BOOST_TEST(view_b.transport_stats()["refused_keys"] == 0);
+}
+
+BOOST_AUTO_TEST_CASE(cut_link_separates_only_its_two_hosts,
+                     *boost::unit_test::precondition(can_make_namespaces)) {
+  key_ring keys;
+  for (const auto* id : {"h0", "h1", "h2"})
+    keys.make(id);
+  host_mesh mesh{3};
+  auto n0 = start_on_host(mesh, 0, keys, "h0", {"h1", "h2"});
+  member_view v0{*n0};
+  auto seed = "h0@" + v0.address();
+  auto n1 = start_on_host(mesh, 1, keys, "h1", {"h0", "h2"}, seed);
+  auto n2 = start_on_host(mesh, 2, keys, "h2", {"h0", "h1"}, seed);
+  member_view v1{*n1};
+  member_view v2{*n2};
+  std::vector<std::string> ids{"h0", "h1", "h2"};
+  BOOST_TEST_REQUIRE(poll_until(seconds{10}, [&] {
+    return all_alive(v0, ids) && all_alive(v1, ids) && all_alive(v2, ids);
+  }), "h1 sees " << v1.members().dump() << "; h2 sees "
+                 << v2.members().dump());
+
+  // Only h1 and h2 lose each other. h0 still hears both, and gossip does
+  // not spread a down verdict, so h0 must see both alive all along.
+  mesh.cut(1, 2);
+  auto cut_at = clock_type::now();
+  std::vector<std::string> wrong;
+  auto observe = [&] {
+    if (!all_alive(v0, ids))
+      wrong.push_back("h0 sees " + v0.members().dump());
+    if (v1.state_of("h0") != "alive")
+      wrong.push_back("h1 sees h0 " + v1.state_of("h0"));
+    if (v2.state_of("h0") != "alive")
+      wrong.push_back("h2 sees h0 " + v2.state_of("h0"));
+  };
+  bool separated = poll_until(seconds{6}, [&] {
+    observe();
+    return v1.state_of("h2") == "down" && v2.state_of("h1") == "down";
+  });
+  auto separated_ms = as_milliseconds(clock_type::now() - cut_at);
+  std::cout << "cluster_netns_test: h1 and h2 saw each other down "
+            << separated_ms << " ms after their link was cut\n";
+  BOOST_TEST_REQUIRE(separated, "h1 sees " << v1.members().dump()
+                                           << "; h2 sees "
+                                           << v2.members().dump());
+  BOOST_TEST(separated_ms < 3000);
+
+  // For one more second, gossip from h0 lists h2 alive, but h1 must keep
+  // h2 down, because only its own observations count.
+  auto settle_until = clock_type::now() + milliseconds{1000};
+  while (clock_type::now() < settle_until) {
+    observe();
+    std::this_thread::sleep_for(milliseconds{20});
+  }
+  BOOST_TEST(v1.state_of("h2") == "down", v1.members().dump());
+  BOOST_TEST(v2.state_of("h1") == "down", v2.members().dump());
+  BOOST_TEST(wrong.empty(), wrong.size() << " wrong views, first: "
+                                         << (wrong.empty() ? std::string{}
+                                                           : wrong.front()));
+
+  mesh.restore(1, 2);
+  auto restored_at = clock_type::now();
+  bool healed = poll_until(seconds{20}, [&] {
+    return all_alive(v1, ids) && all_alive(v2, ids);
+  });
+  std::cout << "cluster_netns_test: h1 and h2 alive again "
+            << as_milliseconds(clock_type::now() - restored_at)
+            << " ms after their link came back\n";
+  BOOST_TEST(healed, "h1 sees " << v1.members().dump() << "; h2 sees "
+                                << v2.members().dump());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -208,6 +208,15 @@ BOOST_AUTO_TEST_CASE(garbage_frames_are_counted_and_node_keeps_serving) {
                                              ? std::string{}
                                              : peer_states.front()));
 
+  // Operators read the same counters with `corral stats --json`.
+  auto printed = parse_stdout(cluster.n1->corral({"stats", "--json"}));
+  BOOST_TEST_REQUIRE(printed.is_object(), printed.dump());
+  auto printed_transport = printed.value("cluster", json::object())
+                             .value("transport", json::object());
+  for (const char* reason : reasons)
+    BOOST_TEST(dropped(printed_transport, reason) >= 1u,
+               reason << ": " << printed.dump());
+
   BOOST_TEST_REQUIRE(cluster.n1->process().running());
   BOOST_TEST(all_alive(*cluster.v1, cluster.ids), cluster.v1->members().dump());
   check_serves_peer(*cluster.n1, *cluster.n2, "after-garbage");

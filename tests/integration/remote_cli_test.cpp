@@ -174,16 +174,9 @@ BOOST_AUTO_TEST_CASE(killed_target_ends_proxy_with_node_down) {
 
   auto killed_at = clock_type::now();
   ::kill(cluster.n2->process().pid(), SIGKILL);
-  json exit;
-  bool ended = poll_until(seconds{5}, [&] {
-    auto info = cluster.v1->inspect(proxy_pid);
-    if (!info.is_object() || info["state"] != "exited")
-      return false;
-    exit = info["exit"];
-    return true;
-  });
+  auto exit = wait_for_exit(*cluster.v1, proxy_pid, seconds{5});
   auto detection_ms = as_milliseconds(clock_type::now() - killed_at);
-  BOOST_TEST_REQUIRE(ended, "the proxy did not exit within 5 s");
+  BOOST_TEST_REQUIRE(!exit.is_null(), "the proxy did not exit within 5 s");
   BOOST_TEST(exit["kind"] == "node_down", exit.dump());
   BOOST_TEST(detection_ms < 2000, detection_ms << " ms");
   std::cout << "proxy exited with node_down " << detection_ms

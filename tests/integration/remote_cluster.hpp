@@ -195,6 +195,23 @@ milliseconds_until_state(member_view& view, const std::string& id,
   return as_milliseconds(std::chrono::steady_clock::now() - since);
 }
 
+/// Polls until `target` on the node of `view` has exited and returns its
+/// exit reason (the "exit" of its inspect result), or null when it is
+/// still not exited after `timeout`.
+inline nlohmann::json wait_for_exit(member_view& view,
+                                    const std::string& target,
+                                    std::chrono::milliseconds timeout) {
+  nlohmann::json reason;
+  poll_until(timeout, [&] {
+    auto info = view.inspect(target);
+    if (!info.is_object() || info["state"] != "exited")
+      return false;
+    reason = info["exit"];
+    return true;
+  });
+  return reason;
+}
+
 /// Two members, n1 and n2 (joined through n1), that see each other alive.
 struct two_members {
   std::unique_ptr<node_process> n1, n2;

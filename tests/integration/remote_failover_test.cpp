@@ -94,15 +94,9 @@ BOOST_AUTO_TEST_CASE(failover_none_stays_node_down) {
   BOOST_TEST(echo(cluster, "wn", "hi").find("hi") != std::string::npos);
 
   ::kill(cluster.n2->process().pid(), SIGKILL);
-  json exit;
-  bool ended = poll_until(seconds{5}, [&] {
-    auto info = cluster.v1->inspect(proxy_pid);
-    if (!info.is_object() || info["state"] != "exited")
-      return false;
-    exit = info["exit"];
-    return true;
-  });
-  BOOST_TEST_REQUIRE(ended, "the proxy of wn did not exit within 5 s");
+  auto exit = wait_for_exit(*cluster.v1, proxy_pid, seconds{5});
+  BOOST_TEST_REQUIRE(!exit.is_null(),
+                     "the proxy of wn did not exit within 5 s");
   BOOST_TEST(exit["kind"] == "node_down", exit.dump());
 
   // Waits past the first backoff (100 ms) and the restart attempt after it.

@@ -54,6 +54,8 @@ command_result run_ip(const std::vector<std::string>& args) {
 
 /// Deletes namespaces that earlier runs of this test left behind when they
 /// were killed before their cleanup ran: those whose pid no longer runs.
+/// The nodes such a run started may still run inside them, so they are
+/// killed first.
 void delete_stale_namespaces() {
   auto listed = run_ip({"netns", "list"});
   std::istringstream lines{listed.out};
@@ -67,8 +69,12 @@ void delete_stale_namespaces() {
         || pid_text.find_first_not_of("0123456789") != std::string::npos)
       continue;
     auto pid = static_cast<pid_t>(std::stol(pid_text));
-    if (::kill(pid, 0) != 0 && errno == ESRCH)
-      run_ip({"netns", "delete", name});
+    if (::kill(pid, 0) == 0 || errno != ESRCH)
+      continue;
+    std::istringstream left_over{run_ip({"netns", "pids", name}).out};
+    for (pid_t node_pid = 0; left_over >> node_pid;)
+      ::kill(node_pid, SIGKILL);
+    run_ip({"netns", "delete", name});
   }
 }
 

@@ -215,6 +215,22 @@ start_on_host(const host_mesh& mesh, std::size_t host, const key_ring& keys,
     id, keyed_member_args(keys, id, peers, seed, listen), mesh.launcher(host));
 }
 
+/// Spawns a command loop `agent_id` from `from` on member `target`, checks
+/// that it replies to an echo through its proxy and returns the spawn
+/// result.
+nlohmann::json spawn_echo_on(const node_process& from,
+                             const std::string& target,
+                             const std::string& agent_id) {
+  auto spawned = from.corral({"spawn", "--id", agent_id, "--on", target,
+                              "--json"});
+  BOOST_TEST_REQUIRE(spawned.exit_code == 0,
+                     agent_id << " on " << target << ": " << summary(spawned));
+  auto reply = from.corral({"send", agent_id, "echo", "across hosts"});
+  BOOST_TEST(reply.exit_code == 0, summary(reply));
+  BOOST_TEST(reply.out == "across hosts\n");
+  return parse_stdout(spawned);
+}
+
 long long median(std::vector<long long> values) {
   std::sort(values.begin(), values.end());
   return values.empty() ? -1 : values[values.size() / 2];
@@ -249,6 +265,10 @@ BOOST_AUTO_TEST_CASE(partition_is_detected_and_heals,
     return all_alive(view_a, ids) && all_alive(view_b, ids);
   }), "ns-a sees " << view_a.members().dump() << "; ns-b sees "
                    << view_b.members().dump());
+
+  // A Remote agent on ns-b, spawned from ns-a, which the first cut ends.
+  auto far = spawn_echo_on(*a, "ns-b", "far");
+  auto far_proxy = std::to_string(far["pid"].get<int>());
 
   // Three cuts, so that the output gives a median of each figure.
   constexpr int cuts = 3;
@@ -291,6 +311,9 @@ BOOST_AUTO_TEST_CASE(partition_is_detected_and_heals,
             << " ms by ns-b (" << join_numbers(down_at_b)
             << "); rejoined after " << median(rejoined) << " ms ("
             << join_numbers(rejoined) << ")\n";
+
+  auto far_exit = wait_for_exit(view_a, far_proxy, seconds{5});
+  BOOST_TEST(far_exit["kind"] == "node_down", far_exit.dump());
 
   BOOST_TEST(a->process().running());
   BOOST_TEST(b->process().running());

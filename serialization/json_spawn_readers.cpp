@@ -17,7 +17,6 @@ constexpr const char* all_backend_names = "Native, Wasm, Container, Tee or Remot
 constexpr const char* local_backend_names = "Native, Wasm, Container or Tee";
 
 /// Hex digits in a SHA-256 digest.
-constexpr std::size_t measurement_hex_digits = 64;
 
 /// The name of an externally tagged variant and the value under it.
 struct variant_tag {
@@ -128,14 +127,10 @@ std::optional<local_backend> read_local_variant(const variant_tag& tag) {
 
 std::string read_measurement(const json_at& at) {
   auto text = at.as_string();
-  bool valid = text.size() == measurement_hex_digits;
-  for (char& c : text) {
+  for (char& c : text)
     if (c >= 'A' && c <= 'F')
       c = static_cast<char>(c - 'A' + 'a');
-    else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-      valid = false;
-  }
-  if (!valid)
+  if (!is_measurement(text))
     at.fail("expected 64 hex digits (a SHA-256 digest)");
   return text;
 }
@@ -215,6 +210,9 @@ void read_json(const json_at& at, enclave_config& x) {
     x.memory_bytes = field->as_unsigned();
     if (x.memory_bytes == 0)
       field->fail("expected at least 1 byte");
+    if (x.memory_bytes > max_enclave_memory_bytes)
+      field->fail("expected at most " + std::to_string(max_enclave_memory_bytes)
+                  + " (4 GiB, the most a 32-bit WASM memory can use)");
   }
   if (auto field = object.field("debug"))
     x.debug = field->as_bool();

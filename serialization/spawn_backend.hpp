@@ -30,6 +30,22 @@ struct enclave_config {
   bool debug = false;
 };
 
+/// Number of hex digits in a measurement (a SHA-256 digest).
+inline constexpr std::size_t measurement_hex_digits = 64;
+
+/// Largest enclave memory size: the workload is a 32-bit WASM module, whose
+/// linear memory cannot grow past 4 GiB.
+inline constexpr std::uint64_t max_enclave_memory_bytes = 4ull << 30;
+
+/// True when `text` is 64 lowercase hex digits.
+bool is_measurement(const std::string& text);
+
+/// Returns what is wrong with `x`, starting with the field name
+/// ("workload: must not be empty ..."), or nothing when it is valid. The
+/// JSON reader checks the same rules as it reads; a config decoded from
+/// the cereal form is checked only through this function.
+std::optional<std::string> enclave_config_error(const enclave_config& x);
+
 /// Runs the agent as a registered native behavior on the local scheduler.
 struct native_backend {};
 

@@ -8,9 +8,10 @@
 #include <vector>
 
 #include <caf/all.hpp>
+#include <caf/detail/scope_guard.hpp>
 #include <caf/io/all.hpp>
 
-#include "bench/statistics.hpp"
+#include "bench/cluster_measure.hpp"
 
 namespace corral::bench {
 
@@ -86,48 +87,33 @@ double caf_basp_messages_per_s(std::size_t message_bytes,
   auto source = systems.client->spawn(windowed_source, remote_sink,
                                       std::string(message_bytes, 'x'));
 
-  std::this_thread::sleep_for(work.warmup);
-  auto start_count = received.load();
-  auto start = clock_type::now();
-  std::this_thread::sleep_for(work.duration);
-  auto end_count = received.load();
-  std::chrono::duration<double> elapsed = clock_type::now() - start;
-
-  caf::anon_send_exit(source, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
-  if (end_count == start_count)
-    throw std::runtime_error("no CAF BASP message arrived in the measured "
-                             "time");
-  return static_cast<double>(end_count - start_count) / elapsed.count();
+  // Stopped also when no message arrived, else the systems never finish.
+  auto stop_actors = caf::detail::make_scope_guard([&] {
+    caf::anon_send_exit(source, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
+  });
+  return count_rate(received, work, "CAF BASP");
 }
 
 latency_figures caf_basp_round_trip(const cluster_workload& work) {
   system_pair systems;
   auto echo = systems.server->spawn(string_echo);
   auto remote_echo = systems.connect(echo);
+  auto stop_echo = caf::detail::make_scope_guard(
+    [&] { caf::anon_send_exit(echo, caf::exit_reason::user_shutdown); });
 
   const std::string body(64, 'x');
-  std::vector<double> samples_us;
-  samples_us.reserve(work.round_trips);
   std::string failure_text;
   caf::scoped_actor self{*systems.client};
-  auto total = work.warmup_round_trips + work.round_trips;
-  for (std::size_t i = 0; i < total && failure_text.empty(); ++i) {
-    auto start = clock_type::now();
+  return time_round_trips(work, [&] {
     self->request(remote_echo, std::chrono::seconds{5}, body)
       .receive([](const std::string&) {},
                [&](caf::error& error) {
                  failure_text = systems.client->render(error);
                });
-    if (i >= work.warmup_round_trips)
-      samples_us.push_back(std::chrono::duration<double, std::micro>(
-                             clock_type::now() - start)
-                             .count());
-  }
-  caf::anon_send_exit(echo, caf::exit_reason::user_shutdown);
-  if (!failure_text.empty())
-    throw std::runtime_error("CAF BASP request failed: " + failure_text);
-  return {percentile(samples_us, 0.5), percentile(samples_us, 0.99)};
+    if (!failure_text.empty())
+      throw std::runtime_error("CAF BASP request failed: " + failure_text);
+  });
 }
 
 } // namespace corral::bench

@@ -2,7 +2,6 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -11,7 +10,7 @@
 
 #include <zmq.hpp>
 
-#include "bench/statistics.hpp"
+#include "bench/cluster_measure.hpp"
 #include "net/cluster_node.hpp"
 #include "net/curve_keys.hpp"
 
@@ -97,30 +96,6 @@ struct node_pair {
   }
 };
 
-/// Counts received messages while a sender thread runs, and returns the
-/// rate over `work.duration` after `work.warmup`.
-double count_rate(const std::atomic<std::uint64_t>& received,
-                  const cluster_workload& work) {
-  std::this_thread::sleep_for(work.warmup);
-  auto start_count = received.load();
-  auto start = clock_type::now();
-  std::this_thread::sleep_for(work.duration);
-  auto end_count = received.load();
-  std::chrono::duration<double> elapsed = clock_type::now() - start;
-  if (end_count == start_count)
-    throw std::runtime_error("no message arrived in the measured time");
-  return static_cast<double>(end_count - start_count) / elapsed.count();
-}
-
-latency_figures summarize(std::vector<double> samples_us) {
-  return {percentile(samples_us, 0.5), percentile(samples_us, 0.99)};
-}
-
-double micros_since(clock_type::time_point start) {
-  return std::chrono::duration<double, std::micro>(clock_type::now() - start)
-    .count();
-}
-
 } // namespace
 
 double corral_cluster_messages_per_s(std::size_t message_bytes, bool curve,
@@ -132,11 +107,10 @@ double corral_cluster_messages_per_s(std::size_t message_bytes, bool curve,
   });
   nodes.start(curve);
 
-  std::atomic<bool> stop{false};
   std::string failure_text;
-  std::thread sender{[&] {
+  stoppable_thread sender{[&](const std::atomic<bool>& stopping) {
     const std::string body(message_bytes, 'x');
-    while (!stop.load(std::memory_order_relaxed)) {
+    while (!stopping.load(std::memory_order_relaxed)) {
       auto error = nodes.a.send("b", lane::bulk, data_kind, body);
       if (!error)
         continue;
@@ -149,16 +123,8 @@ double corral_cluster_messages_per_s(std::size_t message_bytes, bool curve,
       std::this_thread::yield();
     }
   }};
-  double rate = 0;
-  try {
-    rate = count_rate(received, work);
-  } catch (...) {
-    stop = true;
-    sender.join();
-    throw;
-  }
-  stop = true;
-  sender.join();
+  auto rate = count_rate(received, work, "cluster");
+  sender.stop();
   if (!failure_text.empty())
     throw std::runtime_error("cluster send failed: " + failure_text);
   return rate;
@@ -176,31 +142,18 @@ double zmq_push_pull_messages_per_s(std::size_t message_bytes,
   push.connect(pull.get(zmq::sockopt::last_endpoint));
 
   std::atomic<std::uint64_t> received{0};
-  std::atomic<bool> stop{false};
-  std::thread receiver{[&] {
+  stoppable_thread receiver{[&](const std::atomic<bool>& stopping) {
     zmq::message_t message;
-    while (!stop.load(std::memory_order_relaxed))
+    while (!stopping.load(std::memory_order_relaxed))
       if (pull.recv(message))
         received.fetch_add(1, std::memory_order_relaxed);
   }};
-  std::thread sender{[&] {
+  stoppable_thread sender{[&](const std::atomic<bool>& stopping) {
     const std::string body(message_bytes, 'x');
-    while (!stop.load(std::memory_order_relaxed))
+    while (!stopping.load(std::memory_order_relaxed))
       (void) push.send(zmq::buffer(body));
   }};
-  double rate = 0;
-  try {
-    rate = count_rate(received, work);
-  } catch (...) {
-    stop = true;
-    sender.join();
-    receiver.join();
-    throw;
-  }
-  stop = true;
-  sender.join();
-  receiver.join();
-  return rate;
+  return count_rate(received, work, "raw ZeroMQ");
 }
 
 latency_figures corral_cluster_round_trip(const cluster_workload& work) {
@@ -219,21 +172,16 @@ latency_figures corral_cluster_round_trip(const cluster_workload& work) {
   nodes.start(false);
 
   const std::string body(round_trip_bytes, 'x');
-  std::vector<double> samples_us;
-  samples_us.reserve(work.round_trips);
-  auto total = work.warmup_round_trips + work.round_trips;
-  for (std::size_t i = 0; i < total; ++i) {
-    auto start = clock_type::now();
+  std::uint64_t sent = 0;
+  return time_round_trips(work, [&] {
     if (auto error = nodes.a.send("b", lane::bulk, data_kind, body))
       throw std::runtime_error("cluster send failed: " + to_string(*error));
+    ++sent;
     std::unique_lock<std::mutex> lock{mutex};
     if (!replied.wait_for(lock, std::chrono::seconds{5},
-                          [&] { return replies == i + 1; }))
+                          [&] { return replies == sent; }))
       throw std::runtime_error("no echo from node b within 5 s");
-    if (i >= work.warmup_round_trips)
-      samples_us.push_back(micros_since(start));
-  }
-  return summarize(std::move(samples_us));
+  });
 }
 
 latency_figures zmq_dealer_router_round_trip(const cluster_workload& work) {
@@ -246,11 +194,10 @@ latency_figures zmq_dealer_router_round_trip(const cluster_workload& work) {
   dealer.set(zmq::sockopt::linger, 0);
   dealer.connect(router.get(zmq::sockopt::last_endpoint));
 
-  std::atomic<bool> stop{false};
-  std::thread echo{[&] {
+  stoppable_thread echo{[&](const std::atomic<bool>& stopping) {
     zmq::message_t identity;
     zmq::message_t body;
-    while (!stop.load(std::memory_order_relaxed)) {
+    while (!stopping.load(std::memory_order_relaxed)) {
       if (!router.recv(identity))
         continue;
       (void) router.recv(body);
@@ -260,23 +207,12 @@ latency_figures zmq_dealer_router_round_trip(const cluster_workload& work) {
   }};
 
   const std::string body(round_trip_bytes, 'x');
-  std::vector<double> samples_us;
-  samples_us.reserve(work.round_trips);
-  auto total = work.warmup_round_trips + work.round_trips;
-  bool timed_out = false;
   zmq::message_t reply;
-  for (std::size_t i = 0; i < total && !timed_out; ++i) {
-    auto start = clock_type::now();
+  return time_round_trips(work, [&] {
     dealer.send(zmq::buffer(body), zmq::send_flags::none);
-    timed_out = !dealer.recv(reply);
-    if (i >= work.warmup_round_trips)
-      samples_us.push_back(micros_since(start));
-  }
-  stop = true;
-  echo.join();
-  if (timed_out)
-    throw std::runtime_error("no echo from the ROUTER socket within 5 s");
-  return summarize(std::move(samples_us));
+    if (!dealer.recv(reply))
+      throw std::runtime_error("no echo from the ROUTER socket within 5 s");
+  });
 }
 
 } // namespace corral::bench

@@ -49,6 +49,11 @@ struct membership_config {
 struct transport_config {
   /// Largest frame body; longer messages are sent in chunks of this size.
   std::size_t chunk_bytes = 256 * 1024;
+  /// Largest body of a `batch` frame, which carries the small messages
+  /// that queued up for one lane while earlier frames went out. Messages
+  /// whose entry does not fit in it go alone. 0 turns batching off. At
+  /// most `chunk_bytes`.
+  std::size_t max_batch_bytes = 64 * 1024;
   /// Largest message that `send` accepts and that a peer may send.
   std::size_t max_message_bytes = 64 * 1024 * 1024;
   /// Bytes that may wait to be sent to one peer; beyond, `send` fails.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <iterator>
 #include <system_error>
 
 #include <sys/eventfd.h>
@@ -23,7 +24,7 @@ cluster_outbox::~cluster_outbox() {
 }
 
 std::optional<failure> cluster_outbox::push(outbound_message message) {
-  auto size = message.body ? message.body->size() : 0;
+  auto size = message.body.size();
   bool was_empty = false;
   {
     std::lock_guard<std::mutex> guard{mutex_};
@@ -44,20 +45,32 @@ std::optional<failure> cluster_outbox::push(outbound_message message) {
     was_empty = queue_.empty();
     queue_.push_back(std::move(message));
   }
-  // One wake-up per batch: the I/O thread takes the whole queue at once.
-  if (was_empty)
+  // One wake-up per burst: the I/O thread takes the whole queue at once.
+  if (was_empty && std::this_thread::get_id() != consumer_.load())
     wake();
   return std::nullopt;
 }
 
-std::vector<outbound_message> cluster_outbox::take() {
-  std::uint64_t ignored = 0;
-  while (::read(wakeup_fd_, &ignored, sizeof ignored) > 0)
-    ;
+void cluster_outbox::set_consumer(std::thread::id consumer) {
+  consumer_ = consumer;
+}
+
+void cluster_outbox::take(std::vector<outbound_message>& out,
+                          bool clear_wakeup) {
+  if (clear_wakeup) {
+    std::uint64_t ignored = 0;
+    while (::read(wakeup_fd_, &ignored, sizeof ignored) > 0)
+      ;
+  }
   std::lock_guard<std::mutex> guard{mutex_};
-  std::vector<outbound_message> taken;
-  taken.swap(queue_);
-  return taken;
+  if (out.empty()) {
+    // Swapping keeps both vectors' capacity, so neither side reallocates
+    // in a steady stream.
+    out.swap(queue_);
+    return;
+  }
+  std::move(queue_.begin(), queue_.end(), std::back_inserter(out));
+  queue_.clear();
 }
 
 void cluster_outbox::release(const std::string& peer, std::size_t bytes) {

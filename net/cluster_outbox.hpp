@@ -1,12 +1,13 @@
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <map>
-#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "serialization/errc.hpp"
@@ -20,15 +21,17 @@ struct outbound_message {
   std::string peer;
   corral::lane lane = lane::bulk;
   std::uint8_t kind = 0;
-  /// Shared, so that its chunks can be cut without copying the whole.
-  std::shared_ptr<const std::string> body;
+  std::string body;
 };
 
 /// Hands messages from any thread to the I/O thread: a queue under a mutex
-/// and an eventfd that the I/O thread polls. It counts the bytes waiting
-/// for each peer, from `push` until the I/O thread gives them to ZeroMQ or
-/// drops them. A push beyond the limit fails, so that a dead or slow peer
-/// makes senders fail instead of block.
+/// and an eventfd that the I/O thread polls. A push wakes the I/O thread
+/// only when the queue was empty, so a burst costs one wake-up, and never
+/// when the I/O thread pushes itself, because it takes the queue before it
+/// polls again. It counts the bytes waiting for each peer, from `push`
+/// until the I/O thread gives them to ZeroMQ or drops them. A push beyond
+/// the limit fails, so that a dead or slow peer makes senders fail instead
+/// of block.
 class cluster_outbox {
 public:
   /// Creates the eventfd; throws std::system_error when that fails.
@@ -48,8 +51,13 @@ public:
   /// would exceed its limit.
   std::optional<failure> push(outbound_message message);
 
-  /// Takes every queued message and clears the eventfd. I/O thread only.
-  std::vector<outbound_message> take();
+  /// Names the thread that calls `take`; its own pushes skip the eventfd.
+  void set_consumer(std::thread::id consumer);
+
+  /// Moves every queued message to the end of `out`. Clears the eventfd
+  /// first when `clear_wakeup` is set, i.e. after the poll reported it.
+  /// I/O thread only.
+  void take(std::vector<outbound_message>& out, bool clear_wakeup);
 
   /// Marks `bytes` of `peer`'s messages as sent or dropped.
   void release(const std::string& peer, std::size_t bytes);
@@ -63,6 +71,7 @@ public:
 private:
   std::size_t max_queued_bytes_per_peer_;
   int wakeup_fd_ = -1;
+  std::atomic<std::thread::id> consumer_{};
   std::mutex mutex_;
   std::vector<outbound_message> queue_;
   /// Open peers and the bytes waiting for each.

@@ -7,6 +7,7 @@
 #include "net/curve_keys.hpp"
 #include "net/listen_address.hpp"
 #include "net/net_log.hpp"
+#include "serialization/frame_batch.hpp"
 #include "serialization/json_reader.hpp"
 #include "serialization/node_id.hpp"
 
@@ -20,16 +21,16 @@ using clock_type = std::chrono::steady_clock;
 /// frames cannot starve sending and the timer.
 constexpr int max_frames_per_round = 256;
 
-/// Parts kept of one inbound ZeroMQ message: identity, header, body. A
-/// message with more parts is drained and dropped without storing them.
-constexpr std::size_t max_kept_parts = 4;
-
 std::size_t lane_index(lane which) {
   return which == lane::control ? 0 : 1;
 }
 
+std::string_view view_of(const zmq::message_t& part) {
+  return {static_cast<const char*>(part.data()), part.size()};
+}
+
 std::string to_text(const zmq::message_t& part) {
-  return std::string{static_cast<const char*>(part.data()), part.size()};
+  return std::string{view_of(part)};
 }
 
 } // namespace
@@ -58,6 +59,12 @@ cluster_transport::start(std::string node_id, const std::string& listen_address,
   if (config.chunk_bytes == 0 || config.max_message_bytes == 0)
     return failure{errc::invalid_request,
                    "chunk_bytes and max_message_bytes must be above 0"};
+  if (config.max_batch_bytes > config.chunk_bytes)
+    return failure{errc::invalid_request,
+                   "max_batch_bytes " + std::to_string(config.max_batch_bytes)
+                     + " exceeds chunk_bytes "
+                     + std::to_string(config.chunk_bytes)
+                     + "; a batch must fit in one frame"};
   std::unique_ptr<cluster_transport> transport;
   try {
     transport.reset(
@@ -71,6 +78,7 @@ cluster_transport::start(std::string node_id, const std::string& listen_address,
     return *error;
   transport->next_tick_ = clock_type::now();
   transport->io_thread_ = std::thread{[ptr = transport.get()] { ptr->run(); }};
+  transport->outbox_.set_consumer(transport->io_thread_.get_id());
   net_log(spdlog::level::info, transport->node_id_,
           "cluster transport listening on " + transport->listen_address_);
   return transport;
@@ -180,6 +188,7 @@ void cluster_transport::run() {
 
   try {
     events_.on_stop();
+    queue_outbound(false);
     flush_pending();
   } catch (const std::exception& e) {
     net_log(spdlog::level::warn, node_id_,
@@ -189,8 +198,9 @@ void cluster_transport::run() {
   shut_down_links();
 }
 
-void cluster_transport::poll_once() {
-  std::vector<zmq::pollitem_t> items;
+void cluster_transport::build_poll_items() {
+  auto& items = poll_items_;
+  items.clear();
   items.push_back({router_.handle(), 0, ZMQ_POLLIN, 0});
   items.push_back({nullptr, outbox_.wakeup_fd(), ZMQ_POLLIN, 0});
   if (zap_)
@@ -201,7 +211,11 @@ void cluster_transport::poll_once() {
       if (!link->pending(which).empty())
         items.push_back({link->socket(which).handle(), 0, ZMQ_POLLOUT, 0});
   }
+}
 
+void cluster_transport::poll_once() {
+  build_poll_items();
+  auto& items = poll_items_;
   auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
     next_tick_ - clock_type::now());
   if (wait.count() < 0)
@@ -210,56 +224,56 @@ void cluster_transport::poll_once() {
 
   if (zap_ && (items[2].revents & ZMQ_POLLIN))
     counters_.refused_keys += zap_->answer_requests(clock_type::now());
-  if (items[1].revents & ZMQ_POLLIN)
-    queue_outbound();
+  bool woken = (items[1].revents & ZMQ_POLLIN) != 0;
   if (items[0].revents & ZMQ_POLLIN)
     receive_frames();
   read_monitors();
-  flush_pending();
 
   auto now = clock_type::now();
   if (now >= next_tick_) {
     next_tick_ = now + config_.tick_interval;
     events_.on_tick(now);
   }
+
+  // Taken after the handlers above, which may have queued replies without
+  // waking this thread, so that a reply goes out in the round of its
+  // request.
+  queue_outbound(woken);
+  flush_pending();
 }
 
 // -- receiving ---------------------------------------------------------------
 
 void cluster_transport::receive_frames() {
   for (int i = 0; i < max_frames_per_round; ++i) {
-    std::vector<zmq::message_t> parts;
-    zmq::message_t part;
-    if (!router_.recv(part, zmq::recv_flags::dontwait))
+    if (!router_.recv(parts_[0], zmq::recv_flags::dontwait))
       return;
     // ZeroMQ delivers all parts of a message or none, so reading the rest
-    // never waits.
+    // never waits. Parts beyond the third are read into one scratch part.
     std::size_t count = 1;
-    bool more = part.more();
-    parts.push_back(std::move(part));
+    bool more = parts_[0].more();
+    zmq::message_t extra;
     while (more) {
-      zmq::message_t next;
+      auto& next = count < parts_.size() ? parts_[count] : extra;
       (void) router_.recv(next, zmq::recv_flags::none);
       more = next.more();
       ++count;
-      if (parts.size() < max_kept_parts)
-        parts.push_back(std::move(next));
     }
-    if (count != 3) {
+    if (count != parts_.size()) {
       drop(drop_reason::bad_part_count,
-           "a message from " + quote_for_error(to_text(parts[0])) + " has "
+           "a message from " + quote_for_error(to_text(parts_[0])) + " has "
              + std::to_string(count)
              + " parts instead of 3 (identity, header, body)");
       continue;
     }
-    receive_one(parts);
+    receive_one();
   }
 }
 
-void cluster_transport::receive_one(std::vector<zmq::message_t>& parts) {
-  if (zap_ && !sender_matches_key(to_text(parts[0]), parts[1]))
+void cluster_transport::receive_one() {
+  if (zap_ && !sender_matches_key(to_text(parts_[0]), parts_[1]))
     return;
-  check_frame(to_text(parts[0]), to_text(parts[1]), to_text(parts[2]));
+  check_frame(view_of(parts_[0]), view_of(parts_[1]), parts_[2]);
 }
 
 bool cluster_transport::sender_matches_key(const std::string& identity,
@@ -279,19 +293,35 @@ bool cluster_transport::sender_matches_key(const std::string& identity,
   return false;
 }
 
-void cluster_transport::check_frame(const std::string& identity,
-                                    const std::string& header_bytes,
-                                    std::string body) {
+bool cluster_transport::parse_identity(std::string_view identity) {
+  if (!last_identity_.empty() && identity == last_identity_)
+    return true;
+  last_identity_.clear();
   auto slash = identity.rfind('/');
-  auto sender = identity.substr(0, slash == std::string::npos ? 0 : slash);
+  std::string sender{identity.substr(0, slash == std::string_view::npos
+                                          ? 0
+                                          : slash)};
   lane which = lane::control;
-  if (slash == std::string::npos || node_id_error(sender)
-      || !from_string(identity.substr(slash + 1), which)) {
+  if (slash == std::string_view::npos || node_id_error(sender)
+      || !from_string(std::string{identity.substr(slash + 1)}, which)) {
     drop(drop_reason::bad_identity,
-         "routing identity " + quote_for_error(identity)
+         "routing identity " + quote_for_error(std::string{identity})
            + " is not NODE_ID/control or NODE_ID/bulk");
-    return;
+    return false;
   }
+  inbound_.sender = std::move(sender);
+  inbound_.lane = which;
+  last_identity_ = identity;
+  return true;
+}
+
+void cluster_transport::check_frame(std::string_view identity,
+                                    std::string_view header_bytes,
+                                    const zmq::message_t& body_part) {
+  if (!parse_identity(identity))
+    return;
+  const auto& sender = inbound_.sender;
+  auto which = inbound_.lane;
 
   auto decoded = decode_frame_header(header_bytes, limits_);
   if (decoded.error != frame_error::none) {
@@ -305,6 +335,7 @@ void cluster_transport::check_frame(const std::string& identity,
            + " arrived on the " + to_string(which) + " connection");
     return;
   }
+  auto body = view_of(body_part);
   if (body.size() != header.body_size) {
     drop(drop_reason::body_size_mismatch,
          "from " + sender + ": body has " + std::to_string(body.size())
@@ -315,20 +346,32 @@ void cluster_transport::check_frame(const std::string& identity,
 
   counters_.frames_received[lane_index(which)]++;
   counters_.bytes_received += header_bytes.size() + body.size();
-  inbound_frame frame{sender, which, header.kind, header.message_id, {}};
-  if (header.chunk_count == 1) {
-    frame.body = std::move(body);
-    deliver(std::move(frame));
+  if (header.kind == static_cast<std::uint8_t>(frame_kind::batch)) {
+    receive_batch(header, body);
     return;
   }
+  if (header.chunk_count > 1) {
+    receive_chunk(header, body);
+    return;
+  }
+  inbound_.kind = header.kind;
+  inbound_.message_id = header.message_id;
+  inbound_.body.assign(body);
+  deliver(inbound_);
+}
 
-  switch (reassembly_.add(sender, header, std::move(body), frame.body)) {
+void cluster_transport::receive_chunk(const frame_header& header,
+                                      std::string_view body) {
+  const auto& sender = inbound_.sender;
+  inbound_frame frame{sender, inbound_.lane, header.kind, header.message_id,
+                      {}};
+  switch (reassembly_.add(sender, header, std::string{body}, frame.body)) {
     case frame_reassembly::outcome::pending:
     case frame_reassembly::outcome::discarded:
       return;
     case frame_reassembly::outcome::complete:
       ++counters_.messages_reassembled;
-      deliver(std::move(frame));
+      deliver(frame);
       return;
     case frame_reassembly::outcome::invalid_chunk:
       drop(drop_reason::invalid_chunk,
@@ -346,7 +389,35 @@ void cluster_transport::check_frame(const std::string& identity,
   }
 }
 
-void cluster_transport::deliver(inbound_frame frame) {
+void cluster_transport::receive_batch(const frame_header& header,
+                                      std::string_view body) {
+  const auto& sender = inbound_.sender;
+  if (header.chunk_count != 1) {
+    drop(drop_reason::invalid_batch,
+         "from " + sender + ": batch " + std::to_string(header.message_id)
+           + " is chunk " + std::to_string(header.chunk_index) + " of "
+           + std::to_string(header.chunk_count)
+           + ", but a batch must be one frame");
+    return;
+  }
+  auto decoded = decode_batch(body);
+  if (decoded.error != batch_error::none) {
+    drop(drop_reason::invalid_batch,
+         "from " + sender + ": batch " + std::to_string(header.message_id)
+           + ": " + decoded.detail);
+    return;
+  }
+  ++counters_.batches_received;
+  // Entry i has the message id of the batch plus i.
+  for (std::size_t i = 0; i < decoded.entries.size(); ++i) {
+    inbound_.kind = decoded.entries[i].kind;
+    inbound_.message_id = header.message_id + i;
+    inbound_.body.assign(decoded.entries[i].body);
+    deliver(inbound_);
+  }
+}
+
+void cluster_transport::deliver(const inbound_frame& frame) {
   try {
     if (auto rejected = events_.on_frame(frame))
       drop(rejected->reason, "from " + frame.sender + ": "

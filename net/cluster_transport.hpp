@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -8,7 +9,9 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include <zmq.hpp>
 
@@ -66,7 +69,8 @@ public:
 /// owns every socket. Peers connect to this node's ROUTER socket, and this
 /// node reaches each peer through a `peer_link` of two DEALER sockets, one
 /// per lane. Other threads queue messages with `submit`. The I/O thread
-/// cuts them into chunks and sends them without blocking. It also checks
+/// packs the small messages that queued up for a lane into batch frames,
+/// cuts large ones into chunks and sends them without blocking. It also checks
 /// every inbound frame and passes whole messages to `transport_events`.
 /// Invalid frames are dropped, counted per reason and logged at most once
 /// per second per reason. With `transport_config::security` enabled, every
@@ -134,17 +138,25 @@ private:
                           const zmq::message_t& header);
   void run();
   void poll_once();
+  void build_poll_items();
   void receive_frames();
-  void receive_one(std::vector<zmq::message_t>& parts);
-  void check_frame(const std::string& identity, const std::string& header,
-                   std::string body);
-  void deliver(inbound_frame frame);
+  void receive_one();
+  bool parse_identity(std::string_view identity);
+  void check_frame(std::string_view identity, std::string_view header,
+                   const zmq::message_t& body);
+  void receive_chunk(const frame_header& header, std::string_view body);
+  void receive_batch(const frame_header& header, std::string_view body);
+  void deliver(const inbound_frame& frame);
   void read_monitors();
-  void queue_outbound();
+  void queue_outbound(bool clear_wakeup);
+  bool fits_in_batch(std::size_t size) const;
+  void add_to_batch(peer_link& link, outbound_message& message);
+  void close_batch(peer_link& link, lane which);
+  void queue_chunks(peer_link& link, outbound_message& message);
   void flush_pending();
-  std::string make_header(std::uint8_t kind, lane which,
-                          std::uint64_t message_id, std::uint32_t index,
-                          std::uint32_t count, std::size_t size) const;
+  frame_header make_header(std::uint8_t kind, lane which,
+                           std::uint64_t message_id, std::uint32_t index,
+                           std::uint32_t count, std::size_t size) const;
   void drop(drop_reason reason, const std::string& detail);
   void shut_down_links();
 
@@ -166,6 +178,18 @@ private:
   atomic_transport_counters counters_;
   rate_limited_log drop_log_;
   std::uint64_t next_message_id_ = 1;
+
+  // Reused on every round, so that the I/O thread does not allocate per
+  // poll or per frame.
+  std::vector<zmq::pollitem_t> poll_items_;
+  std::vector<outbound_message> taken_;
+  /// Identity, header and body of the inbound message being read.
+  std::array<zmq::message_t, 3> parts_;
+  /// The message handed to `transport_events::on_frame`.
+  inbound_frame inbound_;
+  /// The last routing identity read, so that a stream from one peer is
+  /// parsed once: its sender and lane are in `inbound_`.
+  std::string last_identity_;
 
   std::chrono::steady_clock::time_point next_tick_;
   std::atomic<bool> stopping_{false};

@@ -1,9 +1,11 @@
 // The sending half of cluster_transport: queueing from other threads,
-// cutting messages into chunks, and links to peers.
+// packing small messages into batches, cutting large ones into chunks,
+// and links to peers.
 
 #include "net/cluster_transport.hpp"
 
 #include "net/net_log.hpp"
+#include "serialization/frame_batch.hpp"
 
 namespace corral {
 
@@ -29,19 +31,18 @@ std::optional<failure> cluster_transport::submit(const std::string& peer,
                    "a message of " + std::to_string(body.size())
                      + " bytes exceeds the limit of "
                      + std::to_string(config_.max_message_bytes) + " bytes"};
-  outbound_message message{
-    peer, which, kind, std::make_shared<const std::string>(std::move(body))};
+  outbound_message message{peer, which, kind, std::move(body)};
   auto error = outbox_.push(std::move(message));
   if (error && error->code == errc::resource_limit_exceeded)
     ++counters_.send_queue_full;
   return error;
 }
 
-std::string cluster_transport::make_header(std::uint8_t kind, lane which,
-                                           std::uint64_t message_id,
-                                           std::uint32_t index,
-                                           std::uint32_t count,
-                                           std::size_t size) const {
+frame_header cluster_transport::make_header(std::uint8_t kind, lane which,
+                                            std::uint64_t message_id,
+                                            std::uint32_t index,
+                                            std::uint32_t count,
+                                            std::size_t size) const {
   frame_header header;
   header.kind = kind;
   header.lane = static_cast<std::uint8_t>(which);
@@ -49,33 +50,104 @@ std::string cluster_transport::make_header(std::uint8_t kind, lane which,
   header.chunk_index = index;
   header.chunk_count = count;
   header.body_size = static_cast<std::uint32_t>(size);
-  return encode_frame_header(header);
+  return header;
 }
 
-void cluster_transport::queue_outbound() {
-  for (auto& message : outbox_.take()) {
-    auto size = message.body->size();
-    auto link = links_.find(message.peer);
-    if (link == links_.end()) {
+void cluster_transport::queue_outbound(bool clear_wakeup) {
+  outbox_.take(taken_, clear_wakeup);
+  // Messages of a burst mostly go to one peer, so the link of the previous
+  // message is tried before the map.
+  peer_link* link = nullptr;
+  const std::string* link_peer = nullptr;
+  for (auto& message : taken_) {
+    if (link_peer == nullptr || *link_peer != message.peer) {
+      auto found = links_.find(message.peer);
+      link = found == links_.end() ? nullptr : found->second.get();
+      link_peer = &message.peer;
+    }
+    if (link == nullptr) {
       // The link closed after `submit` accepted the message.
-      outbox_.release(message.peer, size);
+      outbox_.release(message.peer, message.body.size());
       ++counters_.send_dropped;
       continue;
     }
+    if (fits_in_batch(message.body.size()))
+      add_to_batch(*link, message);
+    else
+      queue_chunks(*link, message);
+  }
+  taken_.clear();
+}
 
-    auto chunk = config_.chunk_bytes;
-    auto count = size <= chunk ? std::size_t{1} : (size + chunk - 1) / chunk;
-    auto message_id = next_message_id_++;
-    auto& pending = link->second->pending(message.lane);
-    for (std::size_t i = 0; i < count; ++i) {
-      auto offset = i * chunk;
-      auto piece = std::min(chunk, size - offset);
-      pending.push_back(pending_chunk{
-        make_header(message.kind, message.lane, message_id,
-                    static_cast<std::uint32_t>(i),
-                    static_cast<std::uint32_t>(count), piece),
-        message.body, offset, piece});
-    }
+bool cluster_transport::fits_in_batch(std::size_t size) const {
+  return batch_count_bytes + batch_entry_bytes(size) <= config_.max_batch_bytes;
+}
+
+void cluster_transport::add_to_batch(peer_link& link,
+                                     outbound_message& message) {
+  auto& batch = link.batch(message.lane);
+  auto size = message.body.size();
+  if (batch.entries == max_batch_entries
+      || batch.body.size() + batch_entry_bytes(size)
+           > config_.max_batch_bytes)
+    close_batch(link, message.lane);
+  if (batch.entries == 0) {
+    begin_batch(batch.body);
+    batch.first_kind = message.kind;
+  }
+  append_batch_entry(batch.body, message.kind, message.body.data(), size);
+  ++batch.entries;
+  batch.queued_bytes += size;
+}
+
+void cluster_transport::close_batch(peer_link& link, lane which) {
+  auto& batch = link.batch(which);
+  if (batch.entries == 0)
+    return;
+  pending_chunk frame;
+  frame.queued_bytes = batch.queued_bytes;
+  frame.messages = batch.entries;
+  auto first_id = next_message_id_;
+  next_message_id_ += batch.entries;
+  auto body = std::make_shared<const std::string>(std::move(batch.body));
+  if (batch.entries == 1) {
+    // A lone message goes as a plain frame, so an idle link sends exactly
+    // what it sent before batching existed.
+    frame.offset = batch_count_bytes + batch_entry_header_bytes;
+    frame.size = body->size() - frame.offset;
+    frame.header = make_header(batch.first_kind, which, first_id, 0, 1,
+                               frame.size);
+  } else {
+    frame.size = body->size();
+    frame.header = make_header(static_cast<std::uint8_t>(frame_kind::batch),
+                               which, first_id, 0, 1, frame.size);
+  }
+  frame.body = std::move(body);
+  link.pending(which).push_back(std::move(frame));
+  batch = open_batch{};
+}
+
+void cluster_transport::queue_chunks(peer_link& link,
+                                     outbound_message& message) {
+  // Messages keep their order on a lane: the small ones before this one
+  // go first.
+  close_batch(link, message.lane);
+  auto size = message.body.size();
+  auto chunk = config_.chunk_bytes;
+  auto count = size <= chunk ? std::size_t{1} : (size + chunk - 1) / chunk;
+  auto message_id = next_message_id_++;
+  auto body = std::make_shared<const std::string>(std::move(message.body));
+  auto& pending = link.pending(message.lane);
+  for (std::size_t i = 0; i < count; ++i) {
+    pending_chunk frame;
+    frame.offset = i * chunk;
+    frame.size = std::min(chunk, size - frame.offset);
+    frame.queued_bytes = frame.size;
+    frame.header = make_header(message.kind, message.lane, message_id,
+                               static_cast<std::uint32_t>(i),
+                               static_cast<std::uint32_t>(count), frame.size);
+    frame.body = body;
+    pending.push_back(std::move(frame));
   }
 }
 
@@ -84,14 +156,23 @@ void cluster_transport::flush_pending() {
     for (auto which : {lane::control, lane::bulk}) {
       auto& pending = link->pending(which);
       std::size_t released = 0;
-      while (!pending.empty()) {
+      for (;;) {
+        // The open batch is closed only when it can go out next. While
+        // earlier frames wait for the socket, it keeps growing.
+        if (pending.empty())
+          close_batch(*link, which);
+        if (pending.empty())
+          break;
         auto& next = pending.front();
-        if (!link->try_send(which, next.header,
-                            next.body->data() + next.offset, next.size))
+        if (!link->try_send(which, next))
           break;
         counters_.frames_sent[lane_index(which)]++;
-        counters_.bytes_sent += next.header.size() + next.size;
-        released += next.size;
+        counters_.bytes_sent += frame_header_bytes + next.size;
+        if (next.header.kind == static_cast<std::uint8_t>(frame_kind::batch)) {
+          ++counters_.batches_sent;
+          counters_.messages_batched += next.messages;
+        }
+        released += next.queued_bytes;
         pending.pop_front();
       }
       if (released > 0)
@@ -148,8 +229,11 @@ void cluster_transport::close_link(const std::string& peer) {
   auto link = links_.find(peer);
   if (link == links_.end())
     return;
-  for (auto which : {lane::control, lane::bulk})
+  for (auto which : {lane::control, lane::bulk}) {
     counters_.send_dropped += link->second->pending(which).size();
+    if (link->second->batch(which).entries > 0)
+      ++counters_.send_dropped;
+  }
   outbox_.set_open(peer, false);
   links_.erase(link);
 }
@@ -169,7 +253,7 @@ bool cluster_transport::send_control(const std::string& peer, frame_kind kind,
     return false;
   }
   counters_.frames_sent[0]++;
-  counters_.bytes_sent += header.size() + body.size();
+  counters_.bytes_sent += frame_header_bytes + body.size();
   return true;
 }
 

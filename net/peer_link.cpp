@@ -7,6 +7,15 @@ namespace corral {
 
 namespace {
 
+/// Bodies from this size on are handed to ZeroMQ without a copy. Smaller
+/// ones are copied, which costs less than the reference that zero copy
+/// must allocate and ZeroMQ's I/O thread must release.
+constexpr std::size_t zero_copy_min_bytes = 1024;
+
+void release_body(void*, void* hint) {
+  delete static_cast<std::shared_ptr<const std::string>*>(hint);
+}
+
 std::string make_monitor_endpoint() {
   static std::atomic<std::uint64_t> next{1};
   return "inproc://corral-link-monitor-" + std::to_string(next++);
@@ -77,17 +86,42 @@ peer_link::~peer_link() {
   bulk_.close();
 }
 
-bool peer_link::try_send(lane which, const std::string& header,
-                         const char* body, std::size_t size) {
-  auto& target = socket(which);
+bool peer_link::try_send_header(zmq::socket_t& target,
+                                const frame_header& header) {
+  char bytes[frame_header_bytes];
+  write_frame_header(header, bytes);
   // Once ZeroMQ accepts the first part of a message, it accepts the rest,
   // so a frame is never sent half.
-  auto first = target.send(zmq::buffer(header),
-                           zmq::send_flags::sndmore
-                             | zmq::send_flags::dontwait);
-  if (!first)
+  return target
+    .send(zmq::const_buffer{bytes, sizeof bytes},
+          zmq::send_flags::sndmore | zmq::send_flags::dontwait)
+    .has_value();
+}
+
+bool peer_link::try_send(lane which, const frame_header& header,
+                         const char* body, std::size_t size) {
+  auto& target = socket(which);
+  if (!try_send_header(target, header))
     return false;
   target.send(zmq::const_buffer{body, size}, zmq::send_flags::dontwait);
+  return true;
+}
+
+bool peer_link::try_send(lane which, const pending_chunk& frame) {
+  const char* data = frame.body->data() + frame.offset;
+  if (frame.size < zero_copy_min_bytes)
+    return try_send(which, frame.header, data, frame.size);
+
+  auto& target = socket(which);
+  if (!try_send_header(target, frame.header))
+    return false;
+  auto reference = std::make_unique<std::shared_ptr<const std::string>>(
+    frame.body);
+  zmq::message_t body{const_cast<char*>(data), frame.size, &release_body,
+                      reference.get()};
+  // From here on the message owns the reference.
+  (void) reference.release();
+  target.send(body, zmq::send_flags::dontwait);
   return true;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -14,14 +15,35 @@
 
 namespace corral {
 
-/// One frame (one chunk of a message) waiting for its socket.
+/// One frame waiting for its socket: a chunk of a message, a whole
+/// message, or a batch of small messages.
 struct pending_chunk {
-  /// The encoded header.
-  std::string header;
-  /// The whole message; this chunk is `size` bytes from `offset`.
+  /// Encoded when the frame goes out, so that no string is kept per frame.
+  frame_header header;
+  /// The whole message or batch body; this frame is `size` bytes from
+  /// `offset`.
   std::shared_ptr<const std::string> body;
   std::size_t offset = 0;
   std::size_t size = 0;
+  /// Bytes of queued messages that this frame carries, given back to the
+  /// outbox's count when it is sent.
+  std::size_t queued_bytes = 0;
+  /// Messages in this frame: the entries of a batch, else 1.
+  std::uint32_t messages = 1;
+};
+
+/// Small messages for one lane that wait to be sent as one `batch` frame.
+/// The I/O thread fills it from the outbox and closes it as soon as no
+/// earlier frame of the lane waits for the socket, so batching adds no
+/// wait: a batch contains what queued up while earlier frames went out.
+struct open_batch {
+  /// A batch body (serialization/frame_batch.hpp), empty when `entries`
+  /// is 0.
+  std::string body;
+  std::uint32_t entries = 0;
+  /// Kind of the first entry, for a batch of one sent as a plain frame.
+  std::uint8_t first_kind = 0;
+  std::size_t queued_bytes = 0;
 };
 
 /// The connections from this node to one peer: a DEALER socket per lane,
@@ -67,10 +89,20 @@ public:
     return which == lane::control ? pending_control_ : pending_bulk_;
   }
 
-  /// Sends one frame without blocking; returns false when the socket would
-  /// block (not connected, or at its high-water mark).
-  bool try_send(lane which, const std::string& header, const char* body,
+  /// Small messages of `which` lane not yet closed into a frame.
+  open_batch& batch(lane which) {
+    return which == lane::control ? batch_control_ : batch_bulk_;
+  }
+
+  /// Sends one frame without blocking, copying `body`; returns false when
+  /// the socket would block (not connected, or at its high-water mark).
+  bool try_send(lane which, const frame_header& header, const char* body,
                 std::size_t size);
+
+  /// Sends `frame` without blocking; returns false when the socket would
+  /// block. Large bodies go to ZeroMQ without a copy: ZeroMQ holds a
+  /// reference to `frame.body` until its I/O thread has written them.
+  bool try_send(lane which, const pending_chunk& frame);
 
   /// Reads one monitor event without blocking; returns nothing when none
   /// waits or the event is of no interest.
@@ -82,6 +114,8 @@ public:
                   std::chrono::milliseconds bulk);
 
 private:
+  bool try_send_header(zmq::socket_t& target, const frame_header& header);
+
   std::string address_;
   zmq::socket_t control_;
   zmq::socket_t bulk_;
@@ -89,6 +123,8 @@ private:
   zmq::socket_t monitor_;
   std::deque<pending_chunk> pending_control_;
   std::deque<pending_chunk> pending_bulk_;
+  open_batch batch_control_;
+  open_batch batch_bulk_;
 };
 
 } // namespace corral

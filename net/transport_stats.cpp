@@ -34,6 +34,8 @@ const char* to_string(drop_reason x) {
       return "internal_error";
     case drop_reason::key_mismatch:
       return "key_mismatch";
+    case drop_reason::invalid_batch:
+      return "invalid_batch";
   }
   return "unknown";
 }
@@ -73,6 +75,9 @@ nlohmann::json to_json(const transport_counters& x) {
     {"bytes_sent", x.bytes_sent},
     {"bytes_received", x.bytes_received},
     {"messages_reassembled", x.messages_reassembled},
+    {"batches_sent", x.batches_sent},
+    {"messages_batched", x.messages_batched},
+    {"batches_received", x.batches_received},
     {"send_queue_full", x.send_queue_full},
     {"send_dropped", x.send_dropped},
     {"control_send_failures", x.control_send_failures},
@@ -93,6 +98,9 @@ transport_counters atomic_transport_counters::snapshot() const {
   x.bytes_sent = bytes_sent;
   x.bytes_received = bytes_received;
   x.messages_reassembled = messages_reassembled;
+  x.batches_sent = batches_sent;
+  x.messages_batched = messages_batched;
+  x.batches_received = batches_received;
   x.send_queue_full = send_queue_full;
   x.send_dropped = send_dropped;
   x.control_send_failures = control_send_failures;

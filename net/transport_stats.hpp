@@ -38,10 +38,14 @@ enum class drop_reason : std::uint8_t {
   /// A frame whose routing identity names another node than the one whose
   /// Curve key authenticated the connection.
   key_mismatch,
+  /// A batch frame whose body cannot be read: truncated, an entry count
+  /// that does not match its entries, too many entries, an entry kind
+  /// outside the payload range, or chunked.
+  invalid_batch,
 };
 
 /// Number of `drop_reason` values.
-inline constexpr std::size_t drop_reason_count = 15;
+inline constexpr std::size_t drop_reason_count = 16;
 
 /// Returns the snake_case name of `x`, e.g. "unsupported_version".
 const char* to_string(drop_reason x);
@@ -58,6 +62,10 @@ struct transport_counters {
   std::uint64_t bytes_received = 0;
   /// Chunked messages received whole.
   std::uint64_t messages_reassembled = 0;
+  /// Batch frames sent and received, and the messages in the sent ones.
+  std::uint64_t batches_sent = 0;
+  std::uint64_t messages_batched = 0;
+  std::uint64_t batches_received = 0;
   /// `send` calls rejected because the peer's queue was full.
   std::uint64_t send_queue_full = 0;
   /// Queued frames dropped unsent because their peer's link closed.
@@ -83,6 +91,9 @@ struct atomic_transport_counters {
   std::atomic<std::uint64_t> bytes_sent{0};
   std::atomic<std::uint64_t> bytes_received{0};
   std::atomic<std::uint64_t> messages_reassembled{0};
+  std::atomic<std::uint64_t> batches_sent{0};
+  std::atomic<std::uint64_t> messages_batched{0};
+  std::atomic<std::uint64_t> batches_received{0};
   std::atomic<std::uint64_t> send_queue_full{0};
   std::atomic<std::uint64_t> send_dropped{0};
   std::atomic<std::uint64_t> control_send_failures{0};

@@ -46,6 +46,8 @@ std::string kind_name(std::uint8_t kind) {
       return "gossip";
     case frame_kind::leave:
       return "leave";
+    case frame_kind::batch:
+      return "batch";
     case frame_kind::spawn:
       return "spawn";
     case frame_kind::spawn_reply:
@@ -126,8 +128,49 @@ const char* to_string(frame_error x) {
   return "unknown";
 }
 
+namespace {
+
+// The header codec is written out by hand, because cereal's archives need
+// a stream per call, which cost more than the rest of a small message's
+// path. The bytes are those of cereal's PortableBinary archive: the
+// endianness flag, then each field in the flag's byte order.
+
+template <class Int>
+void put(char*& out, Int value) {
+  for (std::size_t i = 0; i < sizeof(Int); ++i)
+    *out++ = static_cast<char>((value >> (8 * i)) & 0xff);
+}
+
+template <class Int>
+Int get(const char*& in, bool little_endian) {
+  std::uint64_t value = 0;
+  for (std::size_t i = 0; i < sizeof(Int); ++i) {
+    auto shift = little_endian ? 8 * i : 8 * (sizeof(Int) - 1 - i);
+    value |= static_cast<std::uint64_t>(static_cast<unsigned char>(*in++))
+             << shift;
+  }
+  return static_cast<Int>(value);
+}
+
+} // namespace
+
+void write_frame_header(const frame_header& header,
+                        char (&out)[frame_header_bytes]) {
+  char* next = out;
+  *next++ = 1; // little-endian
+  put(next, header.version);
+  put(next, header.kind);
+  put(next, header.lane);
+  put(next, header.message_id);
+  put(next, header.chunk_index);
+  put(next, header.chunk_count);
+  put(next, header.body_size);
+}
+
 std::string encode_frame_header(const frame_header& header) {
-  return to_binary(header);
+  char bytes[frame_header_bytes];
+  write_frame_header(header, bytes);
+  return std::string(bytes, sizeof bytes);
 }
 
 namespace {
@@ -147,7 +190,8 @@ decoded_header check_header(const frame_header& header,
                     "wire protocol version " + std::to_string(header.version)
                       + " is not supported; this node speaks version "
                       + std::to_string(wire_protocol_version));
-  if (!is_membership_kind(header.kind) && !is_payload_kind(header.kind))
+  if (!is_membership_kind(header.kind) && !is_payload_kind(header.kind)
+      && header.kind != static_cast<std::uint8_t>(frame_kind::batch))
     return rejected(frame_error::unknown_kind,
                     "unknown frame kind " + std::to_string(header.kind));
   if (header.lane > static_cast<std::uint8_t>(lane::bulk))
@@ -176,7 +220,7 @@ decoded_header check_header(const frame_header& header,
 
 } // namespace
 
-decoded_header decode_frame_header(const std::string& bytes,
+decoded_header decode_frame_header(std::string_view bytes,
                                    const frame_limits& limits) {
   if (bytes.size() < frame_header_bytes)
     return rejected(frame_error::truncated,
@@ -188,10 +232,22 @@ decoded_header decode_frame_header(const std::string& bytes,
                     "header has " + std::to_string(bytes.size())
                       + " bytes instead of "
                       + std::to_string(frame_header_bytes));
-  auto header = from_binary<frame_header>(bytes);
-  if (!header)
-    return rejected(frame_error::malformed, header.error().detail);
-  return check_header(*header, limits);
+  auto flag = static_cast<unsigned char>(bytes[0]);
+  if (flag > 1)
+    return rejected(frame_error::malformed,
+                    "unknown endianness flag " + std::to_string(flag)
+                      + " (expected 1 for little-endian or 0 for big-endian)");
+  bool little_endian = flag == 1;
+  const char* next = bytes.data() + 1;
+  frame_header header;
+  header.version = get<std::uint16_t>(next, little_endian);
+  header.kind = get<std::uint8_t>(next, little_endian);
+  header.lane = get<std::uint8_t>(next, little_endian);
+  header.message_id = get<std::uint64_t>(next, little_endian);
+  header.chunk_index = get<std::uint32_t>(next, little_endian);
+  header.chunk_count = get<std::uint32_t>(next, little_endian);
+  header.body_size = get<std::uint32_t>(next, little_endian);
+  return check_header(header, limits);
 }
 
 std::optional<std::string> wire_address_error(const std::string& address) {

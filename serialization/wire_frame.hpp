@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "serialization/binary_forms.hpp"
@@ -16,7 +17,8 @@ namespace corral {
 
 /// Version of the frame header and bodies that this build writes and the
 /// only one it reads. A peer with another version is dropped, not guessed.
-inline constexpr std::uint16_t wire_protocol_version = 1;
+/// Version 2 added the `batch` frame.
+inline constexpr std::uint16_t wire_protocol_version = 2;
 
 /// Size of an encoded frame header: cereal's endianness byte, then version
 /// (2), kind (1), lane (1), message_id (8), chunk_index (4),
@@ -38,7 +40,7 @@ const char* to_string(lane x);
 bool from_string(const std::string& name, lane& x);
 
 /// Frame kinds. 1 to 31 belong to membership and the transport, which
-/// handle them themselves. 32 to 127 are payload kinds that the transport
+/// handle them themselves (`batch` is the transport's). 32 to 127 are payload kinds that the transport
 /// passes to the handler registered for them. The named ones are reserved
 /// for the remote backend. Other values are invalid.
 enum class frame_kind : std::uint8_t {
@@ -47,6 +49,8 @@ enum class frame_kind : std::uint8_t {
   heartbeat_ack = 3,
   gossip = 4,
   leave = 5,
+  /// Several payload messages in one frame; frame_batch.hpp has its body.
+  batch = 6,
   // The remote backend's kinds. Those from monitor to module_data are
   // reserved and not sent by this version.
   spawn = 32,
@@ -156,10 +160,15 @@ struct decoded_header {
 /// Encodes `header` as its 25 bytes.
 std::string encode_frame_header(const frame_header& header);
 
-/// Decodes and checks a header: size, version, kind (membership or
-/// payload), lane, chunk fields and body size against `limits`. Never
+/// Writes the 25 bytes of `header` to `out`, the same bytes as
+/// `encode_frame_header` without allocating, for the send path.
+void write_frame_header(const frame_header& header,
+                        char (&out)[frame_header_bytes]);
+
+/// Decodes and checks a header: size, version, kind (membership, `batch`
+/// or payload), lane, chunk fields and body size against `limits`. Never
 /// throws.
-decoded_header decode_frame_header(const std::string& bytes,
+decoded_header decode_frame_header(std::string_view bytes,
                                    const frame_limits& limits);
 
 /// Body of `hello`: who sends, where it listens, which run of it this is.

@@ -17,9 +17,12 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-/// Frames read from the ROUTER per poll round, so that a flood of inbound
-/// frames cannot starve sending and the timer.
+/// Frames and body bytes read from the ROUTER per poll round, so that a
+/// flood of inbound frames cannot starve sending and the timer. Without
+/// the byte bound, a round could read 256 chunks of a large message
+/// (64 MiB) and delay this node's heartbeats by the time of copying them.
 constexpr int max_frames_per_round = 256;
+constexpr std::size_t max_bytes_per_round = 4 * 1024 * 1024;
 
 std::size_t lane_index(lane which) {
   return which == lane::control ? 0 : 1;
@@ -245,7 +248,9 @@ void cluster_transport::poll_once() {
 // -- receiving ---------------------------------------------------------------
 
 void cluster_transport::receive_frames() {
-  for (int i = 0; i < max_frames_per_round; ++i) {
+  std::size_t bytes = 0;
+  for (int i = 0; i < max_frames_per_round && bytes < max_bytes_per_round;
+       ++i) {
     if (!router_.recv(parts_[0], zmq::recv_flags::dontwait))
       return;
     // ZeroMQ delivers all parts of a message or none, so reading the rest
@@ -259,6 +264,7 @@ void cluster_transport::receive_frames() {
       more = next.more();
       ++count;
     }
+    bytes += parts_[parts_.size() - 1].size();
     if (count != parts_.size()) {
       drop(drop_reason::bad_part_count,
            "a message from " + quote_for_error(to_text(parts_[0])) + " has "
@@ -365,7 +371,7 @@ void cluster_transport::receive_chunk(const frame_header& header,
   const auto& sender = inbound_.sender;
   inbound_frame frame{sender, inbound_.lane, header.kind, header.message_id,
                       {}};
-  switch (reassembly_.add(sender, header, std::string{body}, frame.body)) {
+  switch (reassembly_.add(sender, header, body, frame.body)) {
     case frame_reassembly::outcome::pending:
     case frame_reassembly::outcome::discarded:
       return;

@@ -16,7 +16,7 @@ frame_reassembly::frame_reassembly(std::size_t max_bytes_per_peer)
 
 frame_reassembly::outcome
 frame_reassembly::add(const std::string& peer, const frame_header& header,
-                      std::string chunk, std::string& body) {
+                      std::string_view chunk, std::string& body) {
   auto& state = peers_[peer];
   message_key key{header.lane, header.message_id};
 

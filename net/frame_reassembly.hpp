@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "serialization/wire_frame.hpp"
@@ -38,7 +39,7 @@ public:
   /// Adds one chunk (chunk_count > 1) from `peer`. Sets `body` to the
   /// whole message when the result is `complete`.
   outcome add(const std::string& peer, const frame_header& header,
-              std::string chunk, std::string& body);
+              std::string_view chunk, std::string& body);
 
   /// Drops everything kept for `peer`, e.g. when it is down.
   void forget(const std::string& peer);

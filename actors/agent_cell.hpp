@@ -9,6 +9,7 @@
 #include "serialization/capabilities.hpp"
 #include "serialization/limits.hpp"
 #include "serialization/pid.hpp"
+#include "serialization/process_info.hpp"
 
 namespace corral {
 
@@ -31,6 +32,13 @@ struct agent_cell {
   std::atomic<std::uint64_t> cpu_ns{0};
   std::atomic<std::uint64_t> memory_bytes{0};
   std::atomic<std::uint64_t> fuel{0};
+
+  /// The state in the kernel's table, which only the kernel writes. Spawns
+  /// outside the kernel read it to refuse children of a stopping parent.
+  std::atomic<process_state> state{process_state::starting};
+  /// Set when a spawn outside the kernel is given up before the agent
+  /// first ran; its hosting actor then exits without starting the agent.
+  std::atomic<bool> cancelled{false};
 };
 
 } // namespace corral

@@ -1,6 +1,7 @@
 #include "actors/agent_context.hpp"
 
 #include "actors/error.hpp"
+#include "actors/local_spawn.hpp"
 #include "actors/log.hpp"
 #include "actors/router.hpp"
 
@@ -179,10 +180,30 @@ void agent_context::unsubscribe(const std::string& topic) {
 
 void agent_context::spawn(spawn_request request, spawn_handler done) {
   request.parent_pid = cell_->pid;
+  auto here = spawn_here(self_->home_system(), services_, request,
+                         cell_.get(), self_);
+  if (here) {
+    // One message to self runs every callback queued until then.
+    if (!spawn_callbacks_) {
+      spawn_callbacks_ = std::make_unique<std::vector<
+        std::pair<spawn_handler, caf::expected<spawn_result>>>>();
+      self_->send(self_, spawned_atom::value);
+    }
+    spawn_callbacks_->emplace_back(std::move(done), std::move(*here));
+    return;
+  }
   self_->request(services_->kernel, caf::infinite, spawn_atom::value,
                  std::move(request))
     .then([done](spawn_result& result) { done(std::move(result)); },
           [done](caf::error& error) { done(std::move(error)); });
+}
+
+void agent_context::run_spawn_callbacks() {
+  auto ready = std::move(spawn_callbacks_);
+  if (!ready)
+    return;
+  for (auto& [done, result] : *ready)
+    done(std::move(result));
 }
 
 void agent_context::monitor(const std::string& target,

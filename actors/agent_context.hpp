@@ -103,8 +103,13 @@ public:
   /// Stops receiving `topic`.
   void unsubscribe(const std::string& topic);
 
-  /// Spawns a child that this agent supervises with its own spec.
+  /// Spawns a child that this agent supervises with its own spec. `done`
+  /// runs in a later message handler of this agent, never inside `spawn`.
   void spawn(spawn_request request, spawn_handler done);
+
+  /// Runs the callbacks of spawns that finished on this agent's thread;
+  /// the hosting actor calls it for every `spawned_atom` it receives.
+  void run_spawn_callbacks();
 
   /// Delivers `on_down` when `target` exits (at once if it already has).
   void monitor(const std::string& target, error_handler on_error = {});
@@ -218,6 +223,11 @@ private:
   bool trap_exits_ = false;
   std::uint64_t next_correlation_ = 1;
   pending_requests pending_;
+  /// Results of spawns done on this thread whose callbacks wait for the
+  /// `spawned_atom` sent to self; null while none wait.
+  std::unique_ptr<
+    std::vector<std::pair<spawn_handler, caf::expected<spawn_result>>>>
+    spawn_callbacks_;
 };
 
 } // namespace corral

@@ -23,6 +23,11 @@ struct spawn_context {
   /// its pid.
   std::shared_ptr<agent_cell> cell;
   std::shared_ptr<node_services> services;
+  /// Set only for backends whose `spawns_on_caller` is true, when the
+  /// caller spawns outside the kernel: the backend creates the actor
+  /// without scheduling it (CAF's `lazy_init`), and its first message
+  /// starts it.
+  bool deferred_start = false;
 };
 
 /// The actor a backend started for an agent.
@@ -52,6 +57,14 @@ public:
   /// Starts the agent, or returns `backend_not_available` or `spawn_failed`
   /// with the reason. On error nothing may be left running.
   virtual caf::expected<spawn_outcome> spawn(const spawn_context& ctx) = 0;
+
+  /// True when `spawn` may run on any thread and honors
+  /// `spawn_context::deferred_start`. Agents of such a backend are spawned
+  /// on the caller's thread, without a request to the kernel, and must
+  /// start at once (`spawn_outcome::started`).
+  virtual bool spawns_on_caller() const {
+    return false;
+  }
 };
 
 /// The backends a node can use, by their JSON name ("Native", "Wasm", ...).

@@ -1,17 +1,53 @@
 #include "actors/directory.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <mutex>
 
 namespace corral {
 
 bool directory::add(std::shared_ptr<agent_cell> cell) {
+  auto limit = std::numeric_limits<std::size_t>::max();
+  return add(std::move(cell), limit).status == claim::ok;
+}
+
+directory::claim directory::add(std::shared_ptr<agent_cell> cell,
+                                std::size_t max_live) {
   std::unique_lock guard{mutex_};
-  auto [position, inserted] = by_name_.emplace(cell->agent_id, cell->pid);
-  if (!inserted)
-    return false;
+  auto result = claim_name(cell->agent_id, cell->pid, max_live);
+  if (result.status == claim::ok)
+    by_pid_.emplace(cell->pid, std::move(cell));
+  return result;
+}
+
+directory::claim directory::reserve(const std::string& agent_id, pid_type pid,
+                                    std::size_t max_live) {
+  std::unique_lock guard{mutex_};
+  return claim_name(agent_id, pid, max_live);
+}
+
+void directory::publish(std::shared_ptr<agent_cell> cell) {
+  std::unique_lock guard{mutex_};
   by_pid_.emplace(cell->pid, std::move(cell));
-  return true;
+}
+
+void directory::release(const std::string& agent_id, pid_type pid) {
+  std::unique_lock guard{mutex_};
+  auto name = by_name_.find(agent_id);
+  if (name != by_name_.end() && name->second == pid)
+    by_name_.erase(name);
+}
+
+// The caller holds the lock for writing.
+directory::claim directory::claim_name(const std::string& agent_id,
+                                       pid_type pid, std::size_t max_live) {
+  auto name = by_name_.find(agent_id);
+  if (name != by_name_.end())
+    return {claim::name_taken, name->second};
+  if (by_name_.size() >= max_live)
+    return {claim::full, 0};
+  by_name_.emplace(agent_id, pid);
+  return {};
 }
 
 void directory::remove(pid_type pid) {

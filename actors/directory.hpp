@@ -17,8 +17,30 @@ namespace corral {
 /// Thread-safe; reads take a shared lock.
 class directory {
 public:
+  /// The outcome of `reserve` and `add`.
+  struct claim {
+    enum { ok, name_taken, full } status = ok;
+    /// The live agent that holds the name, for `name_taken`.
+    pid_type holder = 0;
+  };
+
   /// Publishes a live agent. Returns false if its agent_id is taken.
   bool add(std::shared_ptr<agent_cell> cell);
+
+  /// Publishes a live agent unless its agent_id is taken or `max_live`
+  /// names are taken already (reserved ones included).
+  claim add(std::shared_ptr<agent_cell> cell, std::size_t max_live);
+
+  /// Takes `agent_id` for `pid` before the agent's cell exists, under the
+  /// same rules as `add`. Lookups by name find nothing until `publish`.
+  claim reserve(const std::string& agent_id, pid_type pid,
+                std::size_t max_live);
+
+  /// Publishes the cell of an agent whose name `reserve` took.
+  void publish(std::shared_ptr<agent_cell> cell);
+
+  /// Gives back a name that `reserve` took for `pid`.
+  void release(const std::string& agent_id, pid_type pid);
 
   /// Withdraws an agent and its subscriptions; unknown pids are ignored.
   void remove(pid_type pid);
@@ -46,6 +68,9 @@ public:
   std::size_t size() const;
 
 private:
+  claim claim_name(const std::string& agent_id, pid_type pid,
+                   std::size_t max_live);
+
   mutable std::shared_mutex mutex_;
   std::unordered_map<pid_type, std::shared_ptr<agent_cell>> by_pid_;
   std::unordered_map<std::string, pid_type> by_name_;

@@ -5,19 +5,10 @@
 #include <caf/all.hpp>
 
 #include "actors/error.hpp"
+#include "actors/local_spawn.hpp"
 #include "actors/router.hpp"
 
 namespace corral {
-
-namespace {
-
-caf::error check_agent_id(const std::string& id) {
-  if (auto problem = agent_id_error(id))
-    return make_error(errc::invalid_request, "agent_id: " + *problem);
-  return {};
-}
-
-} // namespace
 
 kernel_actor::kernel_actor(caf::actor_config& cfg,
                            std::shared_ptr<node_services> services)
@@ -27,9 +18,20 @@ kernel_actor::kernel_actor(caf::actor_config& cfg,
   root_.spec = services_->config.root_supervision;
 }
 
+caf::invoke_message_result
+kernel_actor::consume(caf::mailbox_element& x) {
+  drain_spawns();
+  return caf::event_based_actor::consume(x);
+}
+
 caf::behavior kernel_actor::make_behavior() {
   set_down_handler([this](caf::down_msg& down) { on_down(down); });
   return {
+    [this](drain_atom) {
+      // consume() has drained the inbox already.
+    },
+    [this](agent_down_atom, pid_type pid, caf::actor_id id,
+           const caf::error& reason) { on_agent_down(pid, id, reason); },
     [this](spawn_atom, spawn_request& request) {
       return handle_spawn(std::move(request));
     },
@@ -163,55 +165,101 @@ kernel_actor::start_agent(std::shared_ptr<const spawn_request> shared,
   cell->parent = request.parent_pid.value_or(kernel_pid);
   cell->caps = request.caps.value_or(services_->config.default_capabilities);
   cell->limits = request.limits;
+  // The name is taken before the agent runs: a spawn on another thread
+  // (spawn_here) may claim it at the same time.
+  auto max_live = services_->config.max_agents;
+  auto claim = services_->agents.reserve(request.agent_id, cell->pid, max_live);
+  if (claim.status != directory::claim::ok) {
+    return_pid(*services_, cell->pid);
+    return claim_error(claim, request.agent_id, max_live);
+  }
 
   spawn_context context{system(), request, cell, services_};
   auto outcome = impl->spawn(context);
   if (!outcome) {
-    // No agent ever had this pid, so the next spawn takes it. That keeps
-    // "below next_pid" meaning "existed once", which routing relies on to
-    // tell an exited target from an unknown one. Only this actor hands out
-    // pids, so nothing took a later one meanwhile.
-    services_->next_pid.store(cell->pid);
+    services_->agents.release(request.agent_id, cell->pid);
+    return_pid(*services_, cell->pid);
     return outcome.error();
   }
   cell->actor = outcome->actor;
+  report_exit_to_kernel(*services_, *cell);
+  services_->agents.publish(cell);
+  auto& inserted = insert_entry(std::move(cell), std::move(shared),
+                                restart_count, &*outcome);
+  if (outcome->started)
+    change_state(inserted, process_state::running);
+  return &inserted;
+}
 
+// A new entry starts in `starting`, so there is no change to report yet.
+// Watchers see its first real one: starting -> running, now for a backend
+// that starts at once or later through mark_started, or starting ->
+// exited when the agent dies first.
+process_entry&
+kernel_actor::insert_entry(std::shared_ptr<agent_cell> cell,
+                           std::shared_ptr<const spawn_request> shared,
+                           std::uint32_t restart_count,
+                           const spawn_outcome* outcome) {
+  const auto& request = *shared;
   process_entry entry;
   entry.info.pid = cell->pid;
   entry.info.global = cell->global;
   entry.info.agent_id = request.agent_id;
-  entry.info.agent_type = outcome->agent_type.empty() ? request.agent_type
-                                                      : outcome->agent_type;
-  entry.info.backend = name;
-  entry.info.node = outcome->node.empty() ? services_->node_id()
-                                           : outcome->node;
+  entry.info.agent_type = outcome == nullptr || outcome->agent_type.empty()
+                            ? request.agent_type
+                            : outcome->agent_type;
+  entry.info.backend = backend_name(request.backend);
+  entry.info.node = outcome == nullptr || outcome->node.empty()
+                      ? services_->node_id()
+                      : outcome->node;
   entry.info.parent = cell->parent;
   entry.info.caps = cell->caps;
   entry.info.limits = request.limits;
   entry.info.restart = request.restart;
   entry.info.restart_count = restart_count;
   entry.info.start_time_ms = now_ms();
+  entry.actor = cell->actor;
   entry.request = std::move(shared);
-  entry.cell = cell;
-  entry.actor = outcome->actor;
+  entry.cell = std::move(cell);
   entry.supervision.spec = request.supervision;
-  monitor(entry.actor);
-  services_->agents.add(cell);
-  // A new entry starts in `starting`, so there is no change to report yet.
-  // Watchers see its first real one: starting -> running, now for a
-  // backend that starts at once or later through mark_started, or
-  // starting -> exited when the agent dies first.
   auto& inserted = table_.insert(std::move(entry));
   // Debug level: spawning is a hot path in benchmarks and large fan-outs.
   if (should_log(spdlog::level::debug))
     log(spdlog::level::debug, &inserted.info,
-        std::string{"spawned ("} + name + ", type " + inserted.info.agent_type
-          + ", parent " + std::to_string(inserted.info.parent) + ")");
-  if (outcome->started)
-    change_state(inserted, process_state::running);
-  return &inserted;
+        "spawned (" + inserted.info.backend + ", type "
+          + inserted.info.agent_type + ", parent "
+          + std::to_string(inserted.info.parent) + ")");
+  return inserted;
 }
 
+void kernel_actor::drain_spawns() {
+  if (!services_->spawns.has_items())
+    return;
+  for (auto& spawned : services_->spawns.take())
+    register_spawn(spawned);
+}
+
+// The caller has published the agent and let it run; the kernel adds its
+// entry and supervises it like a child it spawned itself.
+void kernel_actor::register_spawn(local_spawn& spawned) {
+  auto pid = spawned.cell->pid;
+  auto parent = spawned.cell->parent;
+  auto request = spawned.request;
+  auto& entry = insert_entry(std::move(spawned.cell), std::move(request), 0,
+                             nullptr);
+  entry.info.start_time_ms = spawned.start_time_ms;
+  if (auto supervisor = supervisor_of(parent))
+    supervisor->add(spawned.request, pid, 0);
+  change_state(entry, process_state::running);
+  // The parent began to stop, or the node to shut down, after the caller
+  // checked: the child stops at once, as its siblings do.
+  auto parent_entry = parent == kernel_pid ? nullptr : table_.find(parent);
+  auto orphan = parent != kernel_pid
+                && (parent_entry == nullptr
+                    || parent_entry->info.state == process_state::stopping);
+  if (shutting_down_ || orphan)
+    stop_entry(entry, {false, services_->config.default_grace_ms});
+}
 spawn_result kernel_actor::result_of(const process_entry& entry) const {
   return {entry.info.pid, entry.info.agent_id, entry.info.global};
 }
@@ -442,6 +490,10 @@ kernel_actor::handle_demonitor(pid_type pid, const std::string& target) {
 
 caf::result<caf::unit_t> kernel_actor::handle_shutdown() {
   shutting_down_ = true;
+  // No spawn outside the kernel gets past this; those queued before join
+  // the agents stopped below.
+  services_->spawns.close();
+  drain_spawns();
   auto live = table_.live();
   if (live.empty())
     return caf::unit;

@@ -27,6 +27,11 @@ public:
   /// Returns the kernel's message handlers.
   caf::behavior make_behavior() override;
 
+  /// Adds the agents spawned outside the kernel to the table, then handles
+  /// `x`. Draining first means that every message, whatever it names, finds
+  /// the agents that its sender could have heard of.
+  caf::invoke_message_result consume(caf::mailbox_element& x) override;
+
 private:
   // Spawning (kernel.cpp).
   caf::result<spawn_result> handle_spawn(spawn_request request);
@@ -35,6 +40,12 @@ private:
                                             std::uint32_t restart_count);
   caf::error check_parent(const spawn_request& request);
   spawn_result result_of(const process_entry& entry) const;
+  process_entry& insert_entry(std::shared_ptr<agent_cell> cell,
+                              std::shared_ptr<const spawn_request> request,
+                              std::uint32_t restart_count,
+                              const spawn_outcome* outcome);
+  void drain_spawns();
+  void register_spawn(local_spawn& spawned);
   void mark_started(pid_type pid, std::optional<global_pid> remote);
 
   // Operations on live agents (kernel.cpp).
@@ -64,6 +75,7 @@ private:
 
   // Exits and supervision (kernel_exit.cpp).
   void on_down(const caf::down_msg& down);
+  void on_agent_down(pid_type pid, caf::actor_id id, const caf::error& error);
   void handle_exit(process_entry& entry, const exit_reason& reason);
   void notify_observers(process_entry& entry, const exit_reason& reason);
   void stop_children(process_entry& entry);

@@ -13,26 +13,33 @@
 
 namespace corral {
 
+// Only watchers are monitored; agents report their exits through
+// report_exit_to_kernel.
 void kernel_actor::on_down(const caf::down_msg& down) {
-  auto entry = table_.find_by_actor(down.source.id());
-  if (entry == nullptr) {
-    auto watcher = std::find_if(watchers_.begin(), watchers_.end(),
-                                [&](const caf::actor& x) {
-                                  return x.address() == down.source;
-                                });
-    if (watcher != watchers_.end())
-      watchers_.erase(watcher);
+  auto watcher = std::find_if(watchers_.begin(), watchers_.end(),
+                              [&](const caf::actor& x) {
+                                return x.address() == down.source;
+                              });
+  if (watcher != watchers_.end())
+    watchers_.erase(watcher);
+}
+
+void kernel_actor::on_agent_down(pid_type pid, caf::actor_id id,
+                                 const caf::error& error) {
+  auto entry = table_.find(pid);
+  // A spawn outside the kernel that was given up leaves a report for a pid
+  // the table never held.
+  if (entry == nullptr || entry->actor.id() != id)
     return;
-  }
   auto reason = entry->forced_reason ? *entry->forced_reason
-                                     : from_exit_error(down.reason);
-  if (entry->start_waiter && down.reason.category() == error_category) {
+                                     : from_exit_error(error);
+  if (entry->start_waiter && error.category() == error_category) {
     // A backend that could not start the agent (e.g. the target node of a
     // remote spawn refused it) exits with the error code of the failure, and
     // the spawner gets that error rather than a generic spawn_failed.
-    entry->start_waiter->deliver(down.reason);
+    entry->start_waiter->deliver(error);
     entry->start_waiter.reset();
-    reason = {exit_kind::backend_failure, describe(down.reason)};
+    reason = {exit_kind::backend_failure, describe(error)};
   }
   handle_exit(*entry, reason);
 }

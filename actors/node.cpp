@@ -8,6 +8,7 @@
 
 #include "actors/error.hpp"
 #include "actors/kernel.hpp"
+#include "actors/local_spawn.hpp"
 #include "actors/log.hpp"
 #include "actors/router.hpp"
 
@@ -265,6 +266,13 @@ void node::request(const std::string& target, std::string topic,
 }
 
 caf::expected<spawn_result> node::spawn(const spawn_request& request) {
+  auto copy = request;
+  if (auto here = spawn_here(*system_, services_, copy, nullptr, nullptr)) {
+    // The kernel's path ran every message that the spawn caused.
+    if (services_->config.deterministic)
+      run_pending();
+    return std::move(*here);
+  }
   return ask<spawn_result>(spawn_atom::value, request);
 }
 

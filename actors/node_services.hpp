@@ -14,6 +14,7 @@
 #include "actors/directory.hpp"
 #include "actors/node_config.hpp"
 #include "actors/remote_routes.hpp"
+#include "actors/spawn_inbox.hpp"
 
 namespace corral {
 
@@ -25,6 +26,8 @@ struct node_services {
   backend_registry backends;
   directory agents;
   dead_letter_queue dead_letters;
+  /// Spawns done outside the kernel that its table does not hold yet.
+  spawn_inbox spawns;
   caf::actor kernel;
   std::chrono::steady_clock::time_point started
     = std::chrono::steady_clock::now();

@@ -93,8 +93,6 @@ caf::error process_table::check_insert(const std::string& agent_id) const {
 process_entry& process_table::insert(process_entry entry) {
   auto pid = entry.info.pid;
   names_[entry.info.agent_id] = pid;
-  if (entry.actor)
-    actors_[entry.actor.id()] = pid;
   return live_.emplace(pid, std::move(entry)).first->second;
 }
 
@@ -106,11 +104,6 @@ process_entry* process_table::find(pid_type pid) {
 process_entry* process_table::find(const std::string& agent_id) {
   auto i = names_.find(agent_id);
   return i == names_.end() ? nullptr : find(i->second);
-}
-
-process_entry* process_table::find_by_actor(caf::actor_id id) {
-  auto i = actors_.find(id);
-  return i == actors_.end() ? nullptr : find(i->second);
 }
 
 const process_info* process_table::find_exited(pid_type pid) const {
@@ -136,6 +129,8 @@ caf::error process_table::transition(process_entry& entry, process_state to) {
                         + std::to_string(entry.info.pid) + ") cannot go from "
                         + to_string(from) + " to " + to_string(to));
   entry.info.state = to;
+  if (entry.cell)
+    entry.cell->state.store(to);
   return {};
 }
 
@@ -147,9 +142,9 @@ void process_table::retire(pid_type pid, const exit_reason& reason) {
   auto name = names_.find(entry.info.agent_id);
   if (name != names_.end() && name->second == pid)
     names_.erase(name);
-  if (entry.actor)
-    actors_.erase(entry.actor.id());
   entry.info.state = process_state::exited;
+  if (entry.cell)
+    entry.cell->state.store(process_state::exited);
   entry.info.exit = reason;
   history_.push_back(std::move(entry.info));
   live_.erase(i);

@@ -123,9 +123,6 @@ public:
   /// Returns the live entry named `agent_id`, or null.
   process_entry* find(const std::string& agent_id);
 
-  /// Returns the live entry whose actor has CAF id `id`, or null.
-  process_entry* find_by_actor(caf::actor_id id);
-
   /// Returns the snapshot of an exited entry, or null.
   const process_info* find_exited(pid_type pid) const;
 
@@ -157,7 +154,6 @@ private:
   std::size_t history_size_;
   std::map<pid_type, process_entry> live_;
   std::unordered_map<std::string, pid_type> names_;
-  std::unordered_map<caf::actor_id, pid_type> actors_;
   std::deque<process_info> history_;
 };
 

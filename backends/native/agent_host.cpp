@@ -42,6 +42,11 @@ caf::behavior agent_host::make_behavior() {
   // Messages that match no handler (for example a stray reply) are dropped
   // rather than crashing the agent.
   set_default_handler(caf::drop);
+  if (ctx_.cell().cancelled.load()) {
+    // A spawn outside the kernel gave this agent up before it first ran.
+    quit(caf::exit_reason::user_shutdown);
+    return {};
+  }
   try {
     impl_->on_start(ctx_);
   } catch (...) {
@@ -71,6 +76,10 @@ caf::behavior agent_host::running() {
     },
     [this](shutdown_atom) { on_shutdown(); },
     [this](deadline_atom) { ctx_.expire_requests(); },
+    [this](spawned_atom) { ctx_.run_spawn_callbacks(); },
+    [](launch_atom) {
+      // The first message of an agent spawned outside the kernel.
+    },
     [this](const down_notice& notice) { impl_->on_down(ctx_, notice); },
     [this](const exit_signal& signal) { on_exit_signal(signal); },
     [this](const resource_warning& warning) {
@@ -101,6 +110,10 @@ caf::behavior agent_host::suspended() {
     },
     [this](shutdown_atom) { on_shutdown(); },
     [this](deadline_atom) { ctx_.expire_requests(); },
+    [this](spawned_atom) { ctx_.run_spawn_callbacks(); },
+    [](launch_atom) {
+      // Started while suspended: nothing to do.
+    },
     [this](const down_notice& notice) { impl_->on_down(ctx_, notice); },
     [this](const exit_signal& signal) { on_exit_signal(signal); },
   };

@@ -19,8 +19,13 @@ caf::expected<spawn_outcome> native_launcher::spawn(const spawn_context& ctx) {
                       "agent_type " + ctx.request.agent_type
                         + " is not registered; registered types: " + known);
   }
-  auto actor = ctx.system.spawn<agent_host>(std::move(impl), ctx.cell,
-                                            ctx.services, ctx.request.env);
+  caf::actor actor;
+  if (ctx.deferred_start)
+    actor = ctx.system.spawn<agent_host, caf::lazy_init>(
+      std::move(impl), ctx.cell, ctx.services, ctx.request.env);
+  else
+    actor = ctx.system.spawn<agent_host>(std::move(impl), ctx.cell,
+                                         ctx.services, ctx.request.env);
   return spawn_outcome{std::move(actor), true, {}, {}};
 }
 

@@ -11,6 +11,11 @@ public:
   /// Creates the agent from the registry and spawns its hosting actor;
   /// an unknown agent_type returns `agent_type_unknown`.
   caf::expected<spawn_outcome> spawn(const spawn_context& ctx) override;
+
+  /// True: the registry and CAF's spawn are thread-safe.
+  bool spawns_on_caller() const override {
+    return true;
+  }
 };
 
 } // namespace corral

@@ -1,0 +1,144 @@
+#include "actors/local_spawn.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/backend.hpp"
+#include "actors/error.hpp"
+#include "actors/messages.hpp"
+#include "actors/router.hpp"
+
+namespace corral {
+
+namespace {
+
+caf::error check_parent_here(const agent_cell& parent) {
+  if (!parent.caps.can_spawn)
+    return make_error(errc::capability_denied,
+                      "agent " + parent.agent_id + " (pid "
+                        + std::to_string(parent.pid)
+                        + ") may not spawn: it lacks can_spawn");
+  if (parent.state.load() == process_state::stopping)
+    return make_error(errc::invalid_state_transition,
+                      "parent " + parent.agent_id
+                        + " is stopping and cannot spawn children");
+  return {};
+}
+
+caf::error shutting_down(const node_services& services,
+                         const std::string& agent_id) {
+  return make_error(errc::spawn_failed, "agent_id " + agent_id + ": node "
+                                          + services.node_id()
+                                          + " is shutting down");
+}
+
+// Ends an actor that never ran; its hosting actor sees `cancelled` and
+// exits without starting the agent.
+void cancel(agent_cell& cell) {
+  cell.cancelled.store(true);
+  caf::anon_send_exit(cell.actor, caf::exit_reason::kill);
+}
+
+} // namespace
+
+caf::error check_agent_id(const std::string& id) {
+  if (auto problem = agent_id_error(id))
+    return make_error(errc::invalid_request, "agent_id: " + *problem);
+  return {};
+}
+
+caf::error claim_error(const directory::claim& claim,
+                       const std::string& agent_id, std::size_t max_live) {
+  if (claim.status == directory::claim::name_taken)
+    return make_error(errc::agent_id_in_use,
+                      "agent_id " + agent_id + " is taken by live pid "
+                        + std::to_string(claim.holder)
+                        + "; stop it first or choose another agent_id");
+  return make_error(errc::process_table_full,
+                    "the process table holds its maximum of "
+                      + std::to_string(max_live)
+                      + " live agents; stop some or raise --max-agents");
+}
+
+void return_pid(node_services& services, pid_type pid) {
+  auto next = pid + 1;
+  services.next_pid.compare_exchange_strong(next, pid);
+}
+
+void report_exit_to_kernel(const node_services& services,
+                           const agent_cell& cell) {
+  auto kernel = caf::actor_cast<caf::actor_addr>(services.kernel);
+  auto pid = cell.pid;
+  auto id = cell.actor.id();
+  cell.actor->attach_functor(
+    [kernel, pid, id](const caf::error& reason, caf::execution_unit* host) {
+      if (auto target = caf::actor_cast<caf::strong_actor_ptr>(kernel))
+        target->enqueue(nullptr, caf::make_message_id(),
+                        caf::make_message(agent_down_atom::value, pid, id,
+                                          reason),
+                        host);
+    });
+}
+
+std::optional<caf::expected<spawn_result>>
+spawn_here(caf::actor_system& system,
+           const std::shared_ptr<node_services>& services,
+           spawn_request& request, const agent_cell* parent,
+           caf::event_based_actor* self) {
+  auto parent_pid = parent == nullptr ? kernel_pid : parent->pid;
+  if (request.parent_pid.value_or(kernel_pid) != parent_pid)
+    return std::nullopt;
+  auto name = backend_name(request.backend);
+  auto impl = services->backends.find(name);
+  if (impl == nullptr || !impl->spawns_on_caller())
+    return std::nullopt;
+
+  if (auto error = check_agent_id(request.agent_id))
+    return caf::expected<spawn_result>{std::move(error)};
+  if (parent != nullptr)
+    if (auto error = check_parent_here(*parent))
+      return caf::expected<spawn_result>{std::move(error)};
+  auto shared = std::make_shared<const spawn_request>(std::move(request));
+  const auto& config = services->config;
+
+  auto cell = std::make_shared<agent_cell>();
+  cell->pid = services->next_pid.fetch_add(1);
+  cell->agent_id = shared->agent_id;
+  cell->global = {services->node_id(), cell->pid};
+  cell->parent = parent_pid;
+  cell->caps = shared->caps.value_or(config.default_capabilities);
+  cell->limits = shared->limits;
+
+  spawn_context context{system, *shared, cell, services, true};
+  auto outcome = impl->spawn(context);
+  if (!outcome) {
+    return_pid(*services, cell->pid);
+    return caf::expected<spawn_result>{std::move(outcome.error())};
+  }
+  cell->actor = std::move(outcome->actor);
+  report_exit_to_kernel(*services, *cell);
+
+  local_spawn queued{cell, shared, now_ms()};
+  auto pushed = services->spawns.push(std::move(queued), services->agents,
+                                      config.max_agents);
+  if (pushed.closed || pushed.claim.status != directory::claim::ok) {
+    cancel(*cell);
+    if (pushed.closed)
+      return caf::expected<spawn_result>{
+        shutting_down(*services, shared->agent_id)};
+    return caf::expected<spawn_result>{
+      claim_error(pushed.claim, shared->agent_id, config.max_agents)};
+  }
+  if (self != nullptr) {
+    if (pushed.first)
+      self->send(services->kernel, drain_atom::value);
+    self->send(cell->actor, launch_atom::value);
+  } else {
+    if (pushed.first)
+      caf::anon_send(services->kernel, drain_atom::value);
+    caf::anon_send(cell->actor, launch_atom::value);
+  }
+  return caf::expected<spawn_result>{
+    spawn_result{cell->pid, cell->agent_id, cell->global}};
+}
+
+} // namespace corral

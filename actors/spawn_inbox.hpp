@@ -1,0 +1,64 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "actors/agent_cell.hpp"
+#include "actors/directory.hpp"
+#include "serialization/spawn_request.hpp"
+
+namespace corral {
+
+/// An agent that a caller spawned on its own thread (`spawn_here`), not yet
+/// in the kernel's process table.
+struct local_spawn {
+  std::shared_ptr<agent_cell> cell;
+  std::shared_ptr<const spawn_request> request;
+  /// Milliseconds since the Unix epoch.
+  std::int64_t start_time_ms = 0;
+};
+
+/// Hands spawns done outside the kernel to the kernel. The kernel drains
+/// the inbox before it handles any message, and `push` publishes an agent
+/// in the directory under the inbox's lock, so whatever message names a
+/// new agent finds it in the kernel's table. Thread-safe.
+class spawn_inbox {
+public:
+  /// The outcome of `push`.
+  struct push_result {
+    /// The directory's answer; the spawn is queued only when it is ok.
+    directory::claim claim;
+    /// Set when the node shuts down; nothing was queued or published.
+    bool closed = false;
+    /// Set when the inbox was empty before, so the kernel needs a message
+    /// to drain it soon.
+    bool first = false;
+  };
+
+  /// Publishes `spawn.cell` in `agents` (at most `max_live` live names)
+  /// and queues the spawn for the kernel.
+  push_result push(local_spawn spawn, directory& agents,
+                   std::size_t max_live);
+
+  /// Returns the queued spawns in push order and empties the inbox.
+  std::vector<local_spawn> take();
+
+  /// True when spawns wait; a cheap check before `take`.
+  bool has_items() const {
+    return has_items_.load(std::memory_order_acquire);
+  }
+
+  /// Makes every later `push` fail; the node shuts down.
+  void close();
+
+private:
+  std::mutex mutex_;
+  std::vector<local_spawn> items_;
+  std::atomic<bool> has_items_{false};
+  bool closed_ = false;
+};
+
+} // namespace corral

@@ -54,8 +54,7 @@ caf::behavior kernel_actor::make_behavior() {
       return handle_list(include_exited);
     },
     [this](watch_atom, caf::actor& watcher) {
-      monitor(watcher);
-      watchers_.push_back(std::move(watcher));
+      add_watcher(std::move(watcher));
       return caf::unit;
     },
     [this](unwatch_atom, const caf::actor& watcher) {
@@ -235,8 +234,17 @@ kernel_actor::insert_entry(std::shared_ptr<agent_cell> cell,
 void kernel_actor::drain_spawns() {
   if (!services_->spawns.has_items())
     return;
-  for (auto& spawned : services_->spawns.take())
-    register_spawn(spawned);
+  for (auto& spawned : services_->spawns.take()) {
+    if (spawned.cell)
+      register_spawn(spawned);
+    else
+      add_watcher(std::move(spawned.watcher));
+  }
+}
+
+void kernel_actor::add_watcher(caf::actor watcher) {
+  monitor(watcher);
+  watchers_.push_back(std::move(watcher));
 }
 
 // The caller has published the agent and let it run; the kernel adds its

@@ -45,6 +45,7 @@ private:
                               std::uint32_t restart_count,
                               const spawn_outcome* outcome);
   void drain_spawns();
+  void add_watcher(caf::actor watcher);
   void register_spawn(local_spawn& spawned);
   void mark_started(pid_type pid, std::optional<global_pid> remote);
 

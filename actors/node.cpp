@@ -352,7 +352,10 @@ caf::error node::publish(const std::string& topic, std::string payload) {
 }
 
 void node::watch(const caf::actor& watcher) {
-  caf::anon_send(services_->kernel, watch_atom::value, watcher);
+  // Through the spawn inbox, so that the watcher sees every agent spawned
+  // after this call, whichever thread spawns it.
+  if (services_->spawns.push_watcher(watcher))
+    caf::anon_send(services_->kernel, drain_atom::value);
 }
 
 void node::unwatch(const caf::actor& watcher) {

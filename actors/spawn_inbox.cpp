@@ -27,6 +27,16 @@ spawn_inbox::push_result spawn_inbox::push(local_spawn spawn,
   return result;
 }
 
+bool spawn_inbox::push_watcher(caf::actor watcher) {
+  std::lock_guard guard{mutex_};
+  auto first = items_.empty();
+  local_spawn item;
+  item.watcher = std::move(watcher);
+  items_.push_back(std::move(item));
+  has_items_.store(true, std::memory_order_release);
+  return first;
+}
+
 std::vector<local_spawn> spawn_inbox::take() {
   std::vector<local_spawn> result;
   std::lock_guard guard{mutex_};

@@ -6,6 +6,8 @@
 #include <mutex>
 #include <vector>
 
+#include <caf/actor.hpp>
+
 #include "actors/agent_cell.hpp"
 #include "actors/directory.hpp"
 #include "serialization/spawn_request.hpp"
@@ -13,12 +15,14 @@
 namespace corral {
 
 /// An agent that a caller spawned on its own thread (`spawn_here`), not yet
-/// in the kernel's process table.
+/// in the kernel's process table, or, with a null cell, a watcher to add.
 struct local_spawn {
   std::shared_ptr<agent_cell> cell;
   std::shared_ptr<const spawn_request> request;
   /// Milliseconds since the Unix epoch.
   std::int64_t start_time_ms = 0;
+  /// Subscribes to every state change after the spawns queued before it.
+  caf::actor watcher;
 };
 
 /// Hands spawns done outside the kernel to the kernel. The kernel drains
@@ -42,6 +46,11 @@ public:
   /// and queues the spawn for the kernel.
   push_result push(local_spawn spawn, directory& agents,
                    std::size_t max_live);
+
+  /// Queues `watcher` for the kernel's watch list, after the spawns queued
+  /// so far; also after `close`. Returns true when the inbox was empty, so
+  /// the kernel needs a message to drain it soon.
+  bool push_watcher(caf::actor watcher);
 
   /// Returns the queued spawns in push order and empties the inbox.
   std::vector<local_spawn> take();

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <caf/actor.hpp>
@@ -18,12 +19,28 @@ namespace corral {
 /// never change afterwards; counters are atomics that the hosting actor
 /// bumps and anyone may read without a message round trip.
 struct agent_cell {
+  /// Creates a cell with default capabilities and no limits.
+  agent_cell();
+
+  /// Creates a cell whose capabilities and limits are shared, e.g. with
+  /// the spawn request or the node's defaults, so that agents do not each
+  /// hold a copy.
+  agent_cell(std::shared_ptr<const capabilities> shared_caps,
+             std::shared_ptr<const struct limits> shared_limits);
+
+  agent_cell(const agent_cell&) = delete;
+  agent_cell& operator=(const agent_cell&) = delete;
+
+  /// Owners of what `caps` and `limits` refer to.
+  std::shared_ptr<const capabilities> shared_caps;
+  std::shared_ptr<const struct limits> shared_limits;
+
   pid_type pid = 0;
   std::string agent_id;
   global_pid global;
   pid_type parent = kernel_pid;
-  capabilities caps;
-  struct limits limits;
+  const capabilities& caps;
+  const struct limits& limits;
   /// The CAF actor hosting the agent; set by the kernel after the spawn.
   caf::actor actor;
 
@@ -37,7 +54,7 @@ struct agent_cell {
   /// outside the kernel read it to refuse children of a stopping parent.
   std::atomic<process_state> state{process_state::starting};
   /// Set when a spawn outside the kernel is given up before the agent
-  /// first ran; its hosting actor then exits without starting the agent.
+  /// first ran. Its hosting actor then exits without starting the agent.
   std::atomic<bool> cancelled{false};
 };
 

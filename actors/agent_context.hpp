@@ -107,8 +107,8 @@ public:
   /// runs in a later message handler of this agent, never inside `spawn`.
   void spawn(spawn_request request, spawn_handler done);
 
-  /// Runs the callbacks of spawns that finished on this agent's thread;
-  /// the hosting actor calls it for every `spawned_atom` it receives.
+  /// Runs the callbacks of spawns that finished on this agent's thread.
+  /// The hosting actor calls it for every `spawned_atom` it receives.
   void run_spawn_callbacks();
 
   /// Delivers `on_down` when `target` exits (at once if it already has).
@@ -224,7 +224,7 @@ private:
   std::uint64_t next_correlation_ = 1;
   pending_requests pending_;
   /// Results of spawns done on this thread whose callbacks wait for the
-  /// `spawned_atom` sent to self; null while none wait.
+  /// `spawned_atom` sent to self, or null while none wait.
   std::unique_ptr<
     std::vector<std::pair<spawn_handler, caf::expected<spawn_result>>>>
     spawn_callbacks_;

@@ -20,7 +20,7 @@ public:
   /// The outcome of `reserve` and `add`.
   struct claim {
     enum { ok, name_taken, full } status = ok;
-    /// The live agent that holds the name, for `name_taken`.
+    /// The live agent that has the name, for `name_taken`.
     pid_type holder = 0;
   };
 

@@ -14,7 +14,7 @@ kernel_actor::kernel_actor(caf::actor_config& cfg,
                            std::shared_ptr<node_services> services)
   : caf::event_based_actor(cfg),
     services_(std::move(services)),
-    table_(services_->config.max_agents, services_->config.exited_history) {
+    table_(services_->config.exited_history) {
   root_.spec = services_->config.root_supervision;
 }
 
@@ -82,9 +82,9 @@ caf::behavior kernel_actor::make_behavior() {
       auto entry = table_.find(pid);
       if (entry == nullptr || entry->stop_token != token)
         return;
-      log(spdlog::level::warn, &entry->info,
+      log(spdlog::level::warn, entry,
           "grace period ended; killing the agent");
-      send_exit(entry->actor, caf::exit_reason::kill);
+      send_exit(entry->actor(), caf::exit_reason::kill);
     },
     [this](timer_atom, restart_atom, pid_type parent, std::uint64_t round) {
       on_restart_timer(parent, round);
@@ -111,11 +111,11 @@ caf::result<spawn_result> kernel_actor::handle_spawn(spawn_request request) {
   if (!started)
     return started.error();
   auto& entry = **started;
-  if (auto supervisor = supervisor_of(entry.info.parent))
-    supervisor->add(std::move(shared), entry.info.pid, 0);
-  if (entry.info.state == process_state::running)
+  if (auto supervisor = supervisor_of(entry.parent()))
+    supervisor->add(std::move(shared), entry.pid(), 0);
+  if (entry.state == process_state::running)
     return result_of(entry);
-  entry.start_waiter = make_response_promise();
+  entry.extras().start_waiter = make_response_promise();
   return caf::delegated<spawn_result>{};
 }
 
@@ -127,14 +127,14 @@ caf::error kernel_actor::check_parent(const spawn_request& request) {
     return make_error(errc::process_not_found,
                       "parent_pid " + std::to_string(*request.parent_pid)
                         + " is not a live agent");
-  if (!parent->info.caps.can_spawn)
+  if (!parent->cell->caps.can_spawn)
     return make_error(errc::capability_denied,
-                      "agent " + parent->info.agent_id + " (pid "
-                        + std::to_string(parent->info.pid)
+                      "agent " + parent->agent_id() + " (pid "
+                        + std::to_string(parent->pid())
                         + ") may not spawn: it lacks can_spawn");
-  if (parent->info.state == process_state::stopping)
+  if (parent->state == process_state::stopping)
     return make_error(errc::invalid_state_transition,
-                      "parent " + parent->info.agent_id
+                      "parent " + parent->agent_id()
                         + " is stopping and cannot spawn children");
   return {};
 }
@@ -144,8 +144,6 @@ kernel_actor::start_agent(std::shared_ptr<const spawn_request> shared,
                           std::uint32_t restart_count) {
   const auto& request = *shared;
   if (auto error = check_agent_id(request.agent_id))
-    return error;
-  if (auto error = table_.check_insert(request.agent_id))
     return error;
   if (auto error = check_parent(request))
     return error;
@@ -157,13 +155,7 @@ kernel_actor::start_agent(std::shared_ptr<const spawn_request> shared,
                         + " is not available on node " + services_->node_id()
                         + ": this build of corral does not include it");
 
-  auto cell = std::make_shared<agent_cell>();
-  cell->pid = services_->next_pid.fetch_add(1);
-  cell->agent_id = request.agent_id;
-  cell->global = {services_->node_id(), cell->pid};
-  cell->parent = request.parent_pid.value_or(kernel_pid);
-  cell->caps = request.caps.value_or(services_->config.default_capabilities);
-  cell->limits = request.limits;
+  auto cell = make_agent_cell(*services_, shared);
   // The name is taken before the agent runs: a spawn on another thread
   // (spawn_here) may claim it at the same time.
   auto max_live = services_->config.max_agents;
@@ -199,35 +191,23 @@ kernel_actor::insert_entry(std::shared_ptr<agent_cell> cell,
                            std::shared_ptr<const spawn_request> shared,
                            std::uint32_t restart_count,
                            const spawn_outcome* outcome) {
-  const auto& request = *shared;
   process_entry entry;
-  entry.info.pid = cell->pid;
-  entry.info.global = cell->global;
-  entry.info.agent_id = request.agent_id;
-  entry.info.agent_type = outcome == nullptr || outcome->agent_type.empty()
-                            ? request.agent_type
-                            : outcome->agent_type;
-  entry.info.backend = backend_name(request.backend);
-  entry.info.node = outcome == nullptr || outcome->node.empty()
-                      ? services_->node_id()
-                      : outcome->node;
-  entry.info.parent = cell->parent;
-  entry.info.caps = cell->caps;
-  entry.info.limits = request.limits;
-  entry.info.restart = request.restart;
-  entry.info.restart_count = restart_count;
-  entry.info.start_time_ms = now_ms();
-  entry.actor = cell->actor;
+  entry.restart_count = restart_count;
+  entry.start_time_ms = now_ms();
   entry.request = std::move(shared);
   entry.cell = std::move(cell);
-  entry.supervision.spec = request.supervision;
+  if (outcome != nullptr && !outcome->agent_type.empty())
+    entry.extras().agent_type = outcome->agent_type;
+  if (outcome != nullptr && !outcome->node.empty())
+    entry.extras().node = outcome->node;
   auto& inserted = table_.insert(std::move(entry));
   // Debug level: spawning is a hot path in benchmarks and large fan-outs.
-  if (should_log(spdlog::level::debug))
-    log(spdlog::level::debug, &inserted.info,
-        "spawned (" + inserted.info.backend + ", type "
-          + inserted.info.agent_type + ", parent "
-          + std::to_string(inserted.info.parent) + ")");
+  if (should_log(spdlog::level::debug)) {
+    auto info = snapshot(inserted);
+    log(spdlog::level::debug, &inserted,
+        "spawned (" + info.backend + ", type " + info.agent_type
+          + ", parent " + std::to_string(info.parent) + ")");
+  }
   return inserted;
 }
 
@@ -247,7 +227,7 @@ void kernel_actor::add_watcher(caf::actor watcher) {
   watchers_.push_back(std::move(watcher));
 }
 
-// The caller has published the agent and let it run; the kernel adds its
+// The caller has published the agent and let it run. The kernel adds its
 // entry and supervises it like a child it spawned itself.
 void kernel_actor::register_spawn(local_spawn& spawned) {
   auto pid = spawned.cell->pid;
@@ -255,7 +235,7 @@ void kernel_actor::register_spawn(local_spawn& spawned) {
   auto request = spawned.request;
   auto& entry = insert_entry(std::move(spawned.cell), std::move(request), 0,
                              nullptr);
-  entry.info.start_time_ms = spawned.start_time_ms;
+  entry.start_time_ms = spawned.start_time_ms;
   if (auto supervisor = supervisor_of(parent))
     supervisor->add(spawned.request, pid, 0);
   change_state(entry, process_state::running);
@@ -264,12 +244,15 @@ void kernel_actor::register_spawn(local_spawn& spawned) {
   auto parent_entry = parent == kernel_pid ? nullptr : table_.find(parent);
   auto orphan = parent != kernel_pid
                 && (parent_entry == nullptr
-                    || parent_entry->info.state == process_state::stopping);
+                    || parent_entry->state == process_state::stopping);
   if (shutting_down_ || orphan)
     stop_entry(entry, {false, services_->config.default_grace_ms});
 }
 spawn_result kernel_actor::result_of(const process_entry& entry) const {
-  return {entry.info.pid, entry.info.agent_id, entry.info.global};
+  auto extras = entry.find_extras();
+  if (extras != nullptr && extras->global)
+    return {entry.pid(), entry.agent_id(), *extras->global};
+  return {entry.pid(), entry.agent_id(), entry.cell->global};
 }
 
 // A proxy of a remote agent passes that agent's global pid, which then
@@ -277,14 +260,15 @@ spawn_result kernel_actor::result_of(const process_entry& entry) const {
 void kernel_actor::mark_started(pid_type pid,
                                 std::optional<global_pid> remote) {
   auto entry = table_.find(pid);
-  if (entry == nullptr || entry->info.state != process_state::starting)
+  if (entry == nullptr || entry->state != process_state::starting)
     return;
   if (remote)
-    entry->info.global = std::move(*remote);
+    entry->extras().global = std::move(*remote);
   change_state(*entry, process_state::running);
-  if (entry->start_waiter) {
-    entry->start_waiter->deliver(result_of(*entry));
-    entry->start_waiter.reset();
+  auto extras = entry->find_extras();
+  if (extras != nullptr && extras->start_waiter) {
+    extras->start_waiter->deliver(result_of(*entry));
+    extras->start_waiter.reset();
   }
 }
 
@@ -296,7 +280,8 @@ process_entry* kernel_actor::find_live(const std::string& target) {
   if (auto global = parse_global_pid(target))
     return global->node == services_->node_id() ? table_.find(global->pid)
                                                 : nullptr;
-  return table_.find(target);
+  auto cell = services_->agents.find(target);
+  return cell ? table_.find(cell->pid) : nullptr;
 }
 
 const process_info*
@@ -338,7 +323,7 @@ caf::result<exit_reason> kernel_actor::handle_stop(const std::string& target,
   if (entry == nullptr)
     return not_found(target);
   auto promise = make_response_promise<exit_reason>();
-  entry->exit_waiters.push_back(promise);
+  entry->extras().exit_waiters.push_back(promise);
   stop_entry(*entry, options);
   return promise;
 }
@@ -346,16 +331,16 @@ caf::result<exit_reason> kernel_actor::handle_stop(const std::string& target,
 void kernel_actor::stop_entry(process_entry& entry, stop_options options) {
   entry.stop_requested = true;
   if (options.immediate) {
-    entry.forced_reason = exit_reason{exit_kind::killed, {}};
-    send_exit(entry.actor, caf::exit_reason::kill);
+    entry.extras().forced_reason = exit_reason{exit_kind::killed, {}};
+    send_exit(entry.actor(), caf::exit_reason::kill);
     return;
   }
-  if (entry.info.state == process_state::stopping)
+  if (entry.state == process_state::stopping)
     return;
   change_state(entry, process_state::stopping);
-  send(entry.actor, shutdown_atom::value);
+  send(entry.actor(), shutdown_atom::value);
   delayed_send(this, std::chrono::milliseconds{options.grace_ms},
-               kill_atom::value, entry.info.pid, ++entry.stop_token);
+               kill_atom::value, entry.pid(), ++entry.stop_token);
 }
 
 caf::result<spawn_result>
@@ -363,11 +348,11 @@ kernel_actor::handle_restart(const std::string& target) {
   auto entry = find_live(target);
   if (entry == nullptr)
     return not_found(target);
-  if (entry->restart_waiter)
+  if (entry->extras().restart_waiter)
     return make_error(errc::invalid_state_transition,
                       "agent " + target + " is already restarting");
   auto promise = make_response_promise<spawn_result>();
-  entry->restart_waiter = promise;
+  entry->extras().restart_waiter = promise;
   stop_entry(*entry, {false, services_->config.default_grace_ms});
   return promise;
 }
@@ -381,26 +366,46 @@ kernel_actor::handle_suspend(const std::string& target, bool suspend) {
   if (auto error = table_.transition(*entry, to))
     return error;
   auto from = suspend ? process_state::running : process_state::suspended;
-  emit(entry->info, from, std::nullopt);
+  emit(*entry, from, std::nullopt);
   if (suspend)
-    send(entry->actor, suspend_atom::value);
+    send(entry->actor(), suspend_atom::value);
   else
-    send(entry->actor, resume_atom::value);
+    send(entry->actor(), resume_atom::value);
   return caf::unit;
 }
 
 process_info kernel_actor::snapshot(const process_entry& entry) const {
-  auto info = entry.info;
   const auto& cell = *entry.cell;
+  const auto& request = *entry.request;
+  auto extras = entry.find_extras();
+  process_info info;
+  info.pid = cell.pid;
+  info.global = extras != nullptr && extras->global ? *extras->global
+                                                    : cell.global;
+  info.agent_id = cell.agent_id;
+  info.agent_type = extras != nullptr && !extras->agent_type.empty()
+                      ? extras->agent_type
+                      : request.agent_type;
+  info.backend = backend_name(request.backend);
+  info.node = extras != nullptr && !extras->node.empty()
+                ? extras->node
+                : services_->node_id();
+  info.state = entry.state;
+  info.parent = cell.parent;
+  if (auto supervision = entry.find_supervision())
+    for (const auto& child : supervision->children)
+      if (child.pid != 0)
+        info.children.push_back(child.pid);
+  info.caps = cell.caps;
+  info.limits = cell.limits;
   info.usage.messages_in = cell.messages_in.load();
   info.usage.messages_out = cell.messages_out.load();
   info.usage.cpu_ns = cell.cpu_ns.load();
   info.usage.memory_bytes = cell.memory_bytes.load();
   info.usage.fuel = cell.fuel.load();
-  info.children.clear();
-  for (const auto& child : entry.supervision.children)
-    if (child.pid != 0)
-      info.children.push_back(child.pid);
+  info.restart = request.restart;
+  info.restart_count = entry.restart_count;
+  info.start_time_ms = entry.start_time_ms;
   return info;
 }
 
@@ -429,12 +434,12 @@ caf::result<caf::unit_t> kernel_actor::handle_link(pid_type pid,
     return not_found(std::to_string(pid));
   if (auto peer = find_live(target)) {
     // Links are a set, as in Erlang: linking twice signals once.
-    auto& links = self_entry->links;
-    if (peer->info.pid == pid
-        || std::find(links.begin(), links.end(), peer->info.pid) != links.end())
+    auto& links = self_entry->extras().links;
+    if (peer->pid() == pid
+        || std::find(links.begin(), links.end(), peer->pid()) != links.end())
       return caf::unit;
-    links.push_back(peer->info.pid);
-    peer->links.push_back(pid);
+    links.push_back(peer->pid());
+    peer->extras().links.push_back(pid);
     return caf::unit;
   }
   auto exited = find_exited(target);
@@ -444,7 +449,7 @@ caf::result<caf::unit_t> kernel_actor::handle_link(pid_type pid,
   // and like a live link it does not signal a normal exit.
   auto reason = exited->exit.value_or(exit_reason{});
   if (reason.kind != exit_kind::normal)
-    send(self_entry->actor,
+    send(self_entry->actor(),
          exit_signal{exited->pid, exited->agent_id, std::move(reason)});
   return caf::unit;
 }
@@ -455,13 +460,13 @@ kernel_actor::handle_monitor(pid_type pid, const std::string& target) {
   if (watcher == nullptr)
     return not_found(std::to_string(pid));
   if (auto watched = find_live(target)) {
-    watched->monitored_by.push_back(pid);
+    watched->extras().monitored_by.push_back(pid);
     return caf::unit;
   }
   auto exited = find_exited(target);
   if (exited == nullptr)
     return not_found(target);
-  send(watcher->actor, down_notice{exited->pid, exited->agent_id,
+  send(watcher->actor(), down_notice{exited->pid, exited->agent_id,
                                    exited->exit.value_or(exit_reason{})});
   return caf::unit;
 }
@@ -482,8 +487,10 @@ kernel_actor::handle_unlink(pid_type pid, const std::string& target) {
   auto peer = find_live(target);
   if (self_entry == nullptr || peer == nullptr)
     return caf::unit;
-  erase_pid(self_entry->links, peer->info.pid);
-  erase_pid(peer->links, pid);
+  if (auto extras = self_entry->find_extras())
+    erase_pid(extras->links, peer->pid());
+  if (auto extras = peer->find_extras())
+    erase_pid(extras->links, pid);
   return caf::unit;
 }
 
@@ -492,13 +499,14 @@ kernel_actor::handle_unlink(pid_type pid, const std::string& target) {
 caf::result<caf::unit_t>
 kernel_actor::handle_demonitor(pid_type pid, const std::string& target) {
   if (auto watched = find_live(target))
-    erase_pid(watched->monitored_by, pid);
+    if (auto extras = watched->find_extras())
+      erase_pid(extras->monitored_by, pid);
   return caf::unit;
 }
 
 caf::result<caf::unit_t> kernel_actor::handle_shutdown() {
   shutting_down_ = true;
-  // No spawn outside the kernel gets past this; those queued before join
+  // No spawn outside the kernel gets past this. Those queued before join
   // the agents stopped below.
   services_->spawns.close();
   drain_spawns();
@@ -512,31 +520,31 @@ caf::result<caf::unit_t> kernel_actor::handle_shutdown() {
 }
 
 void kernel_actor::change_state(process_entry& entry, process_state to) {
-  auto from = entry.info.state;
+  auto from = entry.state;
   if (auto error = table_.transition(entry, to)) {
-    log(spdlog::level::err, &entry.info, describe(error));
+    log(spdlog::level::err, &entry, describe(error));
     return;
   }
-  emit(entry.info, from, std::nullopt);
+  emit(entry, from, std::nullopt);
 }
 
-void kernel_actor::emit(const process_info& info, process_state from,
+void kernel_actor::emit(const process_entry& entry, process_state from,
                         std::optional<exit_reason> exit) {
   if (watchers_.empty())
     return;
-  state_change change{info.pid, info.agent_id, from, info.state,
+  state_change change{entry.pid(), entry.agent_id(), from, entry.state,
                       std::move(exit), now_ms()};
   for (const auto& watcher : watchers_)
     send(watcher, change);
 }
 
 void kernel_actor::log(spdlog::level::level_enum level,
-                       const process_info* about,
+                       const process_entry* about,
                        const std::string& text) const {
   if (about == nullptr)
     corral::log(level, {services_->node_id(), kernel_pid, {}}, text);
   else
-    corral::log(level, {services_->node_id(), about->pid, about->agent_id},
+    corral::log(level, {services_->node_id(), about->pid(), about->agent_id()},
                 text);
 }
 

@@ -71,7 +71,7 @@ private:
   process_info snapshot(const process_entry& entry) const;
   void stop_entry(process_entry& entry, stop_options options);
   void change_state(process_entry& entry, process_state to);
-  void emit(const process_info& info, process_state from,
+  void emit(const process_entry& entry, process_state from,
             std::optional<exit_reason> exit);
 
   // Exits and supervision (kernel_exit.cpp).
@@ -93,7 +93,7 @@ private:
                            pid_type old_pid, std::uint32_t restart_count,
                            caf::response_promise waiter);
 
-  void log(spdlog::level::level_enum level, const process_info* about,
+  void log(spdlog::level::level_enum level, const process_entry* about,
            const std::string& text) const;
 
   std::shared_ptr<node_services> services_;

@@ -13,7 +13,7 @@
 
 namespace corral {
 
-// Only watchers are monitored; agents report their exits through
+// Only watchers are monitored. Agents report their exits through
 // report_exit_to_kernel.
 void kernel_actor::on_down(const caf::down_msg& down) {
   auto watcher = std::find_if(watchers_.begin(), watchers_.end(),
@@ -29,16 +29,19 @@ void kernel_actor::on_agent_down(pid_type pid, caf::actor_id id,
   auto entry = table_.find(pid);
   // A spawn outside the kernel that was given up leaves a report for a pid
   // the table never held.
-  if (entry == nullptr || entry->actor.id() != id)
+  if (entry == nullptr || entry->actor().id() != id)
     return;
-  auto reason = entry->forced_reason ? *entry->forced_reason
-                                     : from_exit_error(error);
-  if (entry->start_waiter && error.category() == error_category) {
+  auto extras = entry->find_extras();
+  auto reason = extras != nullptr && extras->forced_reason
+                  ? *extras->forced_reason
+                  : from_exit_error(error);
+  if (extras != nullptr && extras->start_waiter
+      && error.category() == error_category) {
     // A backend that could not start the agent (e.g. the target node of a
     // remote spawn refused it) exits with the error code of the failure, and
     // the spawner gets that error rather than a generic spawn_failed.
-    entry->start_waiter->deliver(error);
-    entry->start_waiter.reset();
+    extras->start_waiter->deliver(error);
+    extras->start_waiter.reset();
     reason = {exit_kind::backend_failure, describe(error)};
   }
   handle_exit(*entry, reason);
@@ -46,34 +49,37 @@ void kernel_actor::on_agent_down(pid_type pid, caf::actor_id id,
 
 void kernel_actor::handle_exit(process_entry& entry,
                                const exit_reason& reason) {
-  auto pid = entry.info.pid;
-  auto parent = entry.info.parent;
-  auto from = entry.info.state;
-  entry.info.state = process_state::exited;
+  auto pid = entry.pid();
+  auto parent = entry.parent();
+  auto from = entry.state;
+  entry.state = process_state::exited;
   services_->agents.remove(pid);
-  emit(entry.info, from, reason);
+  emit(entry, from, reason);
   auto level = is_abnormal(reason) && !entry.stop_requested
                  ? spdlog::level::warn
                  : spdlog::level::debug;
   if (should_log(level))
-    log(level, &entry.info, "exited: " + to_string(reason));
+    log(level, &entry, "exited: " + to_string(reason));
 
   notify_observers(entry, reason);
-  for (auto& waiter : entry.exit_waiters)
-    waiter.deliver(reason);
-  if (entry.start_waiter)
-    entry.start_waiter->deliver(make_error(
-      errc::spawn_failed, "agent " + entry.info.agent_id
+  auto extras = entry.find_extras();
+  if (extras != nullptr)
+    for (auto& waiter : extras->exit_waiters)
+      waiter.deliver(reason);
+  if (extras != nullptr && extras->start_waiter)
+    extras->start_waiter->deliver(make_error(
+      errc::spawn_failed, "agent " + entry.agent_id()
                             + " exited while starting: " + to_string(reason)));
   stop_children(entry);
 
   auto stop_requested = entry.stop_requested;
-  auto restart_waiter = std::move(entry.restart_waiter);
+  std::optional<caf::response_promise> restart_waiter;
+  if (extras != nullptr)
+    restart_waiter = std::move(extras->restart_waiter);
   auto request = entry.request;
-  auto restart_count = entry.info.restart_count;
+  auto restart_count = entry.restart_count;
   // The history keeps what the agent consumed, for `ps --all` and inspect.
-  entry.info.usage = snapshot(entry).usage;
-  table_.retire(pid, reason);
+  table_.retire(pid, snapshot(entry), reason);
 
   if (restart_waiter) {
     restart_with_waiter(request, parent, pid, restart_count + 1,
@@ -91,25 +97,33 @@ void kernel_actor::handle_exit(process_entry& entry,
 
 void kernel_actor::notify_observers(process_entry& entry,
                                     const exit_reason& reason) {
-  auto pid = entry.info.pid;
-  for (auto watcher_pid : entry.monitored_by)
+  auto pid = entry.pid();
+  auto extras = entry.find_extras();
+  if (extras == nullptr)
+    return;
+  for (auto watcher_pid : extras->monitored_by)
     if (auto watcher = table_.find(watcher_pid))
-      send(watcher->actor, down_notice{pid, entry.info.agent_id, reason});
-  for (auto peer_pid : entry.links) {
+      send(watcher->actor(), down_notice{pid, entry.agent_id(), reason});
+  for (auto peer_pid : extras->links) {
     auto peer = table_.find(peer_pid);
     if (peer == nullptr)
       continue;
-    auto& links = peer->links;
-    links.erase(std::remove(links.begin(), links.end(), pid), links.end());
+    if (auto peer_extras = peer->find_extras()) {
+      auto& links = peer_extras->links;
+      links.erase(std::remove(links.begin(), links.end(), pid), links.end());
+    }
     if (reason.kind != exit_kind::normal)
-      send(peer->actor, exit_signal{pid, entry.info.agent_id, reason});
+      send(peer->actor(), exit_signal{pid, entry.agent_id(), reason});
   }
 }
 
 // Children do not outlive their parent: they get a graceful stop, and since
 // the kernel asked for it, their exits are not supervised again.
 void kernel_actor::stop_children(process_entry& entry) {
-  auto& children = entry.supervision.children;
+  auto supervision = entry.find_supervision();
+  if (supervision == nullptr)
+    return;
+  auto& children = supervision->children;
   for (auto i = children.rbegin(); i != children.rend(); ++i)
     if (auto child = table_.find(i->pid))
       stop_entry(*child, {false, services_->config.default_grace_ms});
@@ -119,7 +133,7 @@ supervisor_state* kernel_actor::supervisor_of(pid_type pid) {
   if (pid == kernel_pid)
     return &root_;
   auto entry = table_.find(pid);
-  return entry == nullptr ? nullptr : &entry->supervision;
+  return entry == nullptr ? nullptr : &entry->supervision();
 }
 
 // A child the kernel stopped on purpose leaves its supervisor, unless the
@@ -173,7 +187,7 @@ void kernel_actor::supervise_exit(pid_type parent, pid_type child,
     auto sibling = table_.find(supervisor->children[*i].pid);
     if (sibling == nullptr)
       continue;
-    supervisor->awaiting_exit.push_back(sibling->info.pid);
+    supervisor->awaiting_exit.push_back(sibling->pid());
     stop_entry(*sibling, {false, services_->config.default_grace_ms});
   }
   for (auto index : group)
@@ -210,11 +224,11 @@ void kernel_actor::give_up(pid_type parent, supervisor_state& supervisor,
   auto entry = table_.find(parent);
   if (entry == nullptr)
     return;
-  log(spdlog::level::err, &entry->info,
+  log(spdlog::level::err, entry,
       "supervisor gives up and exits: " + why);
-  entry->forced_reason = exit_reason{exit_kind::crashed,
+  entry->extras().forced_reason = exit_reason{exit_kind::crashed,
                                      "restart intensity exceeded: " + why};
-  send_exit(entry->actor, caf::exit_reason::kill);
+  send_exit(entry->actor(), caf::exit_reason::kill);
 }
 
 void kernel_actor::on_restart_timer(pid_type parent, std::uint64_t round) {
@@ -260,7 +274,7 @@ void kernel_actor::restart_round(pid_type parent) {
       supervisor->remove(index);
       continue;
     }
-    supervisor->set_pid(index, (*started)->info.pid);
+    supervisor->set_pid(index, (*started)->pid());
     ++slot.restart_count;
   }
   supervisor->compact();
@@ -296,15 +310,15 @@ void kernel_actor::restart_with_waiter(
   }
   auto& entry = **started;
   if (slot) {
-    supervisor->set_pid(*slot, entry.info.pid);
+    supervisor->set_pid(*slot, entry.pid());
     supervisor->children[*slot].restart_count = restart_count;
   } else if (supervisor != nullptr) {
-    supervisor->add(std::move(request), entry.info.pid, restart_count);
+    supervisor->add(std::move(request), entry.pid(), restart_count);
   }
-  if (entry.info.state == process_state::running)
+  if (entry.state == process_state::running)
     waiter.deliver(result_of(entry));
   else
-    entry.start_waiter = std::move(waiter);
+    entry.extras().start_waiter = std::move(waiter);
 }
 
 } // namespace corral

@@ -31,8 +31,8 @@ caf::error shutting_down(const node_services& services,
                                           + " is shutting down");
 }
 
-// Ends an actor that never ran; its hosting actor sees `cancelled` and
-// exits without starting the agent.
+// Ends an actor that never ran. Its hosting actor finds `cancelled` set
+// and exits without starting the agent.
 void cancel(agent_cell& cell) {
   cell.cancelled.store(true);
   caf::anon_send_exit(cell.actor, caf::exit_reason::kill);
@@ -62,6 +62,21 @@ caf::error claim_error(const directory::claim& claim,
 void return_pid(node_services& services, pid_type pid) {
   auto next = pid + 1;
   services.next_pid.compare_exchange_strong(next, pid);
+}
+
+std::shared_ptr<agent_cell>
+make_agent_cell(node_services& services,
+                const std::shared_ptr<const spawn_request>& request) {
+  auto caps = request->caps
+                ? std::shared_ptr<const capabilities>(request, &*request->caps)
+                : services.default_capabilities;
+  std::shared_ptr<const struct limits> limits(request, &request->limits);
+  auto cell = std::make_shared<agent_cell>(std::move(caps), std::move(limits));
+  cell->pid = services.next_pid.fetch_add(1);
+  cell->agent_id = request->agent_id;
+  cell->global = {services.node_id(), cell->pid};
+  cell->parent = request->parent_pid.value_or(kernel_pid);
+  return cell;
 }
 
 void report_exit_to_kernel(const node_services& services,
@@ -99,14 +114,7 @@ spawn_here(caf::actor_system& system,
       return caf::expected<spawn_result>{std::move(error)};
   auto shared = std::make_shared<const spawn_request>(std::move(request));
   const auto& config = services->config;
-
-  auto cell = std::make_shared<agent_cell>();
-  cell->pid = services->next_pid.fetch_add(1);
-  cell->agent_id = shared->agent_id;
-  cell->global = {services->node_id(), cell->pid};
-  cell->parent = parent_pid;
-  cell->caps = shared->caps.value_or(config.default_capabilities);
-  cell->limits = shared->limits;
+  auto cell = make_agent_cell(*services, shared);
 
   spawn_context context{system, *shared, cell, services, true};
   auto outcome = impl->spawn(context);
@@ -117,7 +125,10 @@ spawn_here(caf::actor_system& system,
   cell->actor = std::move(outcome->actor);
   report_exit_to_kernel(*services, *cell);
 
-  local_spawn queued{cell, shared, now_ms()};
+  local_spawn queued;
+  queued.cell = cell;
+  queued.request = shared;
+  queued.start_time_ms = now_ms();
   auto pushed = services->spawns.push(std::move(queued), services->agents,
                                       config.max_agents);
   if (pushed.closed || pushed.claim.status != directory::claim::ok) {

@@ -36,6 +36,13 @@ caf::error claim_error(const directory::claim& claim,
 /// than unknown.
 void return_pid(node_services& services, pid_type pid);
 
+/// Creates the cell of a new agent for `request` with the next pid. The
+/// cell shares the request's capabilities (or the node's defaults) and
+/// limits rather than copying them.
+std::shared_ptr<agent_cell>
+make_agent_cell(node_services& services,
+                const std::shared_ptr<const spawn_request>& request);
+
 /// Sends `(agent_down_atom, pid, actor id, reason)` to the kernel when the
 /// actor of `cell` terminates, at once if it already has. The kernel learns
 /// of exits this way rather than through monitors, so it needs no map from

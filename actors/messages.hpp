@@ -40,12 +40,12 @@ using timer_atom = caf::atom_constant<caf::atom("timer")>;
 using resolve_atom = caf::atom_constant<caf::atom("resolve")>;
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 /// Sent to an agent spawned outside the kernel (see spawn_here), so that it
-/// runs for the first time; agents ignore it.
+/// runs for the first time. Agents ignore it.
 using launch_atom = caf::atom_constant<caf::atom("launch")>;
 /// Sent by an agent to itself when results of its own spawns wait for
 /// their callbacks.
 using spawned_atom = caf::atom_constant<caf::atom("spawned")>;
-/// Sent to the kernel when spawns wait in its inbox; the kernel drains the
+/// Sent to the kernel when spawns wait in its inbox. The kernel drains the
 /// inbox before it handles any message.
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
 /// Sent to the kernel when an agent's actor has terminated, with the pid,

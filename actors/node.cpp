@@ -268,7 +268,7 @@ void node::request(const std::string& target, std::string topic,
 caf::expected<spawn_result> node::spawn(const spawn_request& request) {
   auto copy = request;
   if (auto here = spawn_here(*system_, services_, copy, nullptr, nullptr)) {
-    // The kernel's path ran every message that the spawn caused.
+    // Runs the messages that the spawn caused, as the kernel's path does.
     if (services_->config.deterministic)
       run_pending();
     return std::move(*here);
@@ -352,8 +352,8 @@ caf::error node::publish(const std::string& topic, std::string payload) {
 }
 
 void node::watch(const caf::actor& watcher) {
-  // Through the spawn inbox, so that the watcher sees every agent spawned
-  // after this call, whichever thread spawns it.
+  // Through the spawn inbox, so that the watcher gets the changes of every
+  // agent spawned after this call, whichever thread spawns it.
   if (services_->spawns.push_watcher(watcher))
     caf::anon_send(services_->kernel, drain_atom::value);
 }

@@ -29,6 +29,9 @@ struct node_services {
   /// Spawns done outside the kernel that its table does not hold yet.
   spawn_inbox spawns;
   caf::actor kernel;
+  /// `config.default_capabilities`, shared by the cells of agents whose
+  /// request names none.
+  std::shared_ptr<const capabilities> default_capabilities;
   std::chrono::steady_clock::time_point started
     = std::chrono::steady_clock::now();
   /// The next pid the kernel hands out; pids below it existed once, which
@@ -43,6 +46,8 @@ struct node_services {
     : config(std::move(cfg)),
       backends(std::move(registry)),
       dead_letters(config.dead_letter_capacity),
+      default_capabilities(
+        std::make_shared<const capabilities>(config.default_capabilities)),
       next_trace_id(random_trace_start()) {
   }
 

@@ -72,38 +72,32 @@ void supervisor_state::compact() {
   removed_ = 0;
 }
 
-process_table::process_table(std::size_t max_live, std::size_t history_size)
-  : max_live_(max_live), history_size_(history_size) {
+process_extras& process_entry::extras() {
+  if (!extras_)
+    extras_ = std::make_unique<process_extras>();
+  return *extras_;
 }
 
-caf::error process_table::check_insert(const std::string& agent_id) const {
-  if (names_.count(agent_id) != 0)
-    return make_error(errc::agent_id_in_use,
-                      "agent_id " + agent_id + " is taken by live pid "
-                        + std::to_string(names_.at(agent_id))
-                        + "; stop it first or choose another agent_id");
-  if (live_.size() >= max_live_)
-    return make_error(errc::process_table_full,
-                      "the process table holds its maximum of "
-                        + std::to_string(max_live_)
-                        + " live agents; stop some or raise --max-agents");
-  return {};
+supervisor_state& process_entry::supervision() {
+  if (!supervision_) {
+    supervision_ = std::make_unique<supervisor_state>();
+    supervision_->spec = request->supervision;
+  }
+  return *supervision_;
+}
+
+process_table::process_table(std::size_t history_size)
+  : history_size_(history_size) {
 }
 
 process_entry& process_table::insert(process_entry entry) {
-  auto pid = entry.info.pid;
-  names_[entry.info.agent_id] = pid;
+  auto pid = entry.pid();
   return live_.emplace(pid, std::move(entry)).first->second;
 }
 
 process_entry* process_table::find(pid_type pid) {
   auto i = live_.find(pid);
   return i == live_.end() ? nullptr : &i->second;
-}
-
-process_entry* process_table::find(const std::string& agent_id) {
-  auto i = names_.find(agent_id);
-  return i == names_.end() ? nullptr : find(i->second);
 }
 
 const process_info* process_table::find_exited(pid_type pid) const {
@@ -122,31 +116,26 @@ process_table::find_exited(const std::string& agent_id) const {
 }
 
 caf::error process_table::transition(process_entry& entry, process_state to) {
-  auto from = entry.info.state;
+  auto from = entry.state;
   if (!is_valid_transition(from, to))
     return make_error(errc::invalid_state_transition,
-                      "agent " + entry.info.agent_id + " (pid "
-                        + std::to_string(entry.info.pid) + ") cannot go from "
+                      "agent " + entry.agent_id() + " (pid "
+                        + std::to_string(entry.pid()) + ") cannot go from "
                         + to_string(from) + " to " + to_string(to));
-  entry.info.state = to;
-  if (entry.cell)
-    entry.cell->state.store(to);
+  entry.state = to;
+  entry.cell->state.store(to);
   return {};
 }
 
-void process_table::retire(pid_type pid, const exit_reason& reason) {
+void process_table::retire(pid_type pid, process_info last,
+                           const exit_reason& reason) {
   auto i = live_.find(pid);
   if (i == live_.end())
     return;
-  auto& entry = i->second;
-  auto name = names_.find(entry.info.agent_id);
-  if (name != names_.end() && name->second == pid)
-    names_.erase(name);
-  entry.info.state = process_state::exited;
-  if (entry.cell)
-    entry.cell->state.store(process_state::exited);
-  entry.info.exit = reason;
-  history_.push_back(std::move(entry.info));
+  i->second.cell->state.store(process_state::exited);
+  last.state = process_state::exited;
+  last.exit = reason;
+  history_.push_back(std::move(last));
   live_.erase(i);
   while (history_.size() > history_size_)
     history_.pop_front();

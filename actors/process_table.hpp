@@ -78,19 +78,18 @@ private:
   std::size_t removed_ = 0;
 };
 
-/// One live agent as the kernel keeps it.
-struct process_entry {
-  process_info info;
-  std::shared_ptr<const spawn_request> request;
-  std::shared_ptr<agent_cell> cell;
-  caf::actor actor;
-  /// Set when the kernel ended the agent on purpose (stop, parent exit,
-  /// sibling restart): such an exit is not handed to the supervisor.
-  bool stop_requested = false;
+/// The fields of a live entry that most agents never use, allocated on
+/// first use so that an idle agent does not pay for them.
+struct process_extras {
+  /// The type `ps` shows when the backend named one (e.g. a WASM module).
+  std::string agent_type;
+  /// The node that runs the agent when another node does (Remote).
+  std::string node;
+  /// The agent's global pid on that node, once its proxy reported it.
+  std::optional<global_pid> global;
   /// Overrides the reason the actor reports (e.g. a supervisor that gave
   /// up is killed but exits as crashed).
   std::optional<exit_reason> forced_reason;
-  std::uint64_t stop_token = 0;
   std::vector<caf::response_promise> exit_waiters;
   std::optional<caf::response_promise> start_waiter;
   /// Set by `restart`: after the exit, the same request starts again and
@@ -98,7 +97,60 @@ struct process_entry {
   std::optional<caf::response_promise> restart_waiter;
   std::vector<pid_type> monitored_by;
   std::vector<pid_type> links;
-  supervisor_state supervision;
+};
+
+/// One live agent as the kernel keeps it. It stores only what it cannot
+/// derive: identity, capabilities, limits and the actor come from the
+/// agent's cell, type, backend and restart type from its request, and
+/// `snapshot` puts a `process_info` together on demand.
+struct process_entry {
+  std::shared_ptr<agent_cell> cell;
+  std::shared_ptr<const spawn_request> request;
+  /// Milliseconds since the Unix epoch.
+  std::int64_t start_time_ms = 0;
+  std::uint64_t stop_token = 0;
+  std::uint32_t restart_count = 0;
+  process_state state = process_state::starting;
+  /// Set when the kernel ended the agent on purpose (stop, parent exit,
+  /// sibling restart): such an exit is not handed to the supervisor.
+  bool stop_requested = false;
+
+  pid_type pid() const {
+    return cell->pid;
+  }
+
+  const std::string& agent_id() const {
+    return cell->agent_id;
+  }
+
+  pid_type parent() const {
+    return cell->parent;
+  }
+
+  const caf::actor& actor() const {
+    return cell->actor;
+  }
+
+  /// Returns the rarely used fields, creating them on first use.
+  process_extras& extras();
+
+  /// Returns the rarely used fields, or null while none was set.
+  process_extras* find_extras() const {
+    return extras_.get();
+  }
+
+  /// Returns what the agent needs to supervise its children, creating it
+  /// with the request's spec when the agent gets its first child.
+  supervisor_state& supervision();
+
+  /// Returns the supervision state, or null for an agent without children.
+  supervisor_state* find_supervision() const {
+    return supervision_.get();
+  }
+
+private:
+  std::unique_ptr<process_extras> extras_;
+  std::unique_ptr<supervisor_state> supervision_;
 };
 
 /// The kernel's process table: live entries by pid, names of live agents,
@@ -106,22 +158,15 @@ struct process_entry {
 /// kernel actor touches it.
 class process_table {
 public:
-  /// Creates a table for at most `max_live` live agents that keeps
-  /// `history_size` exited entries.
-  process_table(std::size_t max_live, std::size_t history_size);
+  /// Creates a table that keeps `history_size` exited entries.
+  explicit process_table(std::size_t history_size);
 
-  /// Returns an error if a live agent is named `agent_id` or the table is
-  /// full.
-  caf::error check_insert(const std::string& agent_id) const;
-
-  /// Adds a live entry; `check_insert` must have passed.
+  /// Adds a live entry. The node's directory has checked its name and the
+  /// table limit.
   process_entry& insert(process_entry entry);
 
   /// Returns the live entry with `pid`, or null.
   process_entry* find(pid_type pid);
-
-  /// Returns the live entry named `agent_id`, or null.
-  process_entry* find(const std::string& agent_id);
 
   /// Returns the snapshot of an exited entry, or null.
   const process_info* find_exited(pid_type pid) const;
@@ -132,9 +177,10 @@ public:
   /// Moves `entry` to `to`, or returns invalid_state_transition.
   caf::error transition(process_entry& entry, process_state to);
 
-  /// Removes a live entry after its exit and keeps its snapshot in the
-  /// history, reaping the oldest snapshot beyond the bound.
-  void retire(pid_type pid, const exit_reason& reason);
+  /// Removes a live entry after its exit and keeps `last`, its final
+  /// snapshot, with state exited and `reason` in the history, reaping the
+  /// oldest snapshot beyond the bound.
+  void retire(pid_type pid, process_info last, const exit_reason& reason);
 
   /// Live entries in pid order.
   std::vector<process_entry*> live();
@@ -150,10 +196,8 @@ public:
   }
 
 private:
-  std::size_t max_live_;
   std::size_t history_size_;
   std::map<pid_type, process_entry> live_;
-  std::unordered_map<std::string, pid_type> names_;
   std::deque<process_info> history_;
 };
 

@@ -33,9 +33,9 @@ class spawn_inbox {
 public:
   /// The outcome of `push`.
   struct push_result {
-    /// The directory's answer; the spawn is queued only when it is ok.
+    /// The directory's claim. The spawn is queued only when it is ok.
     directory::claim claim;
-    /// Set when the node shuts down; nothing was queued or published.
+    /// Set when the node shuts down. Nothing was queued or published.
     bool closed = false;
     /// Set when the inbox was empty before, so the kernel needs a message
     /// to drain it soon.
@@ -48,19 +48,19 @@ public:
                    std::size_t max_live);
 
   /// Queues `watcher` for the kernel's watch list, after the spawns queued
-  /// so far; also after `close`. Returns true when the inbox was empty, so
+  /// so far, also after `close`. Returns true when the inbox was empty, so
   /// the kernel needs a message to drain it soon.
   bool push_watcher(caf::actor watcher);
 
   /// Returns the queued spawns in push order and empties the inbox.
   std::vector<local_spawn> take();
 
-  /// True when spawns wait; a cheap check before `take`.
+  /// True when spawns wait. A cheap check before `take`.
   bool has_items() const {
     return has_items_.load(std::memory_order_acquire);
   }
 
-  /// Makes every later `push` fail; the node shuts down.
+  /// Makes every later `push` fail, because the node shuts down.
   void close();
 
 private:

@@ -7,6 +7,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "actors/directory.hpp"
 #include "actors/process_table.hpp"
 #include "kernel_test_support.hpp"
 
@@ -20,11 +21,29 @@ constexpr process_state all_states[] = {
   process_state::stopping,  process_state::exited,
 };
 
+std::shared_ptr<agent_cell> make_cell(pid_type pid,
+                                      const std::string& agent_id) {
+  auto cell = std::make_shared<agent_cell>();
+  cell->pid = pid;
+  cell->agent_id = agent_id;
+  return cell;
+}
+
 process_entry make_entry(pid_type pid, const std::string& agent_id) {
+  auto request = std::make_shared<spawn_request>();
+  request->agent_id = agent_id;
   process_entry entry;
-  entry.info.pid = pid;
-  entry.info.agent_id = agent_id;
+  entry.cell = make_cell(pid, agent_id);
+  entry.request = std::move(request);
   return entry;
+}
+
+// What the kernel passes to retire: the entry's last snapshot.
+process_info last_snapshot(pid_type pid, const std::string& agent_id) {
+  process_info info;
+  info.pid = pid;
+  info.agent_id = agent_id;
+  return info;
 }
 
 } // namespace
@@ -51,25 +70,25 @@ BOOST_AUTO_TEST_CASE(only_lifecycle_edges_are_valid) {
 }
 
 BOOST_AUTO_TEST_CASE(invalid_transition_keeps_state) {
-  process_table table{10, 10};
+  process_table table{10};
   auto& entry = table.insert(make_entry(1, "a"));
-  entry.info.state = process_state::running;
+  entry.state = process_state::running;
 
   auto error = table.transition(entry, process_state::starting);
 
   BOOST_TEST(code_of(error) == errc::invalid_state_transition);
-  BOOST_TEST(entry.info.state == process_state::running);
+  BOOST_TEST(entry.state == process_state::running);
 }
 
 BOOST_AUTO_TEST_CASE(valid_transition_changes_state) {
-  process_table table{10, 10};
+  process_table table{10};
   auto& entry = table.insert(make_entry(1, "a"));
-  entry.info.state = process_state::running;
+  entry.state = process_state::running;
 
   auto error = table.transition(entry, process_state::suspended);
 
   BOOST_TEST(!error);
-  BOOST_TEST(entry.info.state == process_state::suspended);
+  BOOST_TEST(entry.state == process_state::suspended);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -77,10 +96,10 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(history)
 
 BOOST_AUTO_TEST_CASE(retire_keeps_exit_reason) {
-  process_table table{10, 10};
+  process_table table{10};
   table.insert(make_entry(1, "a"));
 
-  table.retire(1, {exit_kind::crashed, "boom"});
+  table.retire(1, last_snapshot(1, "a"), {exit_kind::crashed, "boom"});
 
   BOOST_TEST(table.find(1) == nullptr);
   BOOST_TEST(table.live_count() == 0u);
@@ -92,10 +111,11 @@ BOOST_AUTO_TEST_CASE(retire_keeps_exit_reason) {
 }
 
 BOOST_AUTO_TEST_CASE(oldest_exited_entries_are_reaped) {
-  process_table table{10, 2};
+  process_table table{2};
   for (pid_type pid = 1; pid <= 3; ++pid) {
     table.insert(make_entry(pid, "agent-" + std::to_string(pid)));
-    table.retire(pid, {exit_kind::shutdown, {}});
+    table.retire(pid, last_snapshot(pid, "agent-" + std::to_string(pid)),
+                 {exit_kind::shutdown, {}});
   }
 
   BOOST_TEST(table.exited().size() == 2u);
@@ -106,11 +126,11 @@ BOOST_AUTO_TEST_CASE(oldest_exited_entries_are_reaped) {
 }
 
 BOOST_AUTO_TEST_CASE(exited_lookup_by_name_finds_latest) {
-  process_table table{10, 10};
+  process_table table{10};
   table.insert(make_entry(1, "a"));
-  table.retire(1, {exit_kind::crashed, "first"});
+  table.retire(1, last_snapshot(1, "a"), {exit_kind::crashed, "first"});
   table.insert(make_entry(2, "a"));
-  table.retire(2, {exit_kind::shutdown, {}});
+  table.retire(2, last_snapshot(2, "a"), {exit_kind::shutdown, {}});
 
   auto exited = table.find_exited("a");
 
@@ -142,31 +162,49 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(table_limit)
 
+// The node's directory keeps the names of live agents and enforces the
+// table limit for every spawn path.
 BOOST_AUTO_TEST_CASE(full_table_rejects_insert) {
-  process_table table{2, 10};
-  table.insert(make_entry(1, "a"));
-  table.insert(make_entry(2, "b"));
+  directory agents;
+  BOOST_REQUIRE(agents.add(make_cell(1, "a"), 2).status == directory::claim::ok);
+  BOOST_REQUIRE(agents.add(make_cell(2, "b"), 2).status == directory::claim::ok);
 
-  BOOST_TEST(code_of(table.check_insert("c")) == errc::process_table_full);
+  auto third = agents.add(make_cell(3, "c"), 2);
+
+  BOOST_TEST(third.status == directory::claim::full);
+  BOOST_TEST(agents.find(3) == nullptr);
 }
 
 BOOST_AUTO_TEST_CASE(exited_entries_do_not_count) {
-  process_table table{2, 10};
-  table.insert(make_entry(1, "a"));
-  table.insert(make_entry(2, "b"));
-  table.retire(1, {exit_kind::shutdown, {}});
+  directory agents;
+  agents.add(make_cell(1, "a"), 2);
+  agents.add(make_cell(2, "b"), 2);
+  agents.remove(1);
 
-  BOOST_TEST(!table.check_insert("c"));
+  BOOST_TEST(agents.add(make_cell(3, "c"), 2).status == directory::claim::ok);
 }
 
 BOOST_AUTO_TEST_CASE(live_name_is_taken) {
-  process_table table{10, 10};
-  table.insert(make_entry(1, "a"));
+  directory agents;
+  agents.add(make_cell(1, "a"), 10);
 
-  BOOST_TEST(code_of(table.check_insert("a")) == errc::agent_id_in_use);
+  auto second = agents.add(make_cell(2, "a"), 10);
 
-  table.retire(1, {exit_kind::shutdown, {}});
-  BOOST_TEST(!table.check_insert("a"));
+  BOOST_TEST(second.status == directory::claim::name_taken);
+  BOOST_TEST(second.holder == 1u);
+  agents.remove(1);
+  BOOST_TEST(agents.add(make_cell(3, "a"), 10).status == directory::claim::ok);
+}
+
+BOOST_AUTO_TEST_CASE(reserved_name_is_taken) {
+  directory agents;
+  BOOST_REQUIRE(agents.reserve("a", 1, 10).status == directory::claim::ok);
+
+  BOOST_TEST(agents.find("a") == nullptr);
+  BOOST_TEST(agents.add(make_cell(2, "a"), 10).status
+             == directory::claim::name_taken);
+  agents.release("a", 1);
+  BOOST_TEST(agents.add(make_cell(3, "a"), 10).status == directory::claim::ok);
 }
 
 BOOST_AUTO_TEST_CASE(third_spawn_fills_two_slots) {

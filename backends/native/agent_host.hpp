@@ -31,6 +31,7 @@ public:
 private:
   caf::behavior running();
   caf::behavior suspended();
+  caf::result<caf::message> on_control(caf::message_view& x);
   caf::result<message> deliver(message& msg);
   message make_reply(const message& request, std::string payload) const;
   void on_shutdown();
@@ -45,6 +46,7 @@ private:
   bool warned_cpu_ = false;
   bool warned_memory_ = false;
   bool warned_messages_ = false;
+  bool suspended_ = false;
 };
 
 } // namespace corral

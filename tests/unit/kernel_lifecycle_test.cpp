@@ -69,6 +69,57 @@ BOOST_AUTO_TEST_CASE(duplicate_live_agent_id_rejected) {
   BOOST_TEST(code_of(second) == errc::agent_id_in_use);
 }
 
+// Native spawns claim the name on the caller's thread, so callers on
+// several threads race for it.
+BOOST_AUTO_TEST_CASE(concurrent_spawns_claim_name_once) {
+  constexpr int callers = 4;
+  std::vector<std::future<caf::expected<spawn_result>>> results;
+  for (int i = 0; i < callers; ++i)
+    results.push_back(std::async(std::launch::async, [this] {
+      return node().spawn(request_for("contested"));
+    }));
+
+  int won = 0;
+  pid_type winner = 0;
+  for (auto& pending : results) {
+    auto result = pending.get();
+    if (result) {
+      ++won;
+      winner = result->pid;
+    } else {
+      BOOST_TEST(code_of(result) == errc::agent_id_in_use);
+    }
+  }
+
+  BOOST_TEST(won == 1);
+  auto info = node().inspect("contested");
+  BOOST_REQUIRE(info);
+  BOOST_TEST(info->pid == winner);
+  BOOST_TEST(info->state == process_state::running);
+}
+
+// An agent spawns its child without the kernel; the kernel's next
+// operation must find the child all the same.
+BOOST_AUTO_TEST_CASE(child_of_agent_known_at_once) {
+  spawn_probe("parent");
+  auto parent_pid = pid_of("parent");
+
+  auto child = ask("parent", "spawn", spawn_args(request_for("child")));
+
+  BOOST_REQUIRE(child.find("error") == std::string::npos);
+  auto info = node().inspect(child);
+  BOOST_REQUIRE(info);
+  BOOST_TEST(info->parent == parent_pid);
+  BOOST_TEST(info->state == process_state::running);
+  auto parent_info = node().inspect("parent");
+  BOOST_REQUIRE(parent_info);
+  BOOST_TEST(parent_info->children == std::vector<pid_type>{info->pid},
+             boost::test_tools::per_element());
+  auto stopped = node().stop(child);
+  BOOST_REQUIRE(stopped);
+  BOOST_TEST(stopped->kind == exit_kind::shutdown);
+}
+
 BOOST_AUTO_TEST_CASE(agent_id_free_after_exit) {
   spawn("twin");
   BOOST_REQUIRE(node().stop("twin"));

@@ -26,6 +26,15 @@ kernel_actor::consume(caf::mailbox_element& x) {
 
 caf::behavior kernel_actor::make_behavior() {
   set_down_handler([this](caf::down_msg& down) { on_down(down); });
+  // CAF's default error handler ends the actor at the first error message
+  // that is not a reply, and the node cannot work without its kernel. Such
+  // an error comes, for example, from an actor that has no handler for the
+  // kernel's reply or shutdown signal: CAF sends back unexpected_message.
+  set_error_handler([this](caf::error& error) {
+    corral::log(spdlog::level::warn, {services_->node_id(), kernel_pid, {}},
+                "ignored an error message that is not a reply: "
+                  + describe(error));
+  });
   return {
     [this](drain_atom) {
       // consume() has drained the inbox already.

@@ -29,6 +29,15 @@ std::optional<Body> decode(const inbound_payload& payload,
   return std::nullopt;
 }
 
+/// Sends `kernel` a stop of agent `pid` with no sender, so that the
+/// kernel's reply goes nowhere. In CAF 0.17.6 the member `anon_send` of an
+/// actor names that actor as the sender. The exit reason would then reach
+/// the gateway, which has no handler for it, and CAF's default handler
+/// would send the kernel an unexpected_message error in return.
+void stop_agent(const caf::actor& kernel, pid_type pid, stop_options options) {
+  caf::anon_send(kernel, stop_atom::value, std::to_string(pid), options);
+}
+
 } // namespace
 
 void remote_gateway::on_payload(inbound_payload& payload) {
@@ -129,8 +138,7 @@ void remote_gateway::adopt(const std::string& from, std::uint64_t id,
                  remote_spawn_reply{id, std::nullopt, result})) {
     // The owner cannot learn of the agent, so nothing would ever stop it.
     owned_.erase(cell->actor.address());
-    anon_send(services_->kernel, stop_atom::value, std::to_string(result.pid),
-              stop_options{true, 0});
+    stop_agent(services_->kernel, result.pid, stop_options{true, 0});
   }
 }
 
@@ -209,8 +217,8 @@ void remote_gateway::on_stop(const std::string& from, const remote_stop& stop) {
   for (const auto& [address, owned] : owned_) {
     if (owned.owner != from || owned.agent.pid != stop.pid)
       continue;
-    anon_send(services_->kernel, stop_atom::value, std::to_string(stop.pid),
-              stop_options{stop.immediate, stop.grace_ms});
+    stop_agent(services_->kernel, stop.pid,
+               stop_options{stop.immediate, stop.grace_ms});
     return;
   }
   log(spdlog::level::info, "ignored a stop of pid " + std::to_string(stop.pid)
@@ -231,9 +239,8 @@ void remote_gateway::stop_owned_by(const std::string& node,
     log(spdlog::level::info, "stopping agent " + to_string(i->second.agent)
                                + ": node " + node + ", which spawned it, is "
                                + event);
-    anon_send(services_->kernel, stop_atom::value,
-              std::to_string(i->second.agent.pid),
-              stop_options{false, services_->config.default_grace_ms});
+    stop_agent(services_->kernel, i->second.agent.pid,
+               stop_options{false, services_->config.default_grace_ms});
     i = owned_.erase(i);
   }
 }

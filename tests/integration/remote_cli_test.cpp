@@ -165,6 +165,10 @@ BOOST_AUTO_TEST_CASE(stop_of_proxy_stops_remote_agent) {
   BOOST_TEST(stop.exit_code == 0, summary(stop));
   BOOST_TEST(stop.out.find("shutdown") != std::string::npos, stop.out);
   BOOST_TEST(!lists_agent(*cluster.n2, "w3"));
+  // n2 stopped the agent on a message from n1 and still serves its own
+  // requests.
+  auto ps = cluster.n2->corral({"ps"});
+  BOOST_TEST(ps.exit_code == 0, summary(ps));
 }
 
 BOOST_AUTO_TEST_CASE(killed_target_ends_proxy_with_node_down) {
@@ -186,4 +190,38 @@ BOOST_AUTO_TEST_CASE(killed_target_ends_proxy_with_node_down) {
     {"send", result["global"].get<std::string>(), "echo", "x"});
   BOOST_TEST(send.exit_code != 0, summary(send));
   BOOST_TEST(send.err.find("node_unreachable") != std::string::npos, send.err);
+}
+
+namespace {
+
+/// Spawns an agent from n1 on n2, ends n1 with `signal`, and checks that n2
+/// stops that agent once it sees n1 in `state` and still serves ps and
+/// spawn.
+void check_target_serves_after_spawner_ends(int signal,
+                                            const std::string& state) {
+  two_members cluster;
+  spawn_json(*cluster.n1, {"--id", "orphan", "--on", "n2"});
+  BOOST_TEST_REQUIRE(lists_agent(*cluster.n2, "orphan"));
+
+  ::kill(cluster.n1->process().pid(), signal);
+  BOOST_TEST_REQUIRE(poll_until(seconds{5}, [&] {
+    return cluster.v2->state_of("n1") == state;
+  }));
+  BOOST_TEST(poll_until(seconds{5}, [&] {
+    return !lists_agent(*cluster.n2, "orphan");
+  }));
+  auto ps = cluster.n2->corral({"ps"});
+  BOOST_TEST(ps.exit_code == 0, summary(ps));
+  auto spawn = cluster.n2->corral({"spawn", "--id", "after"});
+  BOOST_TEST(spawn.exit_code == 0, summary(spawn));
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(target_keeps_serving_after_spawner_dies) {
+  check_target_serves_after_spawner_ends(SIGKILL, "down");
+}
+
+BOOST_AUTO_TEST_CASE(target_keeps_serving_after_spawner_leaves) {
+  check_target_serves_after_spawner_ends(SIGTERM, "left");
 }

@@ -235,6 +235,18 @@ BOOST_AUTO_TEST_CASE(stop_of_unknown_agent_fails) {
   BOOST_TEST(code_of(reason) == errc::process_not_found);
 }
 
+// CAF's default handler sends this error back to the sender of a message
+// that the receiver has no handler for, such as the reply to a stop that
+// the receiver sent without a request.
+BOOST_AUTO_TEST_CASE(stray_error_leaves_kernel_running) {
+  caf::anon_send(node().kernel(),
+                 caf::make_error(caf::sec::unexpected_message));
+
+  auto agents = node().list();
+
+  BOOST_TEST(code_of(agents) == errc::none);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_FIXTURE_TEST_SUITE(restart, node_fixture)

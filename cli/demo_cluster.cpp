@@ -225,7 +225,9 @@ result<std::string> run_demo_cluster(const std::string& modules) {
   }
 
   // demo-n2 stops first, and demo-n1's proxies of its agents then exit
-  // with node_down.
+  // with node_down at once. Stopping demo-n1 first also works, but it waits
+  // out the 1 s grace period: its Remote backend is detached before its
+  // kernel stops the proxies, so their stops never reach demo-n2.
   n2->reset();
   n1->reset();
   std::cout << "stopped demo-n2 and demo-n1\n";

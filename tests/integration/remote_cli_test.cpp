@@ -195,7 +195,7 @@ BOOST_AUTO_TEST_CASE(killed_target_ends_proxy_with_node_down) {
 namespace {
 
 /// Spawns an agent from n1 on n2, ends n1 with `signal`, and checks that n2
-/// stops that agent once it sees n1 in `state` and still serves ps and
+/// stops that agent once it reports n1 as `state`, and still serves ps and
 /// spawn.
 void check_target_serves_after_spawner_ends(int signal,
                                             const std::string& state) {

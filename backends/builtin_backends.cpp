@@ -1,5 +1,6 @@
 #include "backends/builtin_backends.hpp"
 
+#include "backends/container/container_launcher.hpp"
 #include "backends/native/native_launcher.hpp"
 #include "backends/wasm/wasm_launcher.hpp"
 
@@ -9,6 +10,7 @@ backend_registry builtin_backends() {
   backend_registry result;
   result.add("Native", std::make_shared<native_launcher>());
   result.add("Wasm", std::make_shared<wasm::wasm_launcher>());
+  result.add("Container", std::make_shared<container::container_launcher>());
   return result;
 }
 

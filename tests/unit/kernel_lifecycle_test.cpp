@@ -152,7 +152,6 @@ BOOST_AUTO_TEST_CASE(missing_backends_leave_nothing) {
   enclave.workload = "workload.wasm";
   // The backends this build does not include yet.
   const std::vector<spawn_backend> backends = {
-    container_backend{"alpine"},
     tee_backend{enclave},
     remote_backend{"other-node", native_backend{}, {}},
   };

@@ -1,0 +1,198 @@
+#include "backends/container/container_launcher.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/error.hpp"
+#include "actors/log.hpp"
+#include "actors/node_services.hpp"
+#include "backends/container/container_agent.hpp"
+
+namespace corral::container {
+
+namespace {
+
+// Time the destructor waits for sessions and engine commands.
+constexpr std::chrono::seconds drain_timeout{60};
+
+std::string pool_key(const std::vector<std::string>& options) {
+  std::string key;
+  for (const auto& option : options) {
+    key += option;
+    key += '\x1f';
+  }
+  return key;
+}
+
+agent_options make_agent_options(const engine_settings& settings,
+                                 const spawn_context& ctx,
+                                 const std::string& image) {
+  agent_options options;
+  options.image = image;
+  options.ready_timeout = settings.ready_timeout;
+  options.max_invalid_lines = settings.max_invalid_lines;
+  // NOTE: the kernel's shutdown carries no grace period, so the node's
+  // default one is split: half for the agent to exit on its own, the rest
+  // for the engine's SIGTERM before the kernel kills the container.
+  auto grace = std::chrono::milliseconds{
+    ctx.services->config.default_grace_ms};
+  options.shutdown_wait = grace / 2;
+  // The engine counts whole seconds; 0 would skip SIGTERM.
+  options.stop_grace = std::max(
+    std::chrono::seconds{1},
+    std::chrono::ceil<std::chrono::seconds>(grace - options.shutdown_wait));
+  if (ctx.cell->limits.mailbox_size && *ctx.cell->limits.mailbox_size > 0)
+    options.max_pending
+      = static_cast<std::size_t>(*ctx.cell->limits.mailbox_size);
+  return options;
+}
+
+} // namespace
+
+caf::error check_container_request(const spawn_request& request) {
+  const auto* backend = std::get_if<container_backend>(&request.backend);
+  if (backend == nullptr)
+    return make_error(errc::internal_error,
+                      "the Container backend got a request for another "
+                      "backend");
+  const auto& image = backend->image;
+  bool blank = image.find_first_of(" \t\r\n") != std::string::npos;
+  if (image.empty() || image.front() == '-' || blank)
+    return make_error(errc::invalid_request,
+                      "Container.image \"" + image
+                        + "\" is not an image name; give one such as "
+                          "localhost/corral-echo:latest");
+  for (const auto& [key, value] : request.env)
+    if (key.empty() || key.find('=') != std::string::npos)
+      return make_error(errc::invalid_request,
+                        "env key \"" + key
+                          + "\" is not a variable name; remove the '=' or "
+                            "give a non-empty name");
+  return {};
+}
+
+container_launcher::container_launcher(engine_settings settings)
+  : settings_(std::move(settings)) {
+}
+
+container_launcher::~container_launcher() {
+  std::shared_ptr<engine_state> engine;
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    engine = engine_;
+    for (auto& [key, sessions] : pool_)
+      for (auto& session : sessions) {
+        session->detach();
+        session->kill();
+      }
+    pool_.clear();
+  }
+  if (engine != nullptr) {
+    auto left = engine->wait(drain_timeout);
+    if (left > 0)
+      log(spdlog::level::warn, {},
+          std::to_string(left)
+            + " container sessions or engine commands still run after "
+              "60 s; their containers are removed at the next node start");
+  }
+}
+
+std::shared_ptr<engine_state> container_launcher::engine(std::string& error) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  if (engine_ == nullptr) {
+    auto path = locate_engine(settings_, error);
+    if (!path)
+      return nullptr;
+    engine_ = std::make_shared<engine_state>(settings_, *path);
+  }
+  return engine_;
+}
+
+caf::expected<spawn_outcome>
+container_launcher::spawn(const spawn_context& ctx) {
+  if (auto error = check_container_request(ctx.request))
+    return error;
+  std::string error;
+  auto engine = this->engine(error);
+  if (engine == nullptr)
+    return make_error(errc::backend_not_available, error);
+
+  const auto& image = std::get<container_backend>(ctx.request.backend).image;
+  const auto& node = ctx.services->node_id();
+  auto name = make_container_name(node, std::to_string(ctx.cell->pid));
+  auto spec = make_container_spec(settings_, ctx.request, *ctx.cell, node,
+                                  name);
+  auto key = pool_key(spec.options);
+
+  std::shared_ptr<container_session> session;
+  if (settings_.pool_size > 0)
+    session = take_pooled(key);
+  if (session == nullptr) {
+    auto args = spec.identity;
+    args.insert(args.end(), spec.options.begin(), spec.options.end());
+    session = std::make_shared<container_session>(
+      engine, name, std::move(args),
+      session_ids{node, ctx.cell->pid, ctx.cell->agent_id});
+    session->start();
+  } else {
+    log(spdlog::level::debug, {node, ctx.cell->pid, ctx.cell->agent_id},
+        "uses pooled container " + session->name());
+  }
+  if (settings_.pool_size > 0)
+    refill(key, spec.options, node);
+
+  auto actor = ctx.system.spawn<container_agent>(
+    session, ctx.cell, ctx.services, ctx.request.env,
+    make_agent_options(settings_, ctx, image));
+  auto type = ctx.request.agent_type == default_agent_type
+                ? image
+                : image + " " + ctx.request.agent_type;
+  return spawn_outcome{std::move(actor), false, type, {}};
+}
+
+std::size_t container_launcher::pooled() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  std::size_t count = 0;
+  for (const auto& [key, sessions] : pool_)
+    count += sessions.size();
+  return count;
+}
+
+std::shared_ptr<container_session>
+container_launcher::take_pooled(const std::string& key) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  auto i = pool_.find(key);
+  if (i == pool_.end())
+    return nullptr;
+  auto& sessions = i->second;
+  while (!sessions.empty()) {
+    auto session = std::move(sessions.front());
+    sessions.pop_front();
+    if (!session->finished())
+      return session;
+  }
+  return nullptr;
+}
+
+// Pooled containers run under a name and labels of their own; the agent
+// that takes one is found by its corral.node label and the log line of
+// the spawn.
+// NOTE: a pooled container's name does not contain the pid of the agent
+// that uses it, and its env and limits are those of the first spawn with
+// the same options, which are equal by construction of the key.
+void container_launcher::refill(const std::string& key,
+                                const std::vector<std::string>& options,
+                                const std::string& node) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  auto& sessions = pool_[key];
+  while (sessions.size() < settings_.pool_size) {
+    auto name = make_container_name(node, "pool");
+    auto args = pool_identity(node, name);
+    args.insert(args.end(), options.begin(), options.end());
+    auto session = std::make_shared<container_session>(
+      engine_, name, std::move(args), session_ids{node, 0, "pool"});
+    session->start();
+    sessions.push_back(std::move(session));
+  }
+}
+
+} // namespace corral::container

@@ -1,0 +1,380 @@
+#include "backends/container/container_session.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <ctime>
+#include <thread>
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <caf/actor_cast.hpp>
+#include <caf/make_message.hpp>
+#include <caf/message_id.hpp>
+
+#include "actors/log.hpp"
+
+namespace corral::container {
+
+namespace {
+
+// stderr lines kept for an error message, and the bytes kept of each.
+constexpr std::size_t tail_lines = 4;
+constexpr std::size_t tail_line_bytes = 512;
+// stderr lines logged one by one before only every 1000th is.
+constexpr std::uint64_t logged_stderr_lines = 1000;
+// Attempts of `kill`, 250 ms apart, while the engine still creates the
+// container.
+constexpr int kill_attempts = 40;
+
+// A write to a closed pipe raises SIGPIPE in the writing thread; blocked
+// here, the write fails with EPIPE instead, and the pending signal is
+// taken off so that it never reaches the process.
+void block_sigpipe() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+void discard_sigpipe() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGPIPE);
+  timespec zero{0, 0};
+  while (sigtimedwait(&set, nullptr, &zero) > 0) {
+  }
+}
+
+bool would_block() {
+  return errno == EAGAIN || errno == EWOULDBLOCK;
+}
+
+} // namespace
+
+container_session::container_session(std::shared_ptr<engine_state> engine,
+                                     std::string name,
+                                     std::vector<std::string> run_args,
+                                     session_ids ids)
+  : engine_(std::move(engine)),
+    name_(std::move(name)),
+    run_args_(std::move(run_args)),
+    ids_(std::move(ids)),
+    wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+}
+
+void container_session::start() {
+  engine_->tasks().run([self = shared_from_this()] { self->run(); });
+}
+
+void container_session::attach(caf::actor actor, session_ids ids) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  ids_ = std::move(ids);
+  actor_ = std::move(actor);
+  attached_ = true;
+  for (auto& msg : buffered_)
+    caf::actor_cast<caf::abstract_actor*>(actor_)->enqueue(
+      nullptr, caf::make_message_id(), std::move(msg), nullptr);
+  buffered_.clear();
+}
+
+void container_session::detach() {
+  std::lock_guard<std::mutex> guard{mutex_};
+  detached_ = true;
+  actor_ = nullptr;
+  buffered_.clear();
+}
+
+void container_session::write(std::string line) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  if (close_input_)
+    return;
+  input_.push_back(std::move(line));
+  std::uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_.get(), &one, sizeof one);
+}
+
+void container_session::close_input() {
+  std::lock_guard<std::mutex> guard{mutex_};
+  close_input_ = true;
+  std::uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_.get(), &one, sizeof one);
+}
+
+void container_session::stop(std::chrono::seconds grace) {
+  engine_->tasks().run([self = shared_from_this(), grace] {
+    std::string error;
+    auto facts = self->engine_->facts(error);
+    if (facts == nullptr || self->finished())
+      return;
+    run_command(engine_command(*facts, {"stop", "-t",
+                                        std::to_string(grace.count()),
+                                        self->name_}),
+                grace + self->engine_->settings().command_timeout);
+  });
+}
+
+void container_session::kill() {
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    if (kill_requested_ || finished_)
+      return;
+    kill_requested_ = true;
+  }
+  close_input();
+  engine_->tasks().run([self = shared_from_this()] {
+    std::string error;
+    auto facts = self->engine_->facts(error);
+    for (int attempt = 0; facts != nullptr && attempt < kill_attempts;
+         ++attempt) {
+      if (self->finished())
+        return;
+      auto result = run_command(engine_command(*facts, {"kill", self->name_}),
+                                self->engine_->settings().command_timeout);
+      if (result.exit_code == 0)
+        return;
+      std::this_thread::sleep_for(std::chrono::milliseconds{250});
+    }
+    // The engine never created the container, or does not answer: end its
+    // client, so that the session ends too.
+    std::lock_guard<std::mutex> guard{self->mutex_};
+    if (!self->finished_ && self->child_pid_ > 0)
+      ::kill(self->child_pid_, SIGKILL);
+  });
+}
+
+bool container_session::finished() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return finished_;
+}
+
+void container_session::run() {
+  block_sigpipe();
+  std::string error;
+  auto facts = engine_->facts(error);
+  if (facts == nullptr) {
+    finish(-1, error);
+    return;
+  }
+
+  std::vector<std::string> args{"run"};
+  args.insert(args.end(), facts->run_flags.begin(), facts->run_flags.end());
+  args.insert(args.end(), run_args_.begin(), run_args_.end());
+  auto argv = engine_command(*facts, std::move(args));
+  auto child = start_child(argv, error);
+  if (!child) {
+    finish(-1, error);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    child_pid_ = child->pid;
+  }
+  pump(*child);
+  int code = wait_child(child->pid);
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    child_pid_ = -1;
+  }
+  finish(code, {});
+}
+
+// Moves bytes until the engine closes stdout and stderr, which it does
+// when the container has exited.
+void container_session::pump(child_process& child) {
+  bool out_open = true;
+  bool err_open = true;
+  while (out_open || err_open) {
+    bool want_input = false;
+    {
+      std::lock_guard<std::mutex> guard{mutex_};
+      while (!input_.empty()) {
+        pending_input_ += input_.front();
+        input_.pop_front();
+      }
+      if (child.in && pending_input_.empty() && close_input_)
+        child.in.reset();
+      want_input = child.in && !pending_input_.empty();
+    }
+    pollfd fds[4] = {
+      {out_open ? child.out.get() : -1, POLLIN, 0},
+      {err_open ? child.err.get() : -1, POLLIN, 0},
+      {wake_.get(), POLLIN, 0},
+      {want_input ? child.in.get() : -1, POLLOUT, 0},
+    };
+    if (::poll(fds, 4, -1) < 0) {
+      if (errno == EINTR)
+        continue;
+      break;
+    }
+    if (fds[2].revents != 0) {
+      std::uint64_t count = 0;
+      [[maybe_unused]] auto n = ::read(wake_.get(), &count, sizeof count);
+    }
+    if (fds[0].revents != 0)
+      out_open = read_stdout(child.out.get());
+    if (fds[1].revents != 0)
+      err_open = read_stderr(child.err.get());
+    if (fds[3].revents != 0 && !flush_stdin(child.in.get())) {
+      child.in.reset();
+      pending_input_.clear();
+    }
+  }
+}
+
+bool container_session::read_stdout(int fd) {
+  char buffer[65536];
+  for (;;) {
+    auto n = ::read(fd, buffer, sizeof buffer);
+    if (n > 0) {
+      out_buffer_.append(buffer, static_cast<std::size_t>(n));
+      split_lines(out_buffer_, out_discarding_);
+      continue;
+    }
+    if (n < 0 && errno == EINTR)
+      continue;
+    return n < 0 && would_block();
+  }
+}
+
+void container_session::split_lines(std::string& buffer, bool& discarding) {
+  auto limit = engine_->settings().max_line_bytes;
+  std::size_t start = 0;
+  for (;;) {
+    auto end = buffer.find('\n', start);
+    if (end == std::string::npos)
+      break;
+    if (discarding) {
+      discarding = false;
+    } else if (end - start > limit) {
+      deliver(caf::make_message(long_atom::value,
+                                static_cast<std::uint64_t>(end - start)));
+    } else {
+      auto line = buffer.substr(start, end - start);
+      if (!line.empty() && line.back() == '\r')
+        line.pop_back();
+      deliver(caf::make_message(line_atom::value, std::move(line)));
+    }
+    start = end + 1;
+  }
+  buffer.erase(0, start);
+  // A line without its end that already passes the limit is rejected now,
+  // and the rest of it is skipped up to the next newline.
+  if (!discarding && buffer.size() > limit) {
+    deliver(caf::make_message(long_atom::value,
+                              static_cast<std::uint64_t>(buffer.size())));
+    discarding = true;
+  }
+  if (discarding)
+    buffer.clear();
+}
+
+bool container_session::read_stderr(int fd) {
+  char buffer[16384];
+  for (;;) {
+    auto n = ::read(fd, buffer, sizeof buffer);
+    if (n > 0) {
+      err_buffer_.append(buffer, static_cast<std::size_t>(n));
+      std::size_t start = 0;
+      for (auto end = err_buffer_.find('\n'); end != std::string::npos;
+           end = err_buffer_.find('\n', start)) {
+        log_stderr(err_buffer_.substr(start, end - start));
+        start = end + 1;
+      }
+      err_buffer_.erase(0, start);
+      if (err_buffer_.size() > tail_line_bytes) {
+        log_stderr(err_buffer_);
+        err_buffer_.clear();
+      }
+      continue;
+    }
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n == 0 && !err_buffer_.empty()) {
+      log_stderr(err_buffer_);
+      err_buffer_.clear();
+    }
+    return n < 0 && would_block();
+  }
+}
+
+void container_session::log_stderr(const std::string& line) {
+  stderr_tail_.push_back(line.substr(0, tail_line_bytes));
+  if (stderr_tail_.size() > tail_lines)
+    stderr_tail_.pop_front();
+  ++stderr_lines_;
+  if (stderr_lines_ > logged_stderr_lines && stderr_lines_ % 1000 != 0)
+    return;
+  session_ids ids;
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    ids = ids_;
+  }
+  auto text = "container " + name_ + " stderr: " + line;
+  if (stderr_lines_ > logged_stderr_lines)
+    text += " (line " + std::to_string(stderr_lines_)
+            + "; only every 1000th is logged)";
+  log(spdlog::level::info, {ids.node, ids.pid, ids.agent_id}, text);
+}
+
+bool container_session::flush_stdin(int fd) {
+  while (!pending_input_.empty()) {
+    auto n = ::write(fd, pending_input_.data(), pending_input_.size());
+    if (n > 0) {
+      pending_input_.erase(0, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && would_block())
+      return true;
+    discard_sigpipe();
+    return false;
+  }
+  return true;
+}
+
+void container_session::deliver(caf::message msg) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  if (detached_)
+    return;
+  if (!attached_) {
+    buffered_.push_back(std::move(msg));
+    return;
+  }
+  caf::actor_cast<caf::abstract_actor*>(actor_)->enqueue(
+    nullptr, caf::make_message_id(), std::move(msg), nullptr);
+}
+
+// Reports the end to the actor first, so that the agent's exit is not
+// delayed by the removal, then removes the container.
+void container_session::finish(int exit_code, const std::string& start_error) {
+  container_end end;
+  end.exit_code = exit_code;
+  for (const auto& line : stderr_tail_)
+    end.stderr_tail += (end.stderr_tail.empty() ? "" : "; ") + line;
+  if (!start_error.empty())
+    end.stderr_tail = start_error;
+
+  std::string error;
+  auto facts = engine_->facts(error);
+  if (facts != nullptr && exit_code != 0 && exit_code != -1) {
+    auto inspected = run_command(
+      engine_command(*facts, {"inspect", "--format", "{{.State.OOMKilled}}",
+                              name_}),
+      engine_->settings().command_timeout);
+    end.oom_killed = inspected.exit_code == 0
+                     && inspected.out.rfind("true", 0) == 0;
+  }
+  deliver(caf::make_message(ended_atom::value, std::move(end)));
+
+  if (facts != nullptr && exit_code != -1)
+    run_command(engine_command(*facts, {"rm", "-f", name_}),
+                engine_->settings().command_timeout);
+  std::lock_guard<std::mutex> guard{mutex_};
+  finished_ = true;
+  actor_ = nullptr;
+}
+
+} // namespace corral::container

@@ -1,0 +1,93 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backends/container/child_process.hpp"
+
+namespace corral::container {
+
+/// How the Container backend calls its engine and what it allows agents.
+/// Defaults suit Podman as root; `from_environment` applies overrides.
+struct engine_settings {
+  /// Engine binary: a name looked up in PATH, or a path. "docker" works
+  /// too, because only commands both engines share are used.
+  std::string binary = "podman";
+  /// Flags placed before every engine command (e.g. `--root DIR`). When
+  /// empty, `probe_engine` detects what the host needs.
+  std::vector<std::string> global_flags;
+  /// `--pull` policy of `run`. "never" fails at once for an image that is
+  /// not local; "missing" fetches it from a registry.
+  std::string pull = "never";
+  /// Time the agent has to print its ready line after the engine starts.
+  std::chrono::milliseconds ready_timeout{30'000};
+  /// Longest line, in bytes, the agent may print; longer ones are rejected.
+  std::size_t max_line_bytes = 1 << 20;
+  /// Invalid lines after which the container is stopped.
+  std::size_t max_invalid_lines = 100;
+  /// Size of the writable tmpfs at /tmp on the read-only root.
+  std::string tmpfs_size = "16m";
+  /// `--pids-limit` of every container.
+  // NOTE: the spawn's limits have no pids field, so this is per backend.
+  std::uint64_t pids_limit = 256;
+  /// Pre-started containers kept per image and settings; 0 disables the
+  /// warm pool.
+  std::size_t pool_size = 0;
+  /// Time an engine command other than `run` may take.
+  std::chrono::milliseconds command_timeout{30'000};
+
+  /// Returns the defaults with CORRAL_CONTAINER_ENGINE (binary),
+  /// CORRAL_CONTAINER_ENGINE_FLAGS (space-separated global flags) and
+  /// CORRAL_CONTAINER_POOL (pool size) applied when set.
+  static engine_settings from_environment();
+};
+
+/// What `probe_engine` found out about the host, once per backend.
+struct engine_facts {
+  /// Full path of the engine binary.
+  std::string path;
+  /// Global flags: the configured ones, or those the host needs.
+  std::vector<std::string> global_flags;
+  /// Flags every `run` gets, e.g. explicit ulimits.
+  std::vector<std::string> run_flags;
+  /// One line for the log: runtime, cgroup manager and what was chosen.
+  std::string summary;
+};
+
+/// Finds the engine binary; returns nullopt and a message naming the
+/// binary and the fix when it is missing.
+std::optional<std::string> locate_engine(const engine_settings& settings,
+                                         std::string& error);
+
+/// Asks the engine about the host (`info`) and derives the flags it needs:
+/// `--runtime runc` where crun cannot run (cgroups v1), `--cgroup-manager
+/// cgroupfs` where systemd does not run, and this process's own nofile and
+/// nproc limits as explicit ulimits, because the engine's defaults may be
+/// above what the host allows. Blocks for one engine call.
+std::optional<engine_facts> probe_engine(const engine_settings& settings,
+                                         const std::string& path,
+                                         std::string& error);
+
+/// Prefix of every container name and the label value that marks corral's
+/// containers.
+inline constexpr const char* container_label = "corral.managed=1";
+
+/// Removes containers with corral's labels on this host whose owning
+/// process (from the name) no longer runs: leftovers of a crashed node.
+/// Returns how many it removed.
+std::size_t remove_leftovers(const engine_facts& facts,
+                             std::chrono::milliseconds timeout);
+
+/// Returns the engine command line `facts.path facts.global_flags args`.
+std::vector<std::string> engine_command(const engine_facts& facts,
+                                        std::vector<std::string> args);
+
+/// Returns the host name used in the `corral.host` label.
+const std::string& host_name();
+
+} // namespace corral::container

@@ -1,0 +1,3 @@
+#!/bin/sh
+# Never prints its ready line.
+sleep 60

@@ -1,0 +1,170 @@
+// Container agents with real Podman: start failures, stop, exit reasons,
+// restarts, and the removal of every container.
+
+#include <cstdlib>
+
+#include <boost/test/unit_test.hpp>
+
+#include "actors/error.hpp"
+#include "backends/builtin_backends.hpp"
+#include "backends/container/container_launcher.hpp"
+#include "tests/harness/node_fixture.hpp"
+#include "tests/integration/container_support.hpp"
+
+using namespace corral;
+using namespace corral::testing;
+
+namespace {
+
+constexpr std::chrono::seconds hang_guard{20};
+
+// The name of the error's code, e.g. "spawn_failed".
+std::string code_of(const caf::error& error) {
+  return to_string(to_failure(error).code);
+}
+
+exit_reason exit_of(corral::node& node, pid_type pid) {
+  auto info = node.inspect(std::to_string(pid));
+  if (!info || !info->exit)
+    return {exit_kind::backend_failure, "no exit recorded"};
+  return *info->exit;
+}
+
+bool exited(corral::node& node, pid_type pid) {
+  auto info = node.inspect(std::to_string(pid));
+  return info && info->state == process_state::exited;
+}
+
+// Restores PATH when the test ends.
+struct path_guard {
+  std::string saved = std::getenv("PATH") ? std::getenv("PATH") : "";
+  ~path_guard() {
+    ::setenv("PATH", saved.c_str(), 1);
+  }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(container_lifecycle)
+
+BOOST_AUTO_TEST_CASE(stop_sends_shutdown_and_removes_container) {
+  {
+    node_fixture fixture;
+    auto started = fixture.spawn(container_request("sh-echo"));
+
+    auto reason = fixture.node().stop("sh-echo");
+
+    BOOST_REQUIRE(reason);
+    BOOST_TEST(to_string(*reason) == "shutdown");
+    BOOST_TEST(wait_until([&] { return our_containers().empty(); },
+                          hang_guard));
+    (void) started;
+  }
+  BOOST_TEST(our_containers().empty());
+}
+
+BOOST_AUTO_TEST_CASE(sigterm_ignoring_agent_is_killed_after_grace) {
+  node_fixture fixture;
+  fixture.spawn(container_request("stubborn", "/bin/sh /agents/ignore_term.sh"));
+
+  auto reason = fixture.node().stop("stubborn", stop_options{false, 1000});
+
+  BOOST_REQUIRE(reason);
+  BOOST_TEST(to_string(*reason) == "killed");
+  BOOST_TEST(wait_until([&] { return our_containers().empty(); }, hang_guard));
+}
+
+BOOST_AUTO_TEST_CASE(crash_is_restarted_by_supervisor) {
+  node_fixture fixture;
+  auto request = container_request("crasher", "/agents/agent");
+  request.restart = restart_type::permanent;
+  auto first = fixture.spawn(request);
+
+  BOOST_TEST(!fixture.node().send("crasher", "exit", "3"));
+
+  BOOST_TEST(wait_until(
+    [&] {
+      auto pid = fixture.pid_of("crasher");
+      return pid != 0 && pid != first.pid;
+    },
+    hang_guard));
+  BOOST_TEST(to_string(exit_of(fixture.node(), first.pid))
+             == "crashed{exit code 3}");
+  auto reply = fixture.node().request("crasher", "echo", "again", hang_guard);
+  BOOST_REQUIRE(reply);
+  BOOST_TEST(reply->payload == "again");
+}
+
+BOOST_AUTO_TEST_CASE(memory_limit_ends_agent_with_oom) {
+  node_fixture fixture;
+  auto request = container_request("hungry", "/agents/agent");
+  request.limits.memory_bytes = 32ull << 20;
+  auto started = fixture.spawn(request);
+
+  auto reply = fixture.node().request("hungry", "alloc", "256", hang_guard);
+
+  BOOST_TEST(!reply);
+  BOOST_TEST(wait_until([&] { return exited(fixture.node(), started.pid); },
+                        hang_guard));
+  BOOST_TEST(to_string(exit_of(fixture.node(), started.pid))
+             == "limit_exceeded{memory}");
+}
+
+BOOST_AUTO_TEST_CASE(missing_image_fails_spawn_with_engine_message) {
+  node_fixture fixture;
+  auto request = container_request("nowhere");
+  request.backend = container_backend{"localhost/corral-no-such-image:none"};
+
+  auto result = fixture.node().spawn(request);
+
+  BOOST_REQUIRE(!result);
+  BOOST_TEST(code_of(result.error()) == "spawn_failed");
+  BOOST_TEST(describe(result.error()).find("image not known")
+               != std::string::npos,
+             "error: " << describe(result.error()));
+  BOOST_TEST(fixture.state_of("nowhere") != "running");
+}
+
+BOOST_AUTO_TEST_CASE(missing_engine_is_backend_not_available) {
+  path_guard guard;
+  ::setenv("PATH", "/nonexistent-corral-test-path", 1);
+  node_fixture fixture;
+
+  auto result = fixture.node().spawn(container_request("no-engine"));
+
+  BOOST_REQUIRE(!result);
+  BOOST_TEST(code_of(result.error()) == "backend_not_available");
+  BOOST_TEST(describe(result.error()).find("podman") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(invalid_image_name_is_rejected) {
+  node_fixture fixture;
+  auto request = container_request("flag");
+  request.backend = container_backend{"--privileged"};
+
+  auto result = fixture.node().spawn(request);
+
+  BOOST_REQUIRE(!result);
+  BOOST_TEST(code_of(result.error()) == "invalid_request");
+}
+
+BOOST_AUTO_TEST_CASE(missing_ready_line_times_out) {
+  {
+    container::engine_settings settings;
+    settings.ready_timeout = std::chrono::milliseconds{1500};
+    auto backends = builtin_backends();
+    backends.add("Container",
+                 std::make_shared<container::container_launcher>(settings));
+    corral::node node{node_fixture::test_config(), std::move(backends)};
+
+    auto result = node.spawn(container_request("silent", "/bin/sh /agents/silent.sh"));
+
+    BOOST_REQUIRE(!result);
+    BOOST_TEST(code_of(result.error()) == "spawn_failed");
+    BOOST_TEST(describe(result.error()).find("ready line") != std::string::npos,
+               "error: " << describe(result.error()));
+  }
+  BOOST_TEST(our_containers().empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -16,6 +16,7 @@
 #include "cli/command.hpp"
 #include "cli/command_output.hpp"
 #include "cli/demo_cluster.hpp"
+#include "cli/demo_container.hpp"
 #include "cli/exit_code.hpp"
 #include "cli/process_format.hpp"
 #include "examples/native/example_agents.hpp"
@@ -186,6 +187,9 @@ void run_steps(node& instance, const std::string& modules) {
 
   step("WASM agents: the same messages, in a sandboxed interpreter");
   run_wasm_steps(instance, modules);
+
+  step("a container agent: the same echo, in a Podman container");
+  run_container_step(instance);
 
   step("crashing worker-1 on purpose");
   crash_and_recover(instance);

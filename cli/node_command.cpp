@@ -18,6 +18,7 @@
 #include "actors/log.hpp"
 #include "actors/node.hpp"
 #include "backends/builtin_backends.hpp"
+#include "backends/container/container_launcher.hpp"
 #include "backends/remote/remote_service.hpp"
 #include "cli/cluster_control.hpp"
 #include "cli/command.hpp"
@@ -319,6 +320,9 @@ int run_node(node_options& options) {
   auto remote = std::make_shared<remote::remote_service>();
   auto backends = builtin_backends();
   backends.add("Remote", remote->make_launcher());
+  if (auto* containers = dynamic_cast<container::container_launcher*>(
+        backends.find("Container")))
+    containers->remove_leftovers_in_background();
   node instance{options.config, std::move(backends)};
   if (int received = take_pending_stop_signal(signals)) {
     log_stop_during_start_up(options, received);

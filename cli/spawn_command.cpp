@@ -25,6 +25,7 @@ struct spawn_options {
   std::string agent_type;
   std::string backend;
   std::string module;
+  std::string image;
   std::string on_node;
   std::string failover;
   std::vector<std::string> prefer;
@@ -35,10 +36,12 @@ struct spawn_options {
   bool json = false;
 };
 
-/// Reads --backend: "native" or "wasm" in any case (wasm takes its module
-/// from --module), or a backend's JSON form.
+/// Reads --backend: "native", "wasm" or "container" in any case (wasm
+/// takes its module from --module, container its image from --image), or
+/// a backend's JSON form.
 result<nlohmann::json> parse_backend(const std::string& text,
-                                     const std::string& module) {
+                                     const std::string& module,
+                                     const std::string& image) {
   std::string lower;
   for (char c : text)
     lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -55,11 +58,19 @@ result<nlohmann::json> parse_backend(const std::string& text,
     return nlohmann::json{
       {"Wasm", {{"module", absolute.empty() ? module : absolute.string()}}}};
   }
+  if (lower == "container") {
+    if (image.empty())
+      return failure{errc::invalid_request,
+                     "--backend container needs --image NAME, the image the "
+                     "agent runs in"};
+    return nlohmann::json{{"Container", {{"image", image}}}};
+  }
   if (!text.empty() && (text.front() == '{' || text.front() == '"'))
     return parse_json_text(text);
   return failure{errc::invalid_request,
                  "--backend " + text
-                   + " is not supported; use native, wasm (with --module), or "
+                   + " is not supported; use native, wasm (with --module), "
+                     "container (with --image), or "
                      "a backend in its JSON form, e.g. "
                      "'{\"Wasm\":{\"module\":\"/abs/agent.wasm\"}}'"};
 }
@@ -112,8 +123,14 @@ int build_request(const spawn_options& options, nlohmann::json& request) {
               << " needs --backend wasm\n";
     return exit_usage;
   }
+  if (!options.image.empty() && options.backend.empty()) {
+    std::cerr << "corral: --image " << quote_for_error(options.image)
+              << " needs --backend container\n";
+    return exit_usage;
+  }
   if (!options.backend.empty()) {
-    auto backend = parse_backend(options.backend, options.module);
+    auto backend = parse_backend(options.backend, options.module,
+                                 options.image);
     if (!backend) {
       std::cerr << "corral: " << backend.error().detail << "\n";
       return exit_usage;
@@ -179,13 +196,14 @@ void add_spawn_command(CLI::App& app, command_table& commands) {
     ->check(non_empty("give the new agent's agent_id"));
   command
     ->add_option("--type", options->agent_type,
-                 "Registered native agent type (default: command_loop)")
+                 "Registered native agent type, or the command of a "
+                 "container agent (default: command_loop)")
     ->check(non_empty("give an agent type, or leave --type out to use the "
                       "default, command_loop"));
   command
     ->add_option("--backend", options->backend,
-                 "Backend: native, wasm (with --module), or a backend's JSON "
-                 "form (default: native)")
+                 "Backend: native, wasm (with --module), container (with "
+                 "--image), or a backend's JSON form (default: native)")
     ->check(non_empty("give a backend, or leave --backend out to use the "
                       "default, native"));
   command
@@ -193,6 +211,11 @@ void add_spawn_command(CLI::App& app, command_table& commands) {
                  "The .wasm or .wat file of a WASM agent (with --backend "
                  "wasm); relative paths are made absolute")
     ->check(non_empty("give the module's path"));
+  command
+    ->add_option("--image", options->image,
+                 "The image of a container agent (with --backend "
+                 "container); --type then names the command to run in it")
+    ->check(non_empty("give the image's name"));
   command
     ->add_option("--on", options->on_node,
                  "Node id of a cluster member to run the agent on; the "

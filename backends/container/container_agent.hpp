@@ -22,7 +22,7 @@ using ready_timeout_atom = caf::atom_constant<caf::atom("ctr_rdy_to")>;
 /// enough for the agent to exit on its own.
 using escalate_atom = caf::atom_constant<caf::atom("ctr_escal")>;
 
-/// What a container agent needs to know besides its session.
+/// Settings of one container agent besides its session.
 struct agent_options {
   /// Image name, for messages.
   std::string image;

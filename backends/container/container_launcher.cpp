@@ -149,11 +149,28 @@ container_launcher::spawn(const spawn_context& ctx) {
   return spawn_outcome{std::move(actor), false, type, {}};
 }
 
+void container_launcher::remove_leftovers_in_background() {
+  std::string error;
+  auto engine = this->engine(error);
+  if (engine == nullptr)
+    return;
+  engine->tasks().run([engine] { engine->remove_leftovers_once(); });
+}
+
 std::size_t container_launcher::pooled() const {
   std::lock_guard<std::mutex> guard{mutex_};
   std::size_t count = 0;
   for (const auto& [key, sessions] : pool_)
     count += sessions.size();
+  return count;
+}
+
+std::size_t container_launcher::pooled_ready() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  std::size_t count = 0;
+  for (const auto& [key, sessions] : pool_)
+    for (const auto& session : sessions)
+      count += session->printed_line() && !session->finished() ? 1 : 0;
   return count;
 }
 
@@ -173,12 +190,11 @@ container_launcher::take_pooled(const std::string& key) {
   return nullptr;
 }
 
-// Pooled containers run under a name and labels of their own; the agent
-// that takes one is found by its corral.node label and the log line of
-// the spawn.
-// NOTE: a pooled container's name does not contain the pid of the agent
-// that uses it, and its env and limits are those of the first spawn with
-// the same options, which are equal by construction of the key.
+// Pooled containers run under a name and labels of their own. The agent
+// that takes one is found by its corral.node label and the debug log line
+// of the spawn. Env and limits are part of the key, so a pooled container
+// always has those of the spawn that takes it.
+// NOTE: a pooled container's name does not contain the pid of its agent.
 void container_launcher::refill(const std::string& key,
                                 const std::vector<std::string>& options,
                                 const std::string& node) {

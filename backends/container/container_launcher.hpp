@@ -36,9 +36,18 @@ public:
   /// spawn later with `spawn_failed` and the engine's message.
   caf::expected<spawn_outcome> spawn(const spawn_context& ctx) override;
 
+  /// Removes, on a thread of this backend, the containers of corral nodes
+  /// on this host that no longer run. `corral node` calls it at start; a
+  /// process that never does removes them at its first container spawn.
+  void remove_leftovers_in_background();
+
   /// Returns the number of pooled containers started so far and not yet
   /// handed to an agent.
   std::size_t pooled() const;
+
+  /// Returns the number of pooled containers whose agent printed its ready
+  /// line, so that a spawn that takes one waits for no engine at all.
+  std::size_t pooled_ready() const;
 
   /// The settings this backend runs with.
   const engine_settings& settings() const {

@@ -28,9 +28,9 @@ constexpr std::uint64_t logged_stderr_lines = 1000;
 // container.
 constexpr int kill_attempts = 40;
 
-// A write to a closed pipe raises SIGPIPE in the writing thread; blocked
-// here, the write fails with EPIPE instead, and the pending signal is
-// taken off so that it never reaches the process.
+// A write to a closed pipe raises SIGPIPE in the writing thread. With the
+// signal blocked in this thread the write fails with EPIPE instead, and
+// the pending signal is taken off so that it never reaches the process.
 void block_sigpipe() {
   sigset_t set;
   sigemptyset(&set);
@@ -136,8 +136,8 @@ void container_session::kill() {
         return;
       std::this_thread::sleep_for(std::chrono::milliseconds{250});
     }
-    // The engine never created the container, or does not answer: end its
-    // client, so that the session ends too.
+    // The engine never created the container, or hangs. Ending its client
+    // ends the session too.
     std::lock_guard<std::mutex> guard{self->mutex_};
     if (!self->finished_ && self->child_pid_ > 0)
       ::kill(self->child_pid_, SIGKILL);
@@ -147,6 +147,11 @@ void container_session::kill() {
 bool container_session::finished() const {
   std::lock_guard<std::mutex> guard{mutex_};
   return finished_;
+}
+
+bool container_session::printed_line() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return printed_line_;
 }
 
 void container_session::run() {
@@ -254,6 +259,10 @@ void container_session::split_lines(std::string& buffer, bool& discarding) {
       auto line = buffer.substr(start, end - start);
       if (!line.empty() && line.back() == '\r')
         line.pop_back();
+      {
+        std::lock_guard<std::mutex> guard{mutex_};
+        printed_line_ = true;
+      }
       deliver(caf::make_message(line_atom::value, std::move(line)));
     }
     start = end + 1;

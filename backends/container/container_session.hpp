@@ -26,7 +26,7 @@ using long_atom = caf::atom_constant<caf::atom("ctr_long")>;
 /// The container ended: (ended_atom, container_end).
 using ended_atom = caf::atom_constant<caf::atom("ctr_ended")>;
 
-/// How a container's `run` ended.
+/// The end of a container's `run`, as the hosting actor learns it.
 struct container_end {
   /// Exit code of the engine's `run`: the container's own code, 125-127
   /// for engine errors, 128 + N after signal N; -1 when it never started.
@@ -37,7 +37,7 @@ struct container_end {
   std::string stderr_tail;
 };
 
-/// Who a session works for, for log lines.
+/// The node, pid and agent_id in a session's log lines.
 struct session_ids {
   std::string node;
   pid_type pid = 0;
@@ -83,6 +83,10 @@ public:
   /// True once the run has ended and the container was removed.
   bool finished() const;
 
+  /// True once the agent printed a line on stdout, which for a pooled
+  /// container means its ready line.
+  bool printed_line() const;
+
   /// The container's name.
   const std::string& name() const {
     return name_;
@@ -113,6 +117,7 @@ private:
   bool close_input_ = false;
   bool kill_requested_ = false;
   bool finished_ = false;
+  bool printed_line_ = false;
   pid_t child_pid_ = -1;
   unique_fd wake_;
 

@@ -49,11 +49,12 @@ std::vector<std::string> ulimit_flags(std::uint64_t nofile,
           "nproc=" + both(nproc)};
 }
 
-// Podman asks runc for nofile and nproc limits of its own choosing, which
-// runc may not be allowed to set (here: "error setting rlimit type 7:
-// operation not permitted"). Runs a command in an empty root filesystem,
-// which fails after the limits are set when they work, and halves the
-// rejected limit until they do, starting from this process's own.
+// Podman requests nofile and nproc limits of its own choosing from runc,
+// which runc may not be allowed to set (here: "error setting rlimit type
+// 7: operation not permitted"). This runs a command in an empty root
+// filesystem, which fails after the limits are set when they work, and
+// halves the rejected limit until they do, starting from this process's
+// own.
 // NOTE: with Podman 4.3 on a 2-core machine each attempt takes 0.3-1.5 s,
 // which the first container spawn of a process waits for.
 std::vector<std::string> probe_ulimits(const engine_settings& settings,
@@ -98,7 +99,7 @@ bool is_podman(const std::string& path) {
   return base.find("podman") != std::string::npos;
 }
 
-// Podman's `info` shows the runtime and cgroup setup; a crun runtime on
+// Podman's `info` shows the runtime and cgroup setup. A crun runtime on
 // cgroups v1 fails with "cgroups in hybrid mode not supported", and the
 // systemd cgroup manager needs a running systemd.
 void detect_podman_flags(const nlohmann::json& info, engine_facts& facts) {

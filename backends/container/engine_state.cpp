@@ -9,10 +9,11 @@ namespace corral::container {
 namespace {
 
 // Probing takes several engine calls (about a second with Podman), and
-// the answer holds for the whole process, so every node of this process
+// the result holds for the whole process, so every node of this process
 // shares it. The same goes for the removal of leftovers.
 struct probe_cache {
   std::mutex mutex;
+  bool leftovers_removed = false;
   std::map<std::string, std::optional<engine_facts>> facts;
   std::map<std::string, std::string> errors;
 };
@@ -38,17 +39,25 @@ std::optional<engine_facts> probe_once(const engine_settings& settings,
   if (facts) {
     log(spdlog::level::info, {}, "container engine " + path + ": "
                                    + facts->summary);
-    auto removed = remove_leftovers(*facts, settings.command_timeout);
-    if (removed > 0)
-      log(spdlog::level::info, {},
-          "removed " + std::to_string(removed)
-            + " containers left by corral nodes that no longer run");
   } else {
     log(spdlog::level::warn, {}, error);
   }
   shared.facts[key] = facts;
   shared.errors[key] = error;
   return facts;
+}
+
+void remove_leftovers_locked(const engine_facts& facts,
+                             const engine_settings& settings) {
+  auto& shared = cache();
+  if (shared.leftovers_removed)
+    return;
+  shared.leftovers_removed = true;
+  auto removed = remove_leftovers(facts, settings.command_timeout);
+  if (removed > 0)
+    log(spdlog::level::info, {},
+        "removed " + std::to_string(removed)
+          + " containers left by corral nodes that no longer run");
 }
 
 } // namespace
@@ -63,9 +72,21 @@ const engine_facts* engine_state::facts(std::string& error) {
     probed_ = true;
     facts_ = probe_once(settings_, path_, error_);
   }
-  if (!facts_)
+  if (facts_) {
+    std::lock_guard<std::mutex> shared{cache().mutex};
+    remove_leftovers_locked(*facts_, settings_);
+  } else {
     error = error_;
+  }
   return facts_ ? &*facts_ : nullptr;
+}
+
+void engine_state::remove_leftovers_once() {
+  engine_facts facts;
+  facts.path = path_;
+  facts.global_flags = settings_.global_flags;
+  std::lock_guard<std::mutex> shared{cache().mutex};
+  remove_leftovers_locked(facts, settings_);
 }
 
 } // namespace corral::container

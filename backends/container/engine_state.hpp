@@ -23,6 +23,11 @@ public:
   /// it. Returns null and sets `error` when the engine does not work.
   const engine_facts* facts(std::string& error);
 
+  /// Removes leftovers of crashed nodes unless this process already did;
+  /// needs no probe, because listing and removing work without the run
+  /// flags. Blocks, so only I/O threads call it.
+  void remove_leftovers_once();
+
   /// The settings this backend runs with.
   const engine_settings& settings() const {
     return settings_;

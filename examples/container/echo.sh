@@ -1,6 +1,6 @@
 #!/bin/sh
-# A corral container agent in busybox sh: it answers every request with
-# the payload it got and exits on shutdown. See docs/container-protocol.md.
+# A corral container agent in busybox sh: it replies to every request
+# with the payload it got and exits on shutdown. See docs/container-protocol.md.
 #
 # The node writes the payload as the last field of a message line, and a
 # quote inside a JSON string is always escaped, so the last `,"payload`

@@ -1,6 +1,7 @@
 // `corral demo`: a guided run of an embedded node. It spawns a command
-// loop, a counter and a worker, exchanges messages with them and with two
-// WASM agents, crashes the worker and shows its supervisor restarting it.
+// loop, a counter and a worker, exchanges messages with them, with two
+// WASM agents and with a container agent (demo_container.cpp), crashes the
+// worker and shows its supervisor restarting it.
 // Then two more nodes in the process form a cluster (demo_cluster.cpp).
 
 #include <algorithm>

@@ -170,7 +170,7 @@ std::size_t container_launcher::pooled_ready() const {
   std::size_t count = 0;
   for (const auto& [key, sessions] : pool_)
     for (const auto& session : sessions)
-      count += session->printed_line() && !session->finished() ? 1 : 0;
+      count += session->printed_line() && !session->exited() ? 1 : 0;
   return count;
 }
 
@@ -184,7 +184,7 @@ container_launcher::take_pooled(const std::string& key) {
   while (!sessions.empty()) {
     auto session = std::move(sessions.front());
     sessions.pop_front();
-    if (!session->finished())
+    if (!session->exited())
       return session;
   }
   return nullptr;

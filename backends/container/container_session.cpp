@@ -106,7 +106,7 @@ void container_session::stop(std::chrono::seconds grace) {
   engine_->tasks().run([self = shared_from_this(), grace] {
     std::string error;
     auto facts = self->engine_->facts(error);
-    if (facts == nullptr || self->finished())
+    if (facts == nullptr || self->exited())
       return;
     run_command(engine_command(*facts, {"stop", "-t",
                                         std::to_string(grace.count()),
@@ -118,7 +118,7 @@ void container_session::stop(std::chrono::seconds grace) {
 void container_session::kill() {
   {
     std::lock_guard<std::mutex> guard{mutex_};
-    if (kill_requested_ || finished_)
+    if (kill_requested_ || exited_)
       return;
     kill_requested_ = true;
   }
@@ -128,7 +128,7 @@ void container_session::kill() {
     auto facts = self->engine_->facts(error);
     for (int attempt = 0; facts != nullptr && attempt < kill_attempts;
          ++attempt) {
-      if (self->finished())
+      if (self->exited())
         return;
       auto result = run_command(engine_command(*facts, {"kill", self->name_}),
                                 self->engine_->settings().command_timeout);
@@ -139,7 +139,7 @@ void container_session::kill() {
     // The engine never created the container, or hangs. Ending its client
     // ends the session too.
     std::lock_guard<std::mutex> guard{self->mutex_};
-    if (!self->finished_ && self->child_pid_ > 0)
+    if (!self->exited_ && self->child_pid_ > 0)
       ::kill(self->child_pid_, SIGKILL);
   });
 }
@@ -147,6 +147,11 @@ void container_session::kill() {
 bool container_session::finished() const {
   std::lock_guard<std::mutex> guard{mutex_};
   return finished_;
+}
+
+bool container_session::exited() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return exited_;
 }
 
 bool container_session::printed_line() const {
@@ -181,6 +186,7 @@ void container_session::run() {
   {
     std::lock_guard<std::mutex> guard{mutex_};
     child_pid_ = -1;
+    exited_ = true;
   }
   finish(code, {});
 }
@@ -359,6 +365,10 @@ void container_session::deliver(caf::message msg) {
 // Reports the end to the actor first, so that the agent's exit is not
 // delayed by the removal, then removes the container.
 void container_session::finish(int exit_code, const std::string& start_error) {
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    exited_ = true;
+  }
   container_end end;
   end.exit_code = exit_code;
   for (const auto& line : stderr_tail_)

@@ -83,6 +83,10 @@ public:
   /// True once the run has ended and the container was removed.
   bool finished() const;
 
+  /// True once the engine's `run` has ended, before the container is
+  /// inspected and removed.
+  bool exited() const;
+
   /// True once the agent printed a line on stdout, which for a pooled
   /// container means its ready line.
   bool printed_line() const;
@@ -117,6 +121,7 @@ private:
   bool close_input_ = false;
   bool kill_requested_ = false;
   bool finished_ = false;
+  bool exited_ = false;
   bool printed_line_ = false;
   pid_t child_pid_ = -1;
   unique_fd wake_;

@@ -1,6 +1,7 @@
 // Container agents with real Podman: start failures, stop, exit reasons,
 // restarts, and the removal of every container.
 
+#include <csignal>
 #include <cstdlib>
 
 #include <boost/test/unit_test.hpp>
@@ -8,6 +9,7 @@
 #include "actors/error.hpp"
 #include "backends/builtin_backends.hpp"
 #include "backends/container/container_launcher.hpp"
+#include "backends/container/engine.hpp"
 #include "tests/harness/node_fixture.hpp"
 #include "tests/integration/container_support.hpp"
 
@@ -165,6 +167,45 @@ BOOST_AUTO_TEST_CASE(missing_ready_line_times_out) {
                "error: " << describe(result.error()));
   }
   BOOST_TEST(our_containers().empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(container_leftovers)
+
+// A container named after a node process that no longer runs is what a
+// crashed node leaves behind; `corral node` removes it at start.
+BOOST_AUTO_TEST_CASE(node_start_removes_leftover_of_dead_node) {
+  const std::string leftover = "corral-999999999-1-crashed-1";
+  auto created = container::run_command(
+    {"/usr/bin/env", "podman", "create", "--name", leftover, "--label",
+     "corral.managed=1", "--label",
+     "corral.host=" + container::host_name(), test_image},
+    std::chrono::seconds{30});
+  BOOST_REQUIRE_MESSAGE(created.exit_code == 0, created.err);
+  auto exists = [&] {
+    auto listed = container::run_command(
+      {"/usr/bin/env", "podman", "ps", "-a", "--filter", "name=" + leftover,
+       "--format", "{{.Names}}"},
+      std::chrono::seconds{30});
+    return listed.out.find(leftover) != std::string::npos;
+  };
+  BOOST_REQUIRE(exists());
+
+  auto socket = "ipc:///tmp/corral-leftover-test-"
+                + std::to_string(::getpid()) + ".sock";
+  std::string error;
+  auto node = container::start_child(
+    {CORRAL_EXECUTABLE, "node", "--id", "leftovers", "--control", socket},
+    error);
+  BOOST_REQUIRE_MESSAGE(node, error);
+
+  BOOST_TEST(wait_until([&] { return !exists(); }, hang_guard));
+
+  ::kill(node->pid, SIGTERM);
+  container::wait_child(node->pid);
+  container::run_command({"/usr/bin/env", "podman", "rm", "-f", leftover},
+                         std::chrono::seconds{30});
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -189,9 +189,6 @@ void run_steps(node& instance, const std::string& modules) {
   step("WASM agents: the same messages, in a sandboxed interpreter");
   run_wasm_steps(instance, modules);
 
-  step("a container agent: the same echo, in a Podman container");
-  run_container_step(instance);
-
   step("crashing worker-1 on purpose");
   crash_and_recover(instance);
   ask(instance, "worker-1", "work", "job-2");
@@ -201,6 +198,11 @@ void run_steps(node& instance, const std::string& modules) {
   auto cluster = run_demo_cluster(modules);
   if (!cluster)
     throw demo_failure{cluster.error().detail};
+
+  // After the cluster step, so that the engine's processes, which start
+  // and clean up containers in the background, do not compete with it.
+  step("a container agent: the same echo, in a Podman container");
+  run_container_step(instance);
 
   step("summary (ps --all)");
   print_summary(instance);

@@ -117,10 +117,12 @@ BOOST_AUTO_TEST_CASE(spec_is_hardened_by_default) {
   request.agent_id = "a";
   request.backend = container_backend{"localhost/img:1"};
   request.env["K"] = "v";
-  agent_cell cell;
+  limits memory_cap;
+  memory_cap.memory_bytes = 64ull << 20;
+  agent_cell cell{std::make_shared<const capabilities>(),
+                  std::make_shared<const limits>(memory_cap)};
   cell.pid = 9;
   cell.agent_id = "a";
-  cell.limits.memory_bytes = 64ull << 20;
 
   auto spec = make_container_spec(engine_settings{}, request, cell, "n1",
                                   "corral-1-1-n1-9");
@@ -140,8 +142,10 @@ BOOST_AUTO_TEST_CASE(spec_with_can_network_keeps_network) {
   spawn_request request;
   request.backend = container_backend{"img"};
   request.agent_type = "/agents/agent --flag";
-  agent_cell cell;
-  cell.caps.can_network = true;
+  capabilities network;
+  network.can_network = true;
+  agent_cell cell{std::make_shared<const capabilities>(network),
+                  std::make_shared<const limits>()};
 
   auto spec = make_container_spec(engine_settings{}, request, cell, "n", "c");
 

@@ -67,8 +67,7 @@ caf::behavior kernel_actor::make_behavior() {
       return caf::unit;
     },
     [this](unwatch_atom, const caf::actor& watcher) {
-      watchers_.erase(std::remove(watchers_.begin(), watchers_.end(), watcher),
-                      watchers_.end());
+      remove_watcher(watcher);
       return caf::unit;
     },
     [this](link_atom, pid_type pid, const std::string& target) {
@@ -226,6 +225,8 @@ void kernel_actor::drain_spawns() {
   for (auto& spawned : services_->spawns.take()) {
     if (spawned.cell)
       register_spawn(spawned);
+    else if (spawned.unwatch)
+      remove_watcher(spawned.watcher);
     else
       add_watcher(std::move(spawned.watcher));
   }
@@ -234,6 +235,11 @@ void kernel_actor::drain_spawns() {
 void kernel_actor::add_watcher(caf::actor watcher) {
   monitor(watcher);
   watchers_.push_back(std::move(watcher));
+}
+
+void kernel_actor::remove_watcher(const caf::actor& watcher) {
+  watchers_.erase(std::remove(watchers_.begin(), watchers_.end(), watcher),
+                  watchers_.end());
 }
 
 // The caller has published the agent and let it run. The kernel adds its

@@ -46,6 +46,8 @@ private:
                               const spawn_outcome* outcome);
   void drain_spawns();
   void add_watcher(caf::actor watcher);
+  /// Stops sending state changes to `watcher`.
+  void remove_watcher(const caf::actor& watcher);
   void register_spawn(local_spawn& spawned);
   void mark_started(pid_type pid, std::optional<global_pid> remote);
 

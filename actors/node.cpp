@@ -359,7 +359,9 @@ void node::watch(const caf::actor& watcher) {
 }
 
 void node::unwatch(const caf::actor& watcher) {
-  caf::anon_send(services_->kernel, unwatch_atom::value, watcher);
+  // In order with spawns, like `watch`: no change of a later spawn follows.
+  if (services_->spawns.push_watcher(watcher, true))
+    caf::anon_send(services_->kernel, drain_atom::value);
 }
 
 std::vector<dead_letter> node::dead_letters() const {

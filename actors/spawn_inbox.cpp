@@ -27,11 +27,12 @@ spawn_inbox::push_result spawn_inbox::push(local_spawn spawn,
   return result;
 }
 
-bool spawn_inbox::push_watcher(caf::actor watcher) {
+bool spawn_inbox::push_watcher(caf::actor watcher, bool unwatch) {
   std::lock_guard guard{mutex_};
   auto first = items_.empty();
   local_spawn item;
   item.watcher = std::move(watcher);
+  item.unwatch = unwatch;
   items_.push_back(std::move(item));
   has_items_.store(true, std::memory_order_release);
   return first;

@@ -23,6 +23,8 @@ struct local_spawn {
   std::int64_t start_time_ms = 0;
   /// Subscribes to every state change after the spawns queued before it.
   caf::actor watcher;
+  /// Set when `watcher` is to be removed instead, in order with spawns.
+  bool unwatch = false;
 };
 
 /// Hands spawns done outside the kernel to the kernel. The kernel drains
@@ -50,7 +52,7 @@ public:
   /// Queues `watcher` for the kernel's watch list, after the spawns queued
   /// so far, also after `close`. Returns true when the inbox was empty, so
   /// the kernel needs a message to drain it soon.
-  bool push_watcher(caf::actor watcher);
+  bool push_watcher(caf::actor watcher, bool unwatch = false);
 
   /// Returns the queued spawns in push order and empties the inbox.
   std::vector<local_spawn> take();

@@ -10,15 +10,7 @@ namespace corral {
 void deferred_reply::deliver(std::string payload) {
   if (!promise_.pending())
     return;
-  message reply;
-  reply.from = request_.to;
-  reply.to = request_.from;
-  reply.topic = request_.topic;
-  reply.payload = std::move(payload);
-  reply.correlation_id = request_.correlation_id;
-  reply.trace_id = request_.trace_id;
-  reply.kind = message_kind::reply;
-  promise_.deliver(std::move(reply));
+  promise_.deliver(make_reply(request_, request_.to, std::move(payload)));
 }
 
 void deferred_reply::fail(caf::error error) {

@@ -36,4 +36,19 @@ struct message {
   message_kind kind = message_kind::cast;
 };
 
+/// Builds the reply of `from` to `request`, with the request's topic,
+/// correlation id and trace id.
+inline message make_reply(const message& request, global_pid from,
+                          std::string payload) {
+  message reply;
+  reply.from = std::move(from);
+  reply.to = request.from;
+  reply.topic = request.topic;
+  reply.payload = std::move(payload);
+  reply.correlation_id = request.correlation_id;
+  reply.trace_id = request.trace_id;
+  reply.kind = message_kind::reply;
+  return reply;
+}
+
 } // namespace corral

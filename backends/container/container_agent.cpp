@@ -202,41 +202,38 @@ void container_agent::handle(agent_line& line) {
   }
 }
 
-void container_agent::handle_reply(reply_line& line) {
-  auto i = pending_.find(line.id);
+// A line that names no open request counts as invalid.
+std::optional<container_agent::pending_request>
+container_agent::take_pending(std::uint64_t id, const std::string& line_kind) {
+  auto i = pending_.find(id);
   if (i == pending_.end()) {
-    on_invalid("a reply to id " + std::to_string(line.id)
+    on_invalid(line_kind + " for id " + std::to_string(id)
                + ", which is no open request");
-    return;
+    return std::nullopt;
   }
   auto entry = std::move(i->second);
   pending_.erase(i);
-  message answer;
-  answer.from = ctx_.global();
-  answer.to = entry.request.from;
-  answer.topic = entry.request.topic;
-  answer.payload = std::move(line.payload);
-  answer.correlation_id = entry.request.correlation_id;
-  answer.trace_id = entry.request.trace_id;
-  answer.kind = message_kind::reply;
+  return entry;
+}
+
+void container_agent::handle_reply(reply_line& line) {
+  auto entry = take_pending(line.id, "a reply");
+  if (!entry)
+    return;
   ctx_.cell().messages_out.fetch_add(1, std::memory_order_relaxed);
-  entry.promise.deliver(std::move(answer));
+  entry->promise.deliver(
+    make_reply(entry->request, ctx_.global(), std::move(line.payload)));
 }
 
 void container_agent::handle_error(error_line& line) {
-  auto i = pending_.find(line.id);
-  if (i == pending_.end()) {
-    on_invalid("an error for id " + std::to_string(line.id)
-               + ", which is no open request");
+  auto entry = take_pending(line.id, "an error");
+  if (!entry)
     return;
-  }
-  auto entry = std::move(i->second);
-  pending_.erase(i);
-  entry.promise.deliver(make_error(
+  entry->promise.deliver(make_error(
     errc::invalid_request, "agent " + ctx_.agent_id() + " (pid "
                              + std::to_string(ctx_.pid())
                              + ") failed the request with topic "
-                             + entry.request.topic + ": " + line.message));
+                             + entry->request.topic + ": " + line.message));
 }
 
 void container_agent::handle_request(request_line& line) {

@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <caf/event_based_actor.hpp>
@@ -61,12 +62,20 @@ public:
   void on_exit() override;
 
 private:
+  /// A request handed to the agent, waiting for its reply or error line.
+  struct pending_request {
+    message request;
+    caf::response_promise promise;
+  };
+
   caf::behavior starting();
   caf::behavior running();
   void on_ready();
   void on_line(const std::string& text);
   void on_invalid(const std::string& what);
   void handle(agent_line& line);
+  std::optional<pending_request> take_pending(std::uint64_t id,
+                                              const std::string& line_kind);
   void handle_reply(reply_line& line);
   void handle_error(error_line& line);
   void handle_request(request_line& line);
@@ -82,10 +91,6 @@ private:
   std::shared_ptr<container_session> session_;
   agent_context ctx_;
   agent_options options_;
-  struct pending_request {
-    message request;
-    caf::response_promise promise;
-  };
 
   std::map<std::uint64_t, pending_request> pending_;
   std::deque<std::pair<message, caf::response_promise>> held_;

@@ -40,8 +40,8 @@ caf::behavior agent_host::make_behavior() {
       return crash_reason(eptr);
     });
   // Control messages go through the default handler, so that the behavior
-  // of every idle agent holds one case rather than ten (about 40 bytes
-  // each in CAF 0.17).
+  // of every idle agent has one case rather than ten (an estimated 40
+  // bytes each in CAF 0.17).
   set_default_handler(
     [this](caf::scheduled_actor*, caf::message_view& x) {
       return on_control(x);
@@ -156,16 +156,8 @@ caf::result<message> agent_host::deliver(message& msg) {
 
 message agent_host::make_reply(const message& request,
                                std::string payload) const {
-  message reply;
-  reply.from = ctx_.global();
-  reply.to = request.from;
-  reply.topic = request.topic;
-  reply.payload = std::move(payload);
-  reply.correlation_id = request.correlation_id;
-  reply.trace_id = request.trace_id;
-  reply.kind = message_kind::reply;
   ctx_.cell().messages_out.fetch_add(1, std::memory_order_relaxed);
-  return reply;
+  return corral::make_reply(request, ctx_.global(), std::move(payload));
 }
 
 void agent_host::on_shutdown() {

@@ -294,16 +294,9 @@ void wasm_agent::finish(std::int32_t value) {
         "agent " + ctx_.agent_id() + " (pid " + std::to_string(ctx_.pid())
           + ") sent no reply to a request with topic " + done.msg.topic));
     } else {
-      message answer;
-      answer.from = ctx_.global();
-      answer.to = done.msg.from;
-      answer.topic = done.msg.topic;
-      answer.payload = std::move(*reply_);
-      answer.correlation_id = done.msg.correlation_id;
-      answer.trace_id = done.msg.trace_id;
-      answer.kind = message_kind::reply;
       ctx_.cell().messages_out.fetch_add(1, std::memory_order_relaxed);
-      done.promise.deliver(std::move(answer));
+      done.promise.deliver(
+        make_reply(done.msg, ctx_.global(), std::move(*reply_)));
     }
   }
   reply_.reset();

@@ -71,7 +71,7 @@ struct batch_entry {
 
 /// The entries of a batch body, or why it was rejected.
 struct decoded_batch {
-  /// Empty unless `error` is none.
+  /// Entries of an accepted batch. Empty when the batch was rejected.
   std::vector<batch_entry> entries;
   batch_error error = batch_error::none;
   /// Names the rejected value and the limit, for the log.

@@ -22,7 +22,7 @@ public:
   unique_fd& operator=(const unique_fd&) = delete;
   ~unique_fd();
 
-  /// The descriptor, or -1.
+  /// Returns the descriptor, or -1.
   int get() const {
     return fd_;
   }
@@ -65,7 +65,7 @@ std::optional<child_process> start_child(const std::vector<std::string>& argv,
 /// a child killed by a signal, or -1 when waiting failed.
 int wait_child(pid_t pid);
 
-/// What a finished command printed and how it ended.
+/// Output and exit status of a finished command.
 struct command_result {
   /// Exit code as `wait_child` returns it; -1 when the command could not
   /// start or timed out.
@@ -83,8 +83,8 @@ command_result run_command(const std::vector<std::string>& argv,
                            std::chrono::milliseconds timeout,
                            std::size_t max_output = 1 << 20);
 
-/// Returns the full path of `name` when it is an executable file, looked
-/// up in PATH unless it contains a slash; nullopt when none is found.
+/// Returns the full path of the executable file `name`, or nullopt when
+/// none is found. A name without a slash is looked up in PATH.
 std::optional<std::string> find_executable(const std::string& name);
 
 /// Joins `argv` with spaces, for log lines and error messages.

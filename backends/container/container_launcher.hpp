@@ -16,8 +16,8 @@ namespace corral::container {
 
 /// The Container backend: runs each agent in a container of the engine
 /// (Podman by default) and hosts it with a `container_agent`. Spawning
-/// never blocks: the engine is located in PATH at once, and everything
-/// that waits for the engine happens on the session's thread. With a pool
+/// does not wait for the engine: it only looks the engine up in PATH, and
+/// every engine call runs on the session's thread. With a pool
 /// size above 0 it keeps that many containers started ahead per image and
 /// settings, so that a spawn only attaches to a running agent.
 class container_launcher : public backend {
@@ -49,7 +49,7 @@ public:
   /// line, so that a spawn that takes one waits for no engine at all.
   std::size_t pooled_ready() const;
 
-  /// The settings this backend runs with.
+  /// Returns the settings this backend runs with.
   const engine_settings& settings() const {
     return settings_;
   }

@@ -91,7 +91,7 @@ public:
   /// container means its ready line.
   bool printed_line() const;
 
-  /// The container's name.
+  /// Returns the container's name.
   const std::string& name() const {
     return name_;
   }

@@ -9,8 +9,8 @@
 
 namespace corral::container {
 
-/// The arguments of one `run`, split so that a warm pool can start a
-/// container before it knows which agent will use it.
+/// Arguments of one `run`, split so that a warm pool can start a container
+/// before the agent that will use it is spawned.
 struct container_spec {
   /// `--name` and the labels that name the node, pid and agent.
   std::vector<std::string> identity;

@@ -12,8 +12,9 @@
 
 namespace corral::container {
 
-/// How the Container backend calls its engine and what it allows agents.
-/// Defaults suit Podman as root; `from_environment` applies overrides.
+/// Settings of the Container backend: how it calls its engine and what it
+/// allows agents. Defaults suit Podman as root, and `from_environment`
+/// applies overrides.
 struct engine_settings {
   /// Engine binary: a name looked up in PATH, or a path. "docker" works
   /// too, because only commands both engines share are used.
@@ -26,7 +27,8 @@ struct engine_settings {
   std::string pull = "never";
   /// Time the agent has to print its ready line after the engine starts.
   std::chrono::milliseconds ready_timeout{30'000};
-  /// Longest line, in bytes, the agent may print; longer ones are rejected.
+  /// Maximum length in bytes of a line the agent prints. Longer lines are
+  /// rejected.
   std::size_t max_line_bytes = 1 << 20;
   /// Invalid lines after which the container is stopped.
   std::size_t max_invalid_lines = 100;
@@ -47,7 +49,7 @@ struct engine_settings {
   static engine_settings from_environment();
 };
 
-/// What `probe_engine` found out about the host, once per backend.
+/// Facts about the host that `probe_engine` found, once per backend.
 struct engine_facts {
   /// Full path of the engine binary.
   std::string path;
@@ -64,11 +66,11 @@ struct engine_facts {
 std::optional<std::string> locate_engine(const engine_settings& settings,
                                          std::string& error);
 
-/// Asks the engine about the host (`info`) and derives the flags it needs:
-/// `--runtime runc` where crun cannot run (cgroups v1), `--cgroup-manager
-/// cgroupfs` where systemd does not run, and this process's own nofile and
-/// nproc limits as explicit ulimits, because the engine's defaults may be
-/// above what the host allows. Blocks for one engine call.
+/// Queries the engine about the host (`info`) and derives the flags it
+/// needs. These are `--runtime runc` where crun cannot run (cgroups v1) and
+/// `--cgroup-manager cgroupfs` where systemd does not run. The nofile and
+/// nproc limits become explicit ulimits, because the engine's defaults may
+/// be above what the host allows. Blocks for one engine call.
 std::optional<engine_facts> probe_engine(const engine_settings& settings,
                                          const std::string& path,
                                          std::string& error);

@@ -28,12 +28,12 @@ public:
   /// flags. Blocks, so only I/O threads call it.
   void remove_leftovers_once();
 
-  /// The settings this backend runs with.
+  /// Returns the settings this backend runs with.
   const engine_settings& settings() const {
     return settings_;
   }
 
-  /// The threads of this backend's sessions and commands.
+  /// Returns the threads of this backend's sessions and commands.
   task_group& tasks() {
     return *tasks_;
   }

@@ -16,7 +16,7 @@ namespace corral::container {
 /// The agent is ready for messages.
 struct ready_line {};
 
-/// The answer to the request with `id`.
+/// The agent's reply to the request with `id`.
 struct reply_line {
   std::uint64_t id = 0;
   std::string payload;
@@ -66,19 +66,20 @@ std::optional<agent_line> parse_agent_line(const std::string& line,
                                            std::string& error);
 
 /// Returns the line that hands a message to the agent. `id` is non-zero
-/// for a request, and the agent answers it with a reply or error line.
+/// for a request, and the agent replies to it with a reply or error line.
 std::string encode_message(std::uint64_t id, const std::string& from,
                            const std::string& topic,
                            const std::string& payload);
 
-/// Returns the line that answers the agent's request `ref` with a payload.
+/// Returns the line that completes the agent's request `ref` with a
+/// payload.
 std::string encode_response(std::uint64_t ref, const std::string& payload);
 
 /// Returns the line that fails the agent's request `ref`.
 std::string encode_response_error(std::uint64_t ref,
                                   const std::string& message);
 
-/// Returns the line that asks the agent to exit.
+/// Returns the line that tells the agent to exit.
 std::string encode_shutdown();
 
 } // namespace corral::container

@@ -10,8 +10,8 @@
 namespace corral::container {
 
 /// Threads that drive engine commands and container I/O outside CAF's
-/// scheduler. Each task runs on a thread of its own, so that a slow engine
-/// call never delays another container; the owner waits for all of them
+/// scheduler. Each task runs on a thread of its own, so a slow engine call
+/// does not delay another container. The owner waits for all of them
 /// before it goes away.
 class task_group : public std::enable_shared_from_this<task_group> {
 public:

@@ -9,7 +9,7 @@
  *   connect  tries TCP to the "IPv4:port" in the payload and replies
  *            "connected" or "failed: <reason>"
  *   ask      requests "echo" from the agent named in the payload and
- *            replies with that agent's answer
+ *            replies with that agent's reply
  *   tell     sends "hello from a container" with topic "note" to the agent
  *            named in the payload, then replies "sent"
  *   exit     exits with the code in the payload

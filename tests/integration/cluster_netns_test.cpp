@@ -2,8 +2,8 @@
 // its own network namespace, every two namespaces are joined by a veth
 // pair, and the hosts' addresses (10.231.1.1 to 10.231.1.3) exist only
 // inside them. The tests cut a link, check that the two nodes it joined
-// declare each other down while a third node sees both alive, restore the
-// link and check that they see each other alive again.
+// declare each other down while a third node lists both as alive, restore
+// the link and check that they list each other as alive again.
 //
 // It needs root and iproute2 (`ip netns`). Without them it prints a line
 // starting with "SKIPPED:", which CTest reports as a skipped test.

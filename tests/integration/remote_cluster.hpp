@@ -175,7 +175,7 @@ private:
   std::unique_ptr<control_client> client_;
 };
 
-/// True when `view` sees every member of `ids` alive.
+/// Returns true when `view` lists every member of `ids` as alive.
 inline bool all_alive(member_view& view, const std::vector<std::string>& ids) {
   for (const auto& id : ids)
     if (view.state_of(id) != "alive")
@@ -183,8 +183,8 @@ inline bool all_alive(member_view& view, const std::vector<std::string>& ids) {
   return true;
 }
 
-/// Milliseconds from `since` until `view` sees `id` in `state`, or -1
-/// when that does not happen within `limit`.
+/// Returns the milliseconds from `since` until `view` lists `id` in
+/// `state`, or -1 when that does not happen within `limit`.
 inline long long
 milliseconds_until_state(member_view& view, const std::string& id,
                          const std::string& state,

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Answers every request with the names of the network interfaces it sees.
+# Replies to every request with the names of the network interfaces in
+# the container.
 echo '{"type":"ready"}'
 while IFS= read -r line; do
   case "$line" in

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Answers each request twice: first with a reply line of over 2 MiB, which
+# Replies to each request twice: first with a reply line of over 2 MiB, which
 # the node must reject, then with the short reply "short".
 echo '{"type":"ready"}'
 while IFS= read -r line; do

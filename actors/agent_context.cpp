@@ -144,6 +144,13 @@ caf::error agent_context::publish(const std::string& topic,
     self_->send(subscriber->actor,
                 make_envelope(*subscriber, topic, payload, message_kind::cast));
   }
+  // Subscribers on other nodes of the cluster get it through their node.
+  if (auto remote = services_->remote()) {
+    auto msg = make_envelope(*cell_, topic, std::move(payload),
+                             message_kind::cast);
+    msg.to = {};
+    remote->publish(msg);
+  }
   return {};
 }
 

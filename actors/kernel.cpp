@@ -292,9 +292,15 @@ void kernel_actor::mark_started(pid_type pid,
 process_entry* kernel_actor::find_live(const std::string& target) {
   if (auto pid = parse_pid(target))
     return table_.find(*pid);
-  if (auto global = parse_global_pid(target))
-    return global->node == services_->node_id() ? table_.find(global->pid)
-                                                : nullptr;
+  if (auto global = parse_global_pid(target)) {
+    if (global->node == services_->node_id())
+      return table_.find(global->pid);
+    // A proxy here stands for that agent of another node.
+    for (auto entry : table_.live())
+      if (proxied(*entry) == global)
+        return entry;
+    return nullptr;
+  }
   auto cell = services_->agents.find(target);
   return cell ? table_.find(cell->pid) : nullptr;
 }
@@ -311,21 +317,6 @@ kernel_actor::find_exited(const std::string& target) const {
 }
 
 caf::error kernel_actor::not_found(const std::string& target) const {
-  if (auto global = parse_global_pid(target);
-      global && global->node != services_->node_id()) {
-    if (services_->remote() == nullptr)
-      return make_error(errc::node_unreachable,
-                        "node " + global->node + " is not known to node "
-                          + services_->node_id()
-                          + "; this node runs without a cluster");
-    return make_error(errc::process_not_found,
-                      "agent " + target + " runs on node " + global->node
-                        + ", and node " + services_->node_id()
-                        + " manages only its own agents; address it by "
-                          "the pid of its proxy here, or ask node "
-                        + global->node + " (`corral --node " + global->node
-                        + "`)");
-  }
   return make_error(errc::process_not_found,
                     "no live agent " + target + " on node "
                       + services_->node_id()
@@ -335,8 +326,11 @@ caf::error kernel_actor::not_found(const std::string& target) const {
 caf::result<exit_reason> kernel_actor::handle_stop(const std::string& target,
                                                    stop_options options) {
   auto entry = find_live(target);
-  if (entry == nullptr)
+  if (entry == nullptr) {
+    if (auto remote = remote_target(target))
+      return stop_remote(*remote, options);
     return not_found(target);
+  }
   auto promise = make_response_promise<exit_reason>();
   entry->extras().exit_waiters.push_back(promise);
   stop_entry(*entry, options);
@@ -361,11 +355,16 @@ void kernel_actor::stop_entry(process_entry& entry, stop_options options) {
 caf::result<spawn_result>
 kernel_actor::handle_restart(const std::string& target) {
   auto entry = find_live(target);
-  if (entry == nullptr)
+  if (entry == nullptr) {
+    if (auto remote = remote_target(target))
+      return restart_remote(*remote);
     return not_found(target);
+  }
   if (entry->extras().restart_waiter)
     return make_error(errc::invalid_state_transition,
                       "agent " + target + " is already restarting");
+  if (auto remote = proxied(*entry))
+    return restart_proxy(*entry, *remote);
   auto promise = make_response_promise<spawn_result>();
   entry->extras().restart_waiter = promise;
   stop_entry(*entry, {false, services_->config.default_grace_ms});
@@ -375,18 +374,37 @@ kernel_actor::handle_restart(const std::string& target) {
 caf::result<caf::unit_t>
 kernel_actor::handle_suspend(const std::string& target, bool suspend) {
   auto entry = find_live(target);
-  if (entry == nullptr)
+  if (entry == nullptr) {
+    if (auto remote = remote_target(target))
+      return suspend_remote(*remote, std::nullopt, suspend);
     return not_found(target);
+  }
   auto to = suspend ? process_state::suspended : process_state::running;
-  if (auto error = table_.transition(*entry, to))
-    return error;
+  if (!is_valid_transition(entry->state, to))
+    return table_.transition(*entry, to);
+  // The agent of a proxy holds its messages on its own node; the proxy
+  // changes state once that node confirms.
+  if (auto remote = proxied(*entry))
+    return suspend_remote(*remote, entry->pid(), suspend);
+  apply_suspend(entry->pid(), suspend);
+  return caf::unit;
+}
+
+void kernel_actor::apply_suspend(pid_type pid, bool suspend) {
+  auto entry = table_.find(pid);
+  if (entry == nullptr)
+    return;
+  auto to = suspend ? process_state::suspended : process_state::running;
+  if (auto error = table_.transition(*entry, to)) {
+    log(spdlog::level::warn, entry, describe(error));
+    return;
+  }
   auto from = suspend ? process_state::running : process_state::suspended;
   emit(*entry, from, std::nullopt);
   if (suspend)
     send(entry->actor(), suspend_atom::value);
   else
     send(entry->actor(), resume_atom::value);
-  return caf::unit;
 }
 
 process_info kernel_actor::snapshot(const process_entry& entry) const {
@@ -426,10 +444,15 @@ process_info kernel_actor::snapshot(const process_entry& entry) const {
 
 caf::result<process_info>
 kernel_actor::handle_inspect(const std::string& target) {
-  if (auto entry = find_live(target))
+  if (auto entry = find_live(target)) {
+    if (auto remote = proxied(*entry))
+      return inspect_proxy(*entry, *remote);
     return snapshot(*entry);
+  }
   if (auto exited = find_exited(target))
     return *exited;
+  if (auto remote = remote_target(target))
+    return inspect_remote(*remote);
   return not_found(target);
 }
 
@@ -458,8 +481,11 @@ caf::result<caf::unit_t> kernel_actor::handle_link(pid_type pid,
     return caf::unit;
   }
   auto exited = find_exited(target);
-  if (exited == nullptr)
+  if (exited == nullptr) {
+    if (auto remote = remote_target(target))
+      return watch_remote(control_op::link, pid, *remote);
     return not_found(target);
+  }
   // Linking to an agent that already exited signals at once, as in Erlang,
   // and like a live link it does not signal a normal exit.
   auto reason = exited->exit.value_or(exit_reason{});
@@ -479,8 +505,11 @@ kernel_actor::handle_monitor(pid_type pid, const std::string& target) {
     return caf::unit;
   }
   auto exited = find_exited(target);
-  if (exited == nullptr)
+  if (exited == nullptr) {
+    if (auto remote = remote_target(target))
+      return watch_remote(control_op::monitor, pid, *remote);
     return not_found(target);
+  }
   send(watcher->actor(), down_notice{exited->pid, exited->agent_id,
                                    exited->exit.value_or(exit_reason{})});
   return caf::unit;
@@ -500,6 +529,9 @@ caf::result<caf::unit_t>
 kernel_actor::handle_unlink(pid_type pid, const std::string& target) {
   auto self_entry = table_.find(pid);
   auto peer = find_live(target);
+  if (self_entry != nullptr && peer == nullptr)
+    if (auto remote = remote_target(target))
+      return watch_remote(control_op::unlink, pid, *remote);
   if (self_entry == nullptr || peer == nullptr)
     return caf::unit;
   if (auto extras = self_entry->find_extras())
@@ -513,9 +545,12 @@ kernel_actor::handle_unlink(pid_type pid, const std::string& target) {
 // target delivers no down notice to it.
 caf::result<caf::unit_t>
 kernel_actor::handle_demonitor(pid_type pid, const std::string& target) {
-  if (auto watched = find_live(target))
+  if (auto watched = find_live(target)) {
     if (auto extras = watched->find_extras())
       erase_pid(extras->monitored_by, pid);
+  } else if (auto remote = remote_target(target)) {
+    return watch_remote(control_op::demonitor, pid, *remote);
+  }
   return caf::unit;
 }
 

@@ -11,6 +11,7 @@
 #include "actors/messages.hpp"
 #include "actors/node_services.hpp"
 #include "actors/process_table.hpp"
+#include "actors/remote_routes.hpp"
 
 namespace corral {
 
@@ -73,6 +74,28 @@ private:
   process_info snapshot(const process_entry& entry) const;
   void stop_entry(process_entry& entry, stop_options options);
   void change_state(process_entry& entry, process_state to);
+  void apply_suspend(pid_type pid, bool suspend);
+
+  // Agents of other nodes, by their proxy or their global pid
+  // (kernel_remote.cpp).
+  std::optional<global_pid> remote_target(const std::string& target) const;
+  std::optional<global_pid> proxied(const process_entry& entry) const;
+  template <class T, class Pick>
+  caf::result<T> ask_remote(const global_pid& agent, remote_control control,
+                            Pick pick);
+  caf::result<exit_reason> stop_remote(const global_pid& agent,
+                                       stop_options options);
+  caf::result<spawn_result> restart_proxy(process_entry& entry,
+                                          const global_pid& agent);
+  caf::result<spawn_result> restart_remote(const global_pid& agent);
+  caf::result<caf::unit_t> suspend_remote(const global_pid& agent,
+                                          std::optional<pid_type> proxy,
+                                          bool suspend);
+  caf::result<process_info> inspect_proxy(const process_entry& entry,
+                                          const global_pid& agent);
+  caf::result<process_info> inspect_remote(const global_pid& agent);
+  caf::result<caf::unit_t> watch_remote(control_op op, pid_type pid,
+                                        const global_pid& agent);
   void emit(const process_entry& entry, process_state from,
             std::optional<exit_reason> exit);
 

@@ -348,6 +348,15 @@ caf::error node::publish(const std::string& topic, std::string payload) {
     msg.trace_id = trace_id;
     caf::anon_send(subscriber->actor, std::move(msg));
   }
+  // Subscribers on other nodes of the cluster get it through their node.
+  if (auto remote = services_->remote()) {
+    message msg;
+    msg.from = {services_->node_id(), kernel_pid};
+    msg.topic = topic;
+    msg.payload = std::move(payload);
+    msg.trace_id = trace_id;
+    remote->publish(msg);
+  }
   return {};
 }
 

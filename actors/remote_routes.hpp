@@ -3,14 +3,24 @@
 #include <memory>
 #include <string>
 
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
 #include "actors/agent_cell.hpp"
+#include "serialization/message.hpp"
 #include "serialization/pid.hpp"
+#include "serialization/remote_bodies.hpp"
 #include "serialization/spawn_backend.hpp"
 
 namespace corral {
+
+/// Asks the gateway (the actor of a cell that `remote_routes::find`
+/// returns) to run a `remote_control` on an agent of another node:
+/// `(control_atom, global_pid, remote_control)`, answered with the
+/// `remote_control_reply`, or with the error of a failed operation.
+using control_atom = caf::atom_constant<caf::atom("control")>;
 
 /// Reaches agents of other nodes of the cluster. The remote backend
 /// implements it and sets it in `node_services::remote` in cluster mode, so
@@ -33,6 +43,14 @@ public:
   /// dead node, when none of these can take the agent.
   virtual caf::expected<std::string>
   failover_target(const remote_backend& spec) const = 0;
+
+  /// Passes `msg`, published to `msg.topic` on this node, to every alive
+  /// member, whose subscribers of the topic get it. The publisher's
+  /// can_publish was checked here before.
+  virtual void publish(const message& msg) const = 0;
 };
 
 } // namespace corral
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(corral::remote_control)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(corral::remote_control_reply)

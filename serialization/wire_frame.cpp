@@ -72,6 +72,14 @@ std::string kind_name(std::uint8_t kind) {
       return "module_data";
     case frame_kind::stop:
       return "stop";
+    case frame_kind::control:
+      return "control";
+    case frame_kind::control_reply:
+      return "control_reply";
+    case frame_kind::signal:
+      return "signal";
+    case frame_kind::publish:
+      return "publish";
   }
   if (is_payload_kind(kind))
     return "payload kind " + std::to_string(kind);

@@ -51,8 +51,10 @@ enum class frame_kind : std::uint8_t {
   leave = 5,
   /// Several payload messages in one frame; frame_batch.hpp has its body.
   batch = 6,
-  // The remote backend's kinds. Those from monitor to module_data are
-  // reserved and not sent by this version.
+  // The remote backend's kinds. Monitor, demonitor, link, unlink and
+  // link_exit are reserved and not sent (monitors and links travel as
+  // control and signal frames); module_request and module_data are
+  // reserved too.
   spawn = 32,
   spawn_reply = 33,
   message = 34,
@@ -65,6 +67,10 @@ enum class frame_kind : std::uint8_t {
   module_request = 41,
   module_data = 42,
   stop = 43,
+  control = 44,
+  control_reply = 45,
+  signal = 46,
+  publish = 47,
 };
 
 /// The first and last kind of the membership range.

@@ -39,6 +39,14 @@ caf::behavior remote_gateway::make_behavior() {
     },
     [this](inbound_payload& payload) { on_payload(payload); },
     [this](const member_change& change) { on_member_change(change); },
+    [this](control_atom, const global_pid& agent, remote_control& control) {
+      return send_control(agent, control);
+    },
+    [this](timer_atom, control_atom, std::uint64_t id) { expire_control(id); },
+    // An exit signal that a proxy passes on to its remote agent.
+    [this](const std::string& node, const remote_signal& signal) {
+      send_body(node, frame_kind::signal, signal);
+    },
   };
 }
 
@@ -219,14 +227,22 @@ void remote_gateway::on_member_change(const member_change& change) {
       errc::node_unreachable, "the request got no reply: " + detail));
     i = requests_.erase(i);
   }
+  fail_controls_to(node, detail);
+  end_watches_of(node, detail);
   stop_owned_by(node, change.event);
 }
 
 void remote_gateway::on_down(const caf::down_msg& down) {
+  if (auto watched = watched_.find(down.source); watched != watched_.end()) {
+    auto pid = watched->second;
+    watched_.erase(watched);
+    on_agent_exit(pid, from_exit_error(down.reason));
+  }
   if (auto owned = owned_.find(down.source); owned != owned_.end()) {
     auto reason = from_exit_error(down.reason);
-    send_body(owned->second.owner, frame_kind::monitor_down,
-              remote_down{owned->second.agent, reason});
+    if (!owned->second.restarting)
+      send_body(owned->second.owner, frame_kind::monitor_down,
+                remote_down{owned->second.agent, reason});
     owned_.erase(owned);
     return;
   }

@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <caf/actor_addr.hpp>
 #include <caf/event_based_actor.hpp>
@@ -62,6 +63,33 @@ private:
   struct owned_agent {
     std::string owner;
     global_pid agent;
+    /// Set while the owner restarts it here: its exit is then no news for
+    /// the proxy, which follows the new pid.
+    bool restarting = false;
+  };
+
+  /// A control operation sent to another node, waiting for its reply.
+  struct pending_control {
+    caf::response_promise promise;
+    global_pid agent;
+    remote_control control;
+  };
+
+  /// A monitor (kind down) or link (kind exit) that an agent of this node
+  /// holds on an agent of another node.
+  struct remote_watch {
+    signal_kind kind = signal_kind::down;
+    pid_type local = 0;
+    global_pid remote;
+  };
+
+  /// A monitor or link that agent `peer` of node `node` holds on agent
+  /// `target` of this node.
+  struct foreign_watch {
+    signal_kind kind = signal_kind::down;
+    std::string node;
+    pid_type peer = 0;
+    pid_type target = 0;
   };
 
   // Caller side (remote_gateway.cpp).
@@ -76,6 +104,34 @@ private:
   void on_remote_down(const std::string& from, remote_down& down);
   void on_member_change(const member_change& change);
   void on_down(const caf::down_msg& down);
+
+  // Control operations, both sides (remote_gateway_control.cpp).
+  caf::result<remote_control_reply> send_control(const global_pid& agent,
+                                                 remote_control& control);
+  void expire_control(std::uint64_t id);
+  void on_control_reply(const std::string& from, remote_control_reply& reply);
+  void follow_restart(const global_pid& old, const global_pid& now);
+  void fail_controls_to(const std::string& node, const std::string& detail);
+  void on_control(const std::string& from, const remote_control& control);
+  void restart_for(const std::string& from, const remote_control& control);
+  void end_restart(const std::string& from, pid_type pid,
+                   const caf::error& error);
+  void reply_control(const std::string& to, remote_control_reply reply);
+  void reply_ok(const std::string& to, std::uint64_t id);
+  void reply_control_error(const std::string& to, std::uint64_t id,
+                           const caf::error& error);
+
+  // Monitors, links and topics across nodes (remote_gateway_links.cpp).
+  void add_watch(const global_pid& agent, const remote_control& control);
+  void watch_agent(const caf::actor& actor, pid_type pid);
+  void on_watch_control(const std::string& from,
+                        const remote_control& control);
+  void on_signal(const std::string& from, const remote_signal& signal);
+  void on_agent_exit(pid_type pid, const exit_reason& reason);
+  void end_watches_of(const std::string& node, const std::string& detail);
+  void on_publish(const std::string& from, remote_publish& body);
+  bool owned_by(const std::string& node, pid_type pid) const;
+  void count_watches();
 
   // Target side (remote_gateway_inbound.cpp).
   void on_payload(inbound_payload& payload);
@@ -112,6 +168,11 @@ private:
   /// The proxies by their remote agent's global pid ("node:pid").
   std::map<std::string, caf::actor_addr> proxy_of_;
   std::map<caf::actor_addr, owned_agent> owned_;
+  std::map<std::uint64_t, pending_control> controls_;
+  std::vector<remote_watch> watches_;
+  std::vector<foreign_watch> foreign_;
+  /// The agents this gateway monitors for watches, with their pids.
+  std::map<caf::actor_addr, pid_type> watched_;
 };
 
 } // namespace corral::remote

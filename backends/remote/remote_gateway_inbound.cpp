@@ -64,6 +64,22 @@ void remote_gateway::on_payload(inbound_payload& payload) {
       if (auto body = decode<remote_stop>(payload, self))
         on_stop(from, *body);
       break;
+    case frame_kind::control:
+      if (auto body = decode<remote_control>(payload, self))
+        on_control(from, *body);
+      break;
+    case frame_kind::control_reply:
+      if (auto body = decode<remote_control_reply>(payload, self))
+        on_control_reply(from, *body);
+      break;
+    case frame_kind::signal:
+      if (auto body = decode<remote_signal>(payload, self))
+        on_signal(from, *body);
+      break;
+    case frame_kind::publish:
+      if (auto body = decode<remote_publish>(payload, self))
+        on_publish(from, *body);
+      break;
     default:
       log(spdlog::level::warn,
           "dropped a " + kind_name(payload.kind) + " message from node "
@@ -158,6 +174,19 @@ void remote_gateway::on_message(const std::string& from,
     return;
   }
   auto target = to_string(msg.to);
+  // The sender's node checked the sender's capabilities; this node can
+  // only check that the sender is one of that node's agents.
+  if (msg.from.node != from) {
+    post_dead_letter(*services_, msg, target,
+                     dead_letter_reason::capability_denied);
+    if (msg.kind == message_kind::request)
+      reply_failure(from, envelope.request_id, msg,
+                    {errc::capability_denied,
+                     "node " + from + " sent a message as "
+                       + to_string(msg.from)
+                       + "; a node may send only as its own agents"});
+    return;
+  }
   std::shared_ptr<agent_cell> cell;
   if (msg.to.node == services_->node_id())
     cell = services_->agents.find(msg.to.pid);

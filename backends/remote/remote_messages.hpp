@@ -11,6 +11,7 @@
 #include <caf/atom.hpp>
 
 #include "actors/messages.hpp"
+#include "serialization/remote_bodies.hpp"
 
 namespace corral::remote {
 
@@ -47,3 +48,4 @@ struct member_change {
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(corral::remote::inbound_payload)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(corral::remote::member_change)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(corral::remote_signal)

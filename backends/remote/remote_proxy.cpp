@@ -54,7 +54,6 @@ void remote_proxy::on_started(const global_pid& remote) {
   remote_ = remote;
   log(spdlog::level::debug, "proxy of " + to_string(remote_) + " started");
   send(services_->kernel, started_atom::value, cell_->pid, remote_);
-  // Suspend and resume are not forwarded yet; they are dropped here.
   set_default_handler(caf::drop);
   become(running());
 }
@@ -79,6 +78,26 @@ caf::behavior remote_proxy::running() {
           "remote agent " + to_string(remote_)
             + " exited: " + to_string(reason));
       quit(to_exit_error(reason));
+    },
+    // The kernel sends these after the agent's node confirmed them there;
+    // the proxy has nothing to hold itself. A dropped message would send
+    // an error back to the kernel, which ends the kernel.
+    [](suspend_atom) {},
+    [](resume_atom) {},
+    // The agent restarted on its node under a new pid.
+    [this](restart_atom, const global_pid& now) {
+      log(spdlog::level::debug, "remote agent " + to_string(remote_)
+                                  + " restarted as " + to_string(now));
+      remote_ = now;
+    },
+    // A local agent linked to this proxy exited: the remote agent gets the
+    // exit signal and decides, as a local agent would (it may trap exits).
+    // Its exit then comes back as `exited`.
+    [this](const exit_signal& signal) {
+      send(gateway_, remote_.node,
+           remote_signal{signal_kind::exit,
+                         global_pid{services_->node_id(), signal.pid},
+                         remote_.pid, signal.reason});
     },
   };
 }

@@ -32,7 +32,7 @@ void remote_service::attach(std::shared_ptr<node_services> services,
   }
   auto self = shared_from_this();
   cluster.on_payload(static_cast<std::uint8_t>(frame_kind::spawn),
-                     static_cast<std::uint8_t>(frame_kind::stop),
+                     static_cast<std::uint8_t>(frame_kind::publish),
                      [self](const inbound_frame& frame) {
                        self->on_payload(frame);
                      });
@@ -140,6 +140,25 @@ std::optional<failure> remote_service::send(const std::string& node_id,
                      + " is not reachable: the cluster is stopping"};
   return cluster_->send(node_id, lane::bulk, static_cast<std::uint8_t>(kind),
                         std::move(body));
+}
+
+void remote_service::publish(const message& msg) const {
+  std::vector<std::string> alive;
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    if (cluster_ == nullptr)
+      return;
+    for (const auto& [node, state] : members_)
+      if (state == member_event_kind::up)
+        alive.push_back(node);
+  }
+  if (alive.empty())
+    return;
+  auto body = to_binary(remote_publish{msg});
+  for (const auto& node : alive)
+    // A member that cannot be reached misses the message, as a subscriber
+    // that exits does: publishing is at-most-once.
+    send(node, frame_kind::publish, body);
 }
 
 caf::actor remote_service::gateway() const {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -55,6 +56,8 @@ public:
   caf::expected<std::string>
   failover_target(const remote_backend& spec) const override;
 
+  void publish(const message& msg) const override;
+
   /// Queues `body` as a payload message of `kind` to `node_id` on the bulk
   /// lane, so that all of the backend's messages to a node stay in order.
   std::optional<failure> send(const std::string& node_id, frame_kind kind,
@@ -62,6 +65,19 @@ public:
 
   /// Returns the gateway actor, or null when detached.
   caf::actor gateway() const;
+
+  /// Returns how many monitors and links between this node's agents and
+  /// agents of other nodes the gateway keeps, both directions; for tests
+  /// that check that none outlive their agents.
+  std::size_t watch_records() const {
+    return watch_records_.load();
+  }
+
+  /// Called by the gateway whenever its number of monitor and link records
+  /// changes.
+  void count_watch_records(std::size_t count) {
+    watch_records_.store(count);
+  }
 
   /// The settings given at creation.
   const remote_settings& settings() const {
@@ -82,6 +98,7 @@ private:
   /// The latest event per member: up, down or left. Members never heard
   /// from are absent.
   std::map<std::string, member_event_kind> members_;
+  std::atomic<std::size_t> watch_records_{0};
 };
 
 } // namespace corral::remote

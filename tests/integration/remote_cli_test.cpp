@@ -1,7 +1,8 @@
 // The Remote backend between `corral node` processes on 127.0.0.1, driven
 // by the CLI: spawn on another node, request-reply through the proxy and by
-// global pid, errors for unknown nodes and refused spawns, and node_down
-// when the target node is killed.
+// global pid, lifecycle commands by global pid, errors for unknown nodes,
+// unknown pids and refused spawns, and node_down when the target node is
+// killed.
 
 #include <csignal>
 #include <iostream>
@@ -224,4 +225,67 @@ BOOST_AUTO_TEST_CASE(target_keeps_serving_after_spawner_dies) {
 
 BOOST_AUTO_TEST_CASE(target_keeps_serving_after_spawner_leaves) {
   check_target_serves_after_spawner_ends(SIGTERM, "left");
+}
+
+BOOST_AUTO_TEST_CASE(lifecycle_commands_by_global_pid) {
+  two_members cluster;
+  auto result = spawn_json(*cluster.n1, {"--id", "w5", "--on", "n2"});
+  auto global = result["global"].get<std::string>();
+
+  auto inspect = cluster.n1->corral({"inspect", global, "--json"});
+  BOOST_TEST_REQUIRE(inspect.exit_code == 0, summary(inspect));
+  BOOST_TEST(parse_stdout(inspect)["node"] == "n2");
+
+  auto suspend = cluster.n1->corral({"suspend", global});
+  BOOST_TEST(suspend.exit_code == 0, summary(suspend));
+  BOOST_TEST(cluster.v2->inspect("w5")["state"] == "suspended");
+  auto resume = cluster.n1->corral({"resume", global});
+  BOOST_TEST(resume.exit_code == 0, summary(resume));
+  BOOST_TEST(cluster.v2->inspect("w5")["state"] == "running");
+
+  auto restart = cluster.n1->corral({"restart", global, "--json"});
+  BOOST_TEST_REQUIRE(restart.exit_code == 0, summary(restart));
+  auto restarted = parse_stdout(restart);
+  BOOST_TEST(restarted["pid"] == result["pid"]);
+  auto now = restarted["global"].get<std::string>();
+  BOOST_TEST(now != global);
+
+  auto send = cluster.n1->corral({"send", now, "echo", "again"});
+  BOOST_TEST(send.exit_code == 0, summary(send));
+  BOOST_TEST(send.out == "again\n");
+
+  auto stop = cluster.n1->corral({"stop", now});
+  BOOST_TEST(stop.exit_code == 0, summary(stop));
+  BOOST_TEST(stop.out.find("shutdown") != std::string::npos, stop.out);
+  BOOST_TEST(!lists_agent(*cluster.n2, "w5"));
+}
+
+BOOST_AUTO_TEST_CASE(lifecycle_errors_name_node_and_pid) {
+  two_members cluster;
+  auto unknown_node = cluster.n1->corral({"stop", "n9:1"});
+  BOOST_TEST(unknown_node.exit_code == 1, summary(unknown_node));
+  BOOST_TEST(unknown_node.err.find("node_unreachable") != std::string::npos,
+             unknown_node.err);
+  BOOST_TEST(unknown_node.err.find("node n9 is not known")
+               != std::string::npos,
+             unknown_node.err);
+
+  auto unknown_pid = cluster.n1->corral({"inspect", "n2:999999"});
+  BOOST_TEST(unknown_pid.exit_code == 1, summary(unknown_pid));
+  BOOST_TEST(unknown_pid.err.find("process_not_found") != std::string::npos,
+             unknown_pid.err);
+  BOOST_TEST(unknown_pid.err.find("n2:999999") != std::string::npos,
+             unknown_pid.err);
+
+  cluster.n2->process().terminate(seconds{5});
+  BOOST_TEST_REQUIRE(poll_until(seconds{5}, [&] {
+    auto state = cluster.v1->state_of("n2");
+    return state == "left" || state == "down";
+  }));
+  auto unreachable = cluster.n1->corral({"restart", "n2:1"});
+  BOOST_TEST(unreachable.exit_code == 1, summary(unreachable));
+  BOOST_TEST(unreachable.err.find("node_unreachable") != std::string::npos,
+             unreachable.err);
+  BOOST_TEST(unreachable.err.find("node n2 is") != std::string::npos,
+             unreachable.err);
 }

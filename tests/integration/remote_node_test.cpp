@@ -10,10 +10,8 @@
 
 #include "actors/error.hpp"
 #include "actors/node.hpp"
-#include "backends/builtin_backends.hpp"
-#include "backends/remote/remote_service.hpp"
 #include "examples/native/example_agents.hpp"
-#include "net/cluster_node.hpp"
+#include "local_member.hpp"
 #include "remote_cluster.hpp"
 
 using namespace corral;
@@ -21,48 +19,6 @@ using namespace corral::testing;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using clock_type = std::chrono::steady_clock;
-
-namespace {
-
-/// The error of `x` as text, or an empty string when it contains a value,
-/// because Boost.Test builds a check's message even when the check passes.
-template <class T>
-std::string error_text(const caf::expected<T>& x) {
-  return x ? std::string{} : describe(x.error());
-}
-
-/// A node in this process in the cluster of `seed`, with the Remote
-/// backend. Members are destroyed in reverse order: the cluster stops
-/// before the node.
-struct local_member {
-  std::shared_ptr<remote::remote_service> service
-    = std::make_shared<remote::remote_service>();
-  std::unique_ptr<node> instance;
-  cluster_node cluster;
-
-  explicit local_member(const std::string& seed) {
-    auto backends = builtin_backends();
-    backends.add("Remote", service->make_launcher());
-    node_config config;
-    config.node_id = "local";
-    instance = std::make_unique<node>(config, std::move(backends));
-    service->attach(instance->shared_services(), instance->system(), cluster);
-    cluster_config settings;
-    settings.node_id = "local";
-    settings.listen_address = "tcp://127.0.0.1:0";
-    settings.seeds = {seed};
-    auto error = cluster.start(settings);
-    BOOST_TEST_REQUIRE(!error, error->detail);
-  }
-
-  ~local_member() {
-    service->detach();
-    cluster.stop();
-    instance.reset();
-  }
-};
-
-} // namespace
 
 BOOST_AUTO_TEST_CASE(node_spawn_with_remote_backend) {
   auto n2 = start_cluster_member("n2");

@@ -1,0 +1,61 @@
+#pragma once
+
+// A cluster member inside the test process: a corral node with the
+// built-in backends, the Remote backend and the probe agent type, joined
+// to a cluster through a seed.
+
+#include <memory>
+#include <string>
+
+#include <boost/test/unit_test.hpp>
+
+#include "actors/error.hpp"
+#include "actors/node.hpp"
+#include "backends/builtin_backends.hpp"
+#include "backends/remote/remote_service.hpp"
+#include "net/cluster_node.hpp"
+#include "tests/harness/probe.hpp"
+
+namespace corral::testing {
+
+/// The error of `x` as text, or an empty string when it contains a value,
+/// because Boost.Test builds a check's message even when the check passes.
+template <class T>
+std::string error_text(const caf::expected<T>& x) {
+  return x ? std::string{} : describe(x.error());
+}
+
+/// A node in this process in the cluster of `seed`, with the Remote
+/// backend. Members are destroyed in reverse order: the cluster stops
+/// before the node.
+struct local_member {
+  std::shared_ptr<remote::remote_service> service
+    = std::make_shared<remote::remote_service>();
+  std::unique_ptr<node> instance;
+  cluster_node cluster;
+
+  explicit local_member(const std::string& seed,
+                        const std::string& node_id = "local") {
+    register_probe();
+    auto backends = builtin_backends();
+    backends.add("Remote", service->make_launcher());
+    node_config config;
+    config.node_id = node_id;
+    instance = std::make_unique<node>(config, std::move(backends));
+    service->attach(instance->shared_services(), instance->system(), cluster);
+    cluster_config settings;
+    settings.node_id = node_id;
+    settings.listen_address = "tcp://127.0.0.1:0";
+    settings.seeds = {seed};
+    auto error = cluster.start(settings);
+    BOOST_TEST_REQUIRE(!error, error->detail);
+  }
+
+  ~local_member() {
+    service->detach();
+    cluster.stop();
+    instance.reset();
+  }
+};
+
+} // namespace corral::testing

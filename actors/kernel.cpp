@@ -295,7 +295,7 @@ process_entry* kernel_actor::find_live(const std::string& target) {
   if (auto global = parse_global_pid(target)) {
     if (global->node == services_->node_id())
       return table_.find(global->pid);
-    // A proxy here stands for that agent of another node.
+    // The entry of a proxy here, whose agent runs on that node.
     for (auto entry : table_.live())
       if (proxied(*entry) == global)
         return entry;
@@ -382,8 +382,8 @@ kernel_actor::handle_suspend(const std::string& target, bool suspend) {
   auto to = suspend ? process_state::suspended : process_state::running;
   if (!is_valid_transition(entry->state, to))
     return table_.transition(*entry, to);
-  // The agent of a proxy holds its messages on its own node; the proxy
-  // changes state once that node confirms.
+  // The agent of a proxy buffers its messages on its own node, and the
+  // proxy changes state once that node confirms.
   if (auto remote = proxied(*entry))
     return suspend_remote(*remote, entry->pid(), suspend);
   apply_suspend(entry->pid(), suspend);

@@ -1,7 +1,7 @@
 // Operations on agents of other nodes: by the pid of their proxy here, or
-// by their global pid when no proxy stands for them. The kernel sends each
-// one to the remote gateway, which runs it on the agent's node and passes
-// the answer back; the kernel then updates the proxy's entry.
+// by their global pid when no proxy exists for them. The kernel sends each
+// one to the remote gateway, which runs it on the agent's node and returns
+// the reply. The kernel then updates the proxy's entry.
 
 #include <caf/all.hpp>
 
@@ -126,8 +126,8 @@ kernel_actor::suspend_remote(const global_pid& agent,
     });
 }
 
-// The proxy's entry (pid, parent, children, restarts) with what only the
-// agent's node knows: its state, type and usage.
+// The proxy's entry (pid, parent, children, restarts) merged with what
+// only the agent's node records: its state, type and usage.
 caf::result<process_info>
 kernel_actor::inspect_proxy(const process_entry& entry,
                             const global_pid& agent) {

@@ -69,8 +69,8 @@ struct remote_stop {
   std::uint64_t grace_ms = 0;
 };
 
-/// An operation that a `control` frame asks of an agent of the receiving
-/// node.
+/// An operation that a `control` frame requests on an agent of the
+/// receiving node.
 enum class control_op : std::uint8_t {
   stop = 1,
   restart = 2,
@@ -107,8 +107,8 @@ inline bool from_string(const std::string& name, control_op& x) {
 }
 
 /// Body of a `control` frame: an operation on an agent of the receiving
-/// node, asked by the sender. The receiver answers with a `control_reply`
-/// of the same request_id.
+/// node, requested by the sender. The receiver replies with a
+/// `control_reply` of the same request_id.
 struct remote_control {
   /// Chosen by the sender; the reply carries it back.
   std::uint64_t request_id = 0;
@@ -125,8 +125,8 @@ struct remote_control {
 };
 
 /// Body of a `control_reply` frame: the outcome of the `control` with the
-/// same request_id. `error` is set when it failed; otherwise the field of
-/// the operation holds its result: `exit` for stop, `spawned` for restart,
+/// same request_id. `error` is set when it failed. Otherwise the field of
+/// the operation contains its result: `exit` for stop, `spawned` for restart,
 /// `process` for inspect. The other fields stay empty.
 struct remote_control_reply {
   std::uint64_t request_id = 0;

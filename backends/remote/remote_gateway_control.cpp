@@ -1,7 +1,7 @@
 // Control operations on agents of other nodes (stop, restart, suspend,
-// resume, inspect, monitor, link and their undoing): the caller side sends
-// a `control` frame and waits for its `control_reply`; the target side
-// runs the operation with its kernel and answers.
+// resume, inspect, monitor, link and their undoing). The caller side sends
+// a `control` frame and waits for its `control_reply`. The target side
+// runs the operation with its kernel and replies.
 
 #include <caf/all.hpp>
 
@@ -13,7 +13,8 @@ namespace corral::remote {
 
 namespace {
 
-/// An empty reply to control `id`, whose caller sets the result or error.
+/// Creates an empty reply to control `id`; the caller sets the result or
+/// the error.
 remote_control_reply reply_for(std::uint64_t id) {
   remote_control_reply reply;
   reply.request_id = id;
@@ -27,7 +28,7 @@ remote_control_reply reply_for(std::uint64_t id) {
 caf::result<remote_control_reply>
 remote_gateway::send_control(const global_pid& agent,
                              remote_control& control) {
-  // Ending a monitor or link needs no answer: the record goes at once, and
+  // Ending a monitor or link needs no reply: the record goes at once, and
   // the other node drops its own when the frame arrives.
   if (control.op == control_op::demonitor || control.op == control_op::unlink) {
     auto kind = control.op == control_op::demonitor ? signal_kind::down

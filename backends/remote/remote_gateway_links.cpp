@@ -21,8 +21,8 @@ signal_kind kind_of(control_op op) {
            : signal_kind::exit;
 }
 
-/// What a local agent gets for a signal about agent `source` of another
-/// node: the source's pid there, and its global pid as the agent_id.
+/// Delivers a signal about agent `source` of another node to a local agent,
+/// with the source's pid there and its global pid as the agent_id.
 void deliver(caf::event_based_actor* self, const agent_cell& to,
              signal_kind kind, const global_pid& source,
              const exit_reason& reason) {

@@ -86,8 +86,8 @@ struct ops_cluster {
     return spawned->pid;
   }
 
-  /// Asks the kernel here for a monitor or link (`Atom`) of `pid` on
-  /// `target` and waits for the answer, which comes after the other node
+  /// Requests a monitor or link (`Atom`) of `pid` on `target` from the
+  /// kernel here and waits for the reply, which comes after the other node
   /// confirmed.
   template <class Atom>
   caf::error watch(Atom atom, pid_type pid, const std::string& target) {
@@ -207,7 +207,7 @@ BOOST_AUTO_TEST_CASE(proxy_forwards_suspend_resume_and_inspect) {
   BOOST_TEST(std::string{to_string(info->state)} == "suspended");
   BOOST_TEST(info->pid == spawned.pid);
   BOOST_TEST(info->agent_type == "command_loop");
-  // The agent's own count, which only its node knows.
+  // The agent's own count, which only its node records.
   BOOST_TEST(info->usage.messages_in == 1u);
 
   auto resumed = shared->here().resume(proxy);

@@ -1,6 +1,6 @@
 // The remote backend's payload bodies (spawn, spawn_reply, message,
-// monitor_down, stop): round trips and rejection of truncated, garbage and
-// out-of-range input.
+// monitor_down, stop, control, control_reply, signal, publish): round trips
+// and rejection of truncated, garbage and out-of-range input.
 
 #include <string>
 
@@ -27,6 +27,14 @@ inline std::ostream& boost_test_print_type(std::ostream& out, message_kind x) {
 }
 
 inline std::ostream& boost_test_print_type(std::ostream& out, exit_kind x) {
+  return out << to_string(x);
+}
+
+inline std::ostream& boost_test_print_type(std::ostream& out, control_op x) {
+  return out << to_string(x);
+}
+
+inline std::ostream& boost_test_print_type(std::ostream& out, signal_kind x) {
   return out << to_string(x);
 }
 
@@ -140,6 +148,72 @@ BOOST_AUTO_TEST_CASE(down_and_stop_round_trip) {
   BOOST_TEST(stop.grace_ms == 1500u);
 }
 
+BOOST_AUTO_TEST_CASE(control_round_trip) {
+  remote_control sent;
+  sent.request_id = 7;
+  sent.op = control_op::link;
+  sent.target = 17;
+  sent.peer = 4;
+  sent.immediate = true;
+  sent.grace_ms = 250;
+  auto control = round_trip(sent);
+  BOOST_TEST(control.request_id == 7u);
+  BOOST_TEST(control.op == control_op::link);
+  BOOST_TEST(control.target == 17u);
+  BOOST_TEST(control.peer == 4u);
+  BOOST_TEST(control.immediate);
+  BOOST_TEST(control.grace_ms == 250u);
+}
+
+BOOST_AUTO_TEST_CASE(control_reply_round_trip) {
+  remote_control_reply sent;
+  sent.request_id = 7;
+  sent.exit = {exit_kind::shutdown, {}};
+  sent.spawned = {21, "worker-1", {"n2", 21}};
+  sent.process.pid = 21;
+  sent.process.agent_id = "worker-1";
+  sent.process.state = process_state::suspended;
+  auto reply = round_trip(sent);
+  BOOST_TEST(reply.request_id == 7u);
+  BOOST_TEST(!reply.error.has_value());
+  BOOST_TEST(reply.exit.kind == exit_kind::shutdown);
+  BOOST_TEST(to_string(reply.spawned.global) == "n2:21");
+  BOOST_TEST(reply.process.agent_id == "worker-1");
+  BOOST_TEST(std::string{to_string(reply.process.state)} == "suspended");
+
+  remote_control_reply failed;
+  failed.error = failure{errc::process_not_found, "no live agent n2:9"};
+  auto error = round_trip(failed);
+  BOOST_TEST_REQUIRE(error.error.has_value());
+  BOOST_TEST(error.error->code == errc::process_not_found);
+}
+
+BOOST_AUTO_TEST_CASE(signal_and_publish_round_trip) {
+  auto signal = round_trip(remote_signal{
+    signal_kind::exit, {"n2", 17}, 4, {exit_kind::node_down, "node n2"}});
+  BOOST_TEST(signal.kind == signal_kind::exit);
+  BOOST_TEST(to_string(signal.source) == "n2:17");
+  BOOST_TEST(signal.target == 4u);
+  BOOST_TEST(signal.reason.kind == exit_kind::node_down);
+  auto publish = round_trip(remote_publish{sample_message()});
+  BOOST_TEST(publish.msg.topic == "echo");
+  BOOST_TEST(publish.msg.payload == sample_message().payload);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_control_op_and_signal_kind_are_rejected) {
+  // remote_control: endianness byte, request_id (8 bytes), then the op.
+  auto control = to_binary(remote_control{});
+  control[9] = 0;
+  BOOST_TEST(!from_binary<remote_control>(control), "op 0 was accepted");
+  control[9] = 10;
+  BOOST_TEST(!from_binary<remote_control>(control), "op 10 was accepted");
+
+  // remote_signal: endianness byte, then the kind.
+  auto signal = to_binary(remote_signal{});
+  signal[1] = 3;
+  BOOST_TEST(!from_binary<remote_signal>(signal), "kind 3 was accepted");
+}
+
 BOOST_AUTO_TEST_CASE(truncated_bodies_are_rejected) {
   auto bytes = to_binary(sample_spawn());
   for (std::size_t size = 0; size < bytes.size(); ++size) {
@@ -180,5 +254,9 @@ BOOST_AUTO_TEST_CASE(garbage_is_rejected) {
   BOOST_TEST(!from_binary<remote_envelope>(garbage));
   BOOST_TEST(!from_binary<remote_down>(garbage));
   BOOST_TEST(!from_binary<remote_stop>(garbage));
+  BOOST_TEST(!from_binary<remote_control>(garbage));
+  BOOST_TEST(!from_binary<remote_control_reply>(garbage));
+  BOOST_TEST(!from_binary<remote_signal>(garbage));
+  BOOST_TEST(!from_binary<remote_publish>(garbage));
   BOOST_TEST(!from_binary<remote_envelope>(std::string{}));
 }

@@ -12,6 +12,7 @@
 #include "actors/backend.hpp"
 #include "actors/dead_letter_queue.hpp"
 #include "actors/directory.hpp"
+#include "actors/module_store.hpp"
 #include "actors/node_config.hpp"
 #include "actors/remote_routes.hpp"
 #include "actors/spawn_inbox.hpp"
@@ -28,6 +29,9 @@ struct node_services {
   dead_letter_queue dead_letters;
   /// Spawns done outside the kernel that its table does not hold yet.
   spawn_inbox spawns;
+  /// WASM module bytes by SHA-256: those this node shipped to other nodes
+  /// and those it received from them.
+  module_store modules;
   caf::actor kernel;
   /// `config.default_capabilities`, shared by the cells of agents whose
   /// request names none.

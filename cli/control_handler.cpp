@@ -302,6 +302,12 @@ json control_handler::stats(json_object_reader& fields,
     {"dead_letters_dropped", counters.dead_letters_dropped},
     {"uptime_ms", counters.uptime_ms},
   };
+  auto modules = node_->services().modules.stats();
+  stats["modules"] = {
+    {"stored", modules.modules}, {"bytes", modules.bytes},
+    {"sent", modules.sent},      {"received", modules.received},
+    {"reused", modules.reused},
+  };
   if (control_stats_)
     stats["control"] = control_stats_();
   return ok_with("stats", std::move(stats));

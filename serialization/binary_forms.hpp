@@ -246,7 +246,7 @@ void serialize(Archive&, native_backend&) {
 
 template <class Archive>
 void serialize(Archive& archive, wasm_backend& x) {
-  binary::serialize_fields(archive, x.module);
+  binary::serialize_fields(archive, x.module, x.sha256);
 }
 
 template <class Archive>

@@ -68,7 +68,10 @@ struct backend_to_json {
   }
 
   json operator()(const wasm_backend& x) const {
-    return {{"Wasm", {{"module", x.module}}}};
+    json fields = {{"module", x.module}};
+    if (x.sha256)
+      fields["sha256"] = *x.sha256;
+    return {{"Wasm", std::move(fields)}};
   }
 
   json operator()(const container_backend& x) const {

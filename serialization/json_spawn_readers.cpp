@@ -57,10 +57,22 @@ native_backend read_native(const json_at& fields) {
   return {};
 }
 
+std::string read_measurement(const json_at& at) {
+  auto text = at.as_string();
+  for (char& c : text)
+    if (c >= 'A' && c <= 'F')
+      c = static_cast<char>(c - 'A' + 'a');
+  if (!is_measurement(text))
+    at.fail("expected 64 hex digits (a SHA-256 digest)");
+  return text;
+}
+
 wasm_backend read_wasm(const json_at& fields) {
   json_object_reader object(fields);
   wasm_backend x;
   x.module = object.required_field("module").as_non_empty_string();
+  if (auto field = object.nullable_field("sha256"))
+    x.sha256 = read_measurement(*field);
   object.finish();
   return x;
 }
@@ -123,16 +135,6 @@ std::optional<local_backend> read_local_variant(const variant_tag& tag) {
   if (tag.name == "Tee")
     return read_tee(tag.fields);
   return std::nullopt;
-}
-
-std::string read_measurement(const json_at& at) {
-  auto text = at.as_string();
-  for (char& c : text)
-    if (c >= 'A' && c <= 'F')
-      c = static_cast<char>(c - 'A' + 'a');
-  if (!is_measurement(text))
-    at.fail("expected 64 hex digits (a SHA-256 digest)");
-  return text;
 }
 
 /// Reads an entry of `can_send.agents`: a decimal pid or a valid agent_id.

@@ -1,8 +1,9 @@
 #pragma once
 
 // The bodies of the remote backend's payload frames (kinds spawn,
-// spawn_reply, message, monitor_down, stop, control, control_reply, signal
-// and publish), as plain structs with their cereal form. `to_binary` and `from_binary` of binary_forms.hpp encode and
+// spawn_reply, message, monitor_down, stop, module_request, module_data,
+// control, control_reply, signal and publish), as plain structs with their
+// cereal form. `to_binary` and `from_binary` of binary_forms.hpp encode and
 // decode them; docs/wire-protocol.md lists their fields in order.
 
 #include <cstdint>
@@ -183,6 +184,25 @@ struct remote_publish {
   message msg;
 };
 
+/// Body of a `module_request` frame: the receiver of a spawn whose WASM
+/// module the sender lacks asks the spawning node for the module's bytes.
+struct remote_module_request {
+  /// The request_id of the `spawn` that needs the module.
+  std::uint64_t request_id = 0;
+  /// Lowercase hex SHA-256 of the module's bytes.
+  std::string sha256;
+};
+
+/// Body of a `module_data` frame: the bytes that a `module_request` asked
+/// for, or why the spawning node cannot send them.
+struct remote_module_data {
+  std::uint64_t request_id = 0;
+  std::string sha256;
+  /// The module's bytes; empty when `error` is set.
+  std::string bytes;
+  std::optional<failure> error;
+};
+
 template <class Archive>
 void serialize(Archive& archive, remote_spawn& x) {
   binary::serialize_fields(archive, x.request_id, x.request);
@@ -229,6 +249,16 @@ void serialize(Archive& archive, remote_signal& x) {
 template <class Archive>
 void serialize(Archive& archive, remote_publish& x) {
   binary::serialize_fields(archive, x.msg);
+}
+
+template <class Archive>
+void serialize(Archive& archive, remote_module_request& x) {
+  binary::serialize_fields(archive, x.request_id, x.sha256);
+}
+
+template <class Archive>
+void serialize(Archive& archive, remote_module_data& x) {
+  binary::serialize_fields(archive, x.request_id, x.sha256, x.bytes, x.error);
 }
 
 } // namespace corral

@@ -53,8 +53,7 @@ enum class frame_kind : std::uint8_t {
   batch = 6,
   // The remote backend's kinds. Monitor, demonitor, link, unlink and
   // link_exit are reserved and not sent (monitors and links travel as
-  // control and signal frames); module_request and module_data are
-  // reserved too.
+  // control and signal frames).
   spawn = 32,
   spawn_reply = 33,
   message = 34,

@@ -7,8 +7,9 @@
 
 namespace corral::remote {
 
-caf::expected<std::string>
-remote_service::failover_target(const remote_backend& spec) const {
+caf::expected<std::string> remote_service::failover_target(
+  const remote_backend& spec,
+  const std::map<std::string, std::string>& refused) const {
   std::lock_guard<std::mutex> guard{mutex_};
   if (cluster_ == nullptr || !services_)
     return make_error(errc::backend_not_available,
@@ -20,14 +21,21 @@ remote_service::failover_target(const remote_backend& spec) const {
     return member != members_.end()
            && member->second == member_event_kind::up;
   };
-  if (alive(spec.node_id) || spec.failover.mode == failover_mode::none)
+  // A node that failed to start the agent since it last ran is skipped,
+  // so that each restart tries another one. The supervisor's intensity
+  // bounds how many restarts that takes.
+  auto usable = [&](const std::string& node) {
+    return alive(node) && refused.count(node) == 0;
+  };
+  if (spec.failover.mode == failover_mode::none || usable(spec.node_id))
     return spec.node_id;
 
   auto inner = backend_name(spec.inner);
-  auto runs_here = services_->backends.find(inner) != nullptr;
   const auto& self = services_->node_id();
+  auto runs_here = services_->backends.find(inner) != nullptr
+                   && refused.count(self) == 0;
   for (const auto& node : spec.failover.preferred)
-    if ((node != spec.node_id && alive(node)) || (node == self && runs_here))
+    if ((node != spec.node_id && usable(node)) || (node == self && runs_here))
       return node;
 
   // The member with the fewest live agents, from its latest heartbeat. A
@@ -36,7 +44,8 @@ remote_service::failover_target(const remote_backend& spec) const {
   std::string chosen;
   auto fewest = std::numeric_limits<std::uint64_t>::max();
   for (const auto& member : cluster_->members()) {
-    if (member.self || member.node_id == spec.node_id || !alive(member.node_id))
+    if (member.self || member.node_id == spec.node_id
+        || !usable(member.node_id))
       continue;
     auto agents = member.agents.value_or(
       std::numeric_limits<std::uint64_t>::max() - 1);
@@ -49,16 +58,21 @@ remote_service::failover_target(const remote_backend& spec) const {
   if (!chosen.empty())
     return chosen;
 
-  // With no other member alive, this node runs the agent if it can.
+  // With no other member that can take it, this node runs the agent if it
+  // can.
   if (runs_here)
     return self;
+  std::string refusals;
+  for (const auto& [node, reason] : refused)
+    refusals += "; node " + node + " did not start it: " + reason;
   return make_error(errc::node_unreachable,
                     "node " + spec.node_id
-                      + " is down, no other member is alive, and node "
+                      + (alive(spec.node_id) ? " is alive" : " is down")
+                      + ", no other member can take the agent, and node "
                       + self + " has no " + inner
                       + " backend; start another node or spawn again "
                         "when node "
-                      + spec.node_id + " is back");
+                      + spec.node_id + " is back" + refusals);
 }
 
 } // namespace corral::remote

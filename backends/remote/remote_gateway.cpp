@@ -30,6 +30,8 @@ caf::behavior remote_gateway::make_behavior() {
     [this](spawn_atom, const caf::actor& proxy, const std::string& node,
            spawn_request& request) { send_spawn(proxy, node, request); },
     [this](timer_atom, spawn_atom, std::uint64_t id) { expire_spawn(id); },
+    [this](timer_atom, module_atom, const std::string& from,
+           std::uint64_t id) { expire_module_wait(from, id); },
     [this](message& msg) { return forward(msg); },
     [this](timer_atom, deadline_atom, std::uint64_t id) {
       expire_request(id);
@@ -65,18 +67,22 @@ void remote_gateway::send_spawn(const caf::actor& proxy,
                                 const std::string& node,
                                 spawn_request& request) {
   auto id = next_id_++;
-  auto agent_id = request.agent_id;
+  pending_spawn pending{proxy, node, request.agent_id, nullptr, {}, 1};
+  if (auto error = pin_module(request, pending)) {
+    send(proxy, failed_atom::value, std::move(error));
+    return;
+  }
   auto error = service_->send(node, frame_kind::spawn,
                               to_binary(remote_spawn{id, std::move(request)}));
   if (error) {
     send(proxy, failed_atom::value,
-         make_error(error->code, "cannot spawn agent " + agent_id
+         make_error(error->code, "cannot spawn agent " + pending.agent_id
                                    + " on node " + node + ": "
                                    + error->detail));
     return;
   }
   monitor(proxy);
-  spawns_[id] = pending_spawn{proxy, node, agent_id};
+  spawns_[id] = std::move(pending);
   delayed_send(this, service_->settings().spawn_timeout, timer_atom::value,
                spawn_atom::value, id);
 }
@@ -85,7 +91,7 @@ void remote_gateway::send_spawn(const caf::actor& proxy,
 // finds no pending spawn and stops the agent (see on_spawn_reply).
 void remote_gateway::expire_spawn(std::uint64_t id) {
   auto i = spawns_.find(id);
-  if (i == spawns_.end())
+  if (i == spawns_.end() || --i->second.timers > 0)
     return;
   auto timeout = service_->settings().spawn_timeout.count();
   send(i->second.proxy, failed_atom::value,
@@ -229,6 +235,7 @@ void remote_gateway::on_member_change(const member_change& change) {
   }
   fail_controls_to(node, detail);
   end_watches_of(node, detail);
+  drop_module_waits(node, change.event);
   stop_owned_by(node, change.event);
 }
 

@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <caf/actor_addr.hpp>
@@ -45,6 +46,20 @@ private:
     caf::actor proxy;
     std::string node;
     std::string agent_id;
+    /// The bytes of the WASM module the spawn names by hash, kept until
+    /// the reply in case the target asks for them; null for other backends.
+    std::shared_ptr<const std::string> module;
+    std::string module_sha256;
+    /// Spawn timers still to fire. The spawn times out when the last one
+    /// fires; a target that asks for the module adds one, so that the
+    /// transfer gets one more spawn timeout.
+    std::uint32_t timers = 1;
+  };
+
+  /// A spawn from another node that waits for its WASM module's bytes.
+  struct module_wait {
+    spawn_request request;
+    std::string sha256;
   };
 
   /// A request forwarded to another node, waiting for its reply.
@@ -133,9 +148,21 @@ private:
   bool owned_by(const std::string& node, pid_type pid) const;
   void count_watches();
 
+  // Modules by content (remote_gateway_modules.cpp).
+  caf::error pin_module(const spawn_request& request, pending_spawn& spawn);
+  void on_module_request(const std::string& from,
+                         const remote_module_request& ask);
+  bool await_module(const std::string& from, std::uint64_t id,
+                    spawn_request& request);
+  void on_module_data(const std::string& from, remote_module_data& data);
+  void expire_module_wait(const std::string& from, std::uint64_t id);
+  void drop_module_waits(const std::string& node, const std::string& event);
+
   // Target side (remote_gateway_inbound.cpp).
   void on_payload(inbound_payload& payload);
   void on_spawn(const std::string& from, remote_spawn& spawn);
+  void spawn_for(const std::string& from, std::uint64_t id,
+                 spawn_request request, const std::string& fresh_module);
   caf::error check_spawn(const std::string& from,
                          const spawn_request& request) const;
   void adopt(const std::string& from, std::uint64_t id,
@@ -173,6 +200,8 @@ private:
   std::vector<foreign_watch> foreign_;
   /// The agents this gateway monitors for watches, with their pids.
   std::map<caf::actor_addr, pid_type> watched_;
+  /// Spawns from other nodes waiting for module bytes, by (node, request_id).
+  std::map<std::pair<std::string, std::uint64_t>, module_wait> module_waits_;
 };
 
 } // namespace corral::remote

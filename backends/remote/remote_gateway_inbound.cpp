@@ -1,8 +1,6 @@
 // The target side of the gateway: payload messages from other nodes,
 // spawns on their behalf, delivery of their messages, and stops.
 
-#include <filesystem>
-
 #include <caf/all.hpp>
 
 #include "actors/error.hpp"
@@ -80,6 +78,14 @@ void remote_gateway::on_payload(inbound_payload& payload) {
       if (auto body = decode<remote_publish>(payload, self))
         on_publish(from, *body);
       break;
+    case frame_kind::module_request:
+      if (auto body = decode<remote_module_request>(payload, self))
+        on_module_request(from, *body);
+      break;
+    case frame_kind::module_data:
+      if (auto body = decode<remote_module_data>(payload, self))
+        on_module_data(from, *body);
+      break;
     default:
       log(spdlog::level::warn,
           "dropped a " + kind_name(payload.kind) + " message from node "
@@ -95,17 +101,6 @@ caf::error remote_gateway::check_spawn(const std::string& from,
                         + " to spawn agent " + request.agent_id
                         + " with backend Remote; the target node runs the "
                           "inner backend itself");
-  // NOTE: modules are not shipped between nodes yet, so a Wasm agent's
-  // module must already exist at the same path on the target node.
-  if (auto wasm = std::get_if<wasm_backend>(&request.backend)) {
-    std::error_code ignored;
-    if (!std::filesystem::exists(wasm->module, ignored))
-      return make_error(errc::backend_not_available,
-                        "WASM module " + wasm->module
-                          + " does not exist on node " + services_->node_id()
-                          + "; modules are not shipped between nodes yet, "
-                            "so copy it to that path there first");
-  }
   return {};
 }
 
@@ -115,7 +110,17 @@ void remote_gateway::on_spawn(const std::string& from, remote_spawn& spawn) {
     reply_spawn(from, {id, to_failure(error), {}});
     return;
   }
-  auto request = std::move(spawn.request);
+  if (await_module(from, id, spawn.request))
+    return;
+  spawn_for(from, id, std::move(spawn.request), {});
+}
+
+// `fresh_module` is the hash of a module received for this spawn alone. A
+// spawn that fails with spawn_failed (e.g. the module does not validate)
+// drops those bytes again.
+void remote_gateway::spawn_for(const std::string& from, std::uint64_t id,
+                               spawn_request request,
+                               const std::string& fresh_module) {
   // The spawning node's kernel supervises the proxy and restarts it with a
   // new remote spawn, so this node must not restart the agent as well, and
   // its parent pid means nothing here.
@@ -125,8 +130,11 @@ void remote_gateway::on_spawn(const std::string& from, remote_spawn& spawn) {
                 std::move(request))
     .then(
       [this, from, id](spawn_result& result) { adopt(from, id, result); },
-      [this, from, id](caf::error& error) {
-        reply_spawn(from, {id, to_failure(error), {}});
+      [this, from, id, fresh_module](caf::error& error) {
+        auto failed = to_failure(error);
+        if (!fresh_module.empty() && failed.code == errc::spawn_failed)
+          services_->modules.erase(fresh_module);
+        reply_spawn(from, {id, std::move(failed), {}});
       });
 }
 

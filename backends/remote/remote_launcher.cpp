@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "actors/error.hpp"
+#include "backends/remote/module_shipping.hpp"
 #include "backends/remote/remote_proxy.hpp"
 #include "backends/remote/remote_service.hpp"
 
@@ -37,6 +38,12 @@ remote_launcher::spawn(const spawn_context& ctx) {
   auto inner = ctx.request;
   inner.backend = std::visit(
     [](const auto& x) -> spawn_backend { return x; }, remote->inner);
+  // A WASM module travels by content, so that the target needs no file at
+  // this path; a target that lacks the bytes asks this node for them.
+  if (auto wasm = std::get_if<wasm_backend>(&inner.backend))
+    if (auto error = stage_module(*wasm, ctx.services->modules,
+                                  ctx.services->node_id()))
+      return error;
   auto proxy = ctx.system.spawn<remote_proxy>(ctx.cell, ctx.services,
                                               std::move(gateway), node,
                                               std::move(inner));

@@ -18,6 +18,9 @@ namespace corral::remote {
 /// Tells a proxy that its spawn failed, with the error as the reason.
 using failed_atom = caf::atom_constant<caf::atom("rfailed")>;
 
+/// Marks the timer of a spawn that waits for its WASM module's bytes.
+using module_atom = caf::atom_constant<caf::atom("rmodule")>;
+
 /// Timings of the remote backend.
 struct remote_settings {
   /// Time a spawn waits for the target node's reply.

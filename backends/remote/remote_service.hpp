@@ -53,8 +53,9 @@ public:
   caf::expected<std::shared_ptr<agent_cell>>
   find(const global_pid& target) const override;
 
-  caf::expected<std::string>
-  failover_target(const remote_backend& spec) const override;
+  caf::expected<std::string> failover_target(
+    const remote_backend& spec,
+    const std::map<std::string, std::string>& refused) const override;
 
   void publish(const message& msg) const override;
 

@@ -56,6 +56,32 @@ module_cache::load(const std::string& path) {
   return std::shared_ptr<const compiled_module>{std::move(module)};
 }
 
+caf::expected<std::shared_ptr<const compiled_module>>
+module_cache::load_by_hash(const std::string& path, const std::string& sha256,
+                           module_store& store) {
+  if (auto cached = find(sha256))
+    return cached;
+  if (auto bytes = store.find(sha256)) {
+    auto compiled = compile_module(path, *bytes,
+                                   is_text_module(path, *bytes));
+    if (!compiled)
+      return compiled.error();
+    auto module = std::const_pointer_cast<compiled_module>(*compiled);
+    module->sha256 = sha256;
+    insert(module);
+    return std::shared_ptr<const compiled_module>{std::move(module)};
+  }
+  auto loaded = load(path);
+  if (!loaded)
+    return loaded.error();
+  if ((*loaded)->sha256 != sha256)
+    return module_error(path, "has SHA-256 " + (*loaded)->sha256
+                                + ", but the spawn expects " + sha256
+                                + "; spawn with the module's current hash "
+                                  "or without backend.Wasm.sha256");
+  return loaded;
+}
+
 // NOTE: a file rewritten with the same size within the file system's
 // timestamp resolution looks unchanged; the old module is then used.
 std::shared_ptr<const compiled_module>

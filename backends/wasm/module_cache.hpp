@@ -29,6 +29,14 @@ public:
   caf::expected<std::shared_ptr<const compiled_module>>
   load(const std::string& path);
 
+  /// Returns the module whose bytes have SHA-256 `sha256`: from the cache,
+  /// else compiled from the bytes `store` holds under that hash (shipped
+  /// by another node), else read from `path`. Fails with `spawn_failed`
+  /// when the file's bytes have another hash.
+  caf::expected<std::shared_ptr<const compiled_module>>
+  load_by_hash(const std::string& path, const std::string& sha256,
+               module_store& store);
+
   /// Returns the module with this hash if it is cached, else null.
   std::shared_ptr<const compiled_module> find(const std::string& sha256);
 

@@ -2,8 +2,6 @@
 
 #include <string_view>
 
-#include <sodium.h>
-
 #include <wabt/binary-reader.h>
 #include <wabt/binary-writer.h>
 #include <wabt/error-formatter.h>
@@ -295,21 +293,6 @@ std::string type_list(const wi::ValueTypes& types) {
   for (std::size_t i = 0; i < types.size(); ++i)
     out += (i ? " " : "") + wi::GetName(types[i]);
   return out + ")";
-}
-
-std::string sha256_hex(const std::string& bytes) {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest,
-                     reinterpret_cast<const unsigned char*>(bytes.data()),
-                     bytes.size());
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * sizeof digest);
-  for (auto byte : digest) {
-    out += hex[byte >> 4];
-    out += hex[byte & 0xf];
-  }
-  return out;
 }
 
 caf::expected<std::shared_ptr<const compiled_module>>

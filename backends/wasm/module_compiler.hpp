@@ -8,12 +8,13 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
+#include "actors/module_store.hpp"
 #include "backends/wasm/compiled_module.hpp"
 
 namespace corral::wasm {
 
 /// Largest module file the node reads.
-inline constexpr std::size_t max_module_file_bytes = 64u * 1024 * 1024;
+inline constexpr std::size_t max_module_file_bytes = max_module_bytes;
 
 /// Most locals one function may declare; bounds the value stack that one
 /// call can claim before the stack limit is checked.
@@ -38,9 +39,6 @@ compile_module(const std::string& path, const std::string& bytes, bool text);
 
 /// Turns a wabt value type list into "(i32 i64)", for messages.
 std::string type_list(const wabt::interp::ValueTypes& types);
-
-/// Returns the hex SHA-256 of `bytes`.
-std::string sha256_hex(const std::string& bytes);
 
 /// Returns `spawn_failed` with "WASM module PATH: WHAT".
 caf::error module_error(const std::string& path, const std::string& what);

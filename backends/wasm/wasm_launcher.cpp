@@ -145,7 +145,10 @@ caf::expected<spawn_outcome> wasm_launcher::start(const spawn_context& ctx) {
   if (backend == nullptr)
     return make_error(errc::internal_error,
                       "the Wasm backend got a request for another backend");
-  auto module = cache_->load(backend->module);
+  auto module = backend->sha256
+                  ? cache_->load_by_hash(backend->module, *backend->sha256,
+                                         ctx.services->modules)
+                  : cache_->load(backend->module);
   if (!module)
     return module.error();
   if (auto denied = check_imports(**module, ctx.cell->caps.host_functions))

@@ -9,7 +9,8 @@ namespace corral {
 
 caf::expected<std::shared_ptr<const spawn_request>>
 place_restart(const node_services& services, pid_type supervisor,
-              std::shared_ptr<const spawn_request> request) {
+              std::shared_ptr<const spawn_request> request,
+              const std::map<std::string, std::string>& refused) {
   const auto* remote = std::get_if<remote_backend>(&request->backend);
   if (remote == nullptr || remote->failover.mode == failover_mode::none)
     return request;
@@ -19,7 +20,7 @@ place_restart(const node_services& services, pid_type supervisor,
   auto routes = services.remote();
   if (!routes)
     return request;
-  auto target = routes->failover_target(*remote);
+  auto target = routes->failover_target(*remote, refused);
   if (!target)
     return make_error(errc::node_unreachable,
                       "failover of agent " + request->agent_id
@@ -37,11 +38,26 @@ place_restart(const node_services& services, pid_type supervisor,
   } else {
     std::get<remote_backend>(moved->backend).node_id = *target;
   }
+  auto refusal = refused.find(remote->node_id);
+  auto why = refusal == refused.end()
+               ? "is not alive"
+               : "did not start the agent (" + refusal->second + ")";
   corral::log(spdlog::level::info,
               {services.node_id(), supervisor, request->agent_id},
-              "failover: node " + remote->node_id
-                + " is not alive, restarting the agent on node " + *target);
+              "failover: node " + remote->node_id + " " + why
+                + ", restarting the agent on node " + *target);
   return std::shared_ptr<const spawn_request>{std::move(moved)};
+}
+
+void note_exit_for_failover(child_slot& slot, bool ran,
+                            const exit_reason& reason) {
+  if (ran) {
+    slot.refused_nodes.clear();
+    return;
+  }
+  const auto* remote = std::get_if<remote_backend>(&slot.request->backend);
+  if (remote != nullptr && remote->failover.mode == failover_mode::any)
+    slot.refused_nodes[remote->node_id] = to_string(reason);
 }
 
 } // namespace corral

@@ -107,7 +107,7 @@ private:
   void stop_children(process_entry& entry);
   supervisor_state* supervisor_of(pid_type pid);
   void supervise_exit(pid_type parent, pid_type child,
-                      const exit_reason& reason);
+                      const exit_reason& reason, bool ran);
   void release_child(pid_type parent, pid_type child);
   void give_up(pid_type parent, supervisor_state& supervisor,
                std::size_t slot);

@@ -42,6 +42,7 @@ void kernel_actor::on_agent_down(pid_type pid, caf::actor_id id,
     // the spawner gets that error rather than a generic spawn_failed.
     extras->start_waiter->deliver(error);
     extras->start_waiter.reset();
+    extras->start_failed = true;
     reason = {exit_kind::backend_failure, describe(error)};
   }
   handle_exit(*entry, reason);
@@ -66,13 +67,18 @@ void kernel_actor::handle_exit(process_entry& entry,
   if (extras != nullptr)
     for (auto& waiter : extras->exit_waiters)
       waiter.deliver(reason);
-  if (extras != nullptr && extras->start_waiter)
+  if (extras != nullptr && extras->start_waiter) {
     extras->start_waiter->deliver(make_error(
       errc::spawn_failed, "agent " + entry.agent_id()
                             + " exited while starting: " + to_string(reason)));
+    extras->start_failed = true;
+  }
   stop_children(entry);
 
-  auto stop_requested = entry.stop_requested;
+  // Like Erlang's start_child, a spawn that failed leaves nothing to
+  // supervise: the spawner has the error and decides what to do.
+  auto release = entry.stop_requested
+                 || (extras != nullptr && extras->start_failed);
   std::optional<caf::response_promise> restart_waiter;
   if (extras != nullptr)
     restart_waiter = std::move(extras->restart_waiter);
@@ -84,10 +90,10 @@ void kernel_actor::handle_exit(process_entry& entry,
   if (restart_waiter) {
     restart_with_waiter(request, parent, pid, restart_count + 1,
                         std::move(*restart_waiter));
-  } else if (stop_requested) {
+  } else if (release) {
     release_child(parent, pid);
   } else {
-    supervise_exit(parent, pid, reason);
+    supervise_exit(parent, pid, reason, from != process_state::starting);
   }
   if (shutdown_waiter_ && table_.live_count() == 0) {
     shutdown_waiter_->deliver(caf::unit);
@@ -159,7 +165,7 @@ void kernel_actor::release_child(pid_type parent, pid_type child) {
 }
 
 void kernel_actor::supervise_exit(pid_type parent, pid_type child,
-                                  const exit_reason& reason) {
+                                  const exit_reason& reason, bool ran) {
   auto supervisor = supervisor_of(parent);
   if (supervisor == nullptr)
     return;
@@ -167,6 +173,7 @@ void kernel_actor::supervise_exit(pid_type parent, pid_type child,
   if (!slot)
     return;
   auto& failed = supervisor->children[*slot];
+  note_exit_for_failover(failed, ran, reason);
   if (shutting_down_ || !should_restart(failed.request->restart, reason)) {
     supervisor->remove(*slot);
     supervisor->compact();
@@ -259,7 +266,8 @@ void kernel_actor::restart_round(pid_type parent) {
     }
     // A failover restart keeps the moved request, so that later restarts
     // start from the node the agent runs on now.
-    auto placed = place_restart(*services_, parent, slot.request);
+    auto placed = place_restart(*services_, parent, slot.request,
+                                slot.refused_nodes);
     if (placed)
       slot.request = std::move(*placed);
     // start_agent inserts into the table, which never moves live entries,

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -41,6 +42,9 @@ struct child_slot {
   /// Restarts of this child alone. The kernel limits each top-level agent
   /// separately, so one failing agent does not stop the others' restarts.
   restart_intensity intensity;
+  /// Nodes that failed to start this Remote child since it last ran, with
+  /// the reason. Its failover restarts try other nodes first.
+  std::map<std::string, std::string> refused_nodes;
 };
 
 /// What an agent (or the kernel) needs to supervise its children.
@@ -92,6 +96,9 @@ struct process_extras {
   std::optional<exit_reason> forced_reason;
   std::vector<caf::response_promise> exit_waiters;
   std::optional<caf::response_promise> start_waiter;
+  /// Set when the agent exited before it ran and its spawner got the
+  /// error. The spawn failed, so the exit is not handed to the supervisor.
+  bool start_failed = false;
   /// Set by `restart`: after the exit, the same request starts again and
   /// the promise receives the new pid.
   std::optional<caf::response_promise> restart_waiter;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -36,13 +37,17 @@ public:
   find(const global_pid& target) const = 0;
 
   /// Chooses the node on which to restart a Remote agent spawned with
-  /// `spec`. That is `spec.node_id` while it is alive. Otherwise, for
-  /// failover `any`, it is the first alive node of `spec.failover.preferred`,
-  /// else the alive member with the fewest live agents, else this node when
-  /// it can run the inner backend. Fails with node_unreachable, naming the
-  /// dead node, when none of these can take the agent.
+  /// `spec`. That is `spec.node_id` while it is alive and not in `refused`
+  /// (nodes that failed to start the agent since it last ran, with the
+  /// reason). Otherwise, for failover `any`, it is the first alive node of
+  /// `spec.failover.preferred` outside `refused`, else such an alive member
+  /// with the fewest live agents, else this node when it can run the inner
+  /// backend. Fails with node_unreachable, naming the dead node and the
+  /// refusals, when none of these can take the agent.
   virtual caf::expected<std::string>
-  failover_target(const remote_backend& spec) const = 0;
+  failover_target(const remote_backend& spec,
+                  const std::map<std::string, std::string>& refused) const
+    = 0;
 
   /// Passes `msg`, published to `msg.topic` on this node, to every alive
   /// member, whose subscribers of the topic get it. The publisher's

@@ -1,7 +1,8 @@
 // Failover of Remote agents between `corral node` processes on 127.0.0.1:
 // with failover any, a WASM agent whose node is killed runs again on
 // another member under the same agent_id, or on the spawning node when no
-// other member is alive. With failover none it stays exited with node_down.
+// other member is alive. A member that rejects the restart is skipped. With
+// failover none it stays exited with node_down.
 
 #include <algorithm>
 #include <csignal>
@@ -131,4 +132,49 @@ BOOST_AUTO_TEST_CASE(failover_any_falls_back_to_spawner) {
   auto reply = cluster.n1->corral({"send", "wl", "echo", "local"});
   BOOST_TEST(reply.exit_code == 0, summary(reply));
   BOOST_TEST(reply.out == "local\n");
+}
+
+BOOST_AUTO_TEST_CASE(failover_skips_node_that_refuses) {
+  auto n1 = start_cluster_member("n1");
+  member_view v1{*n1};
+  auto n2 = start_cluster_member("n2", {v1.address()});
+  // n3 holds one agent and may hold no more, so it rejects every spawn.
+  node_process n3{"n3",
+                  {"--listen", "tcp://127.0.0.1:0", "--insecure", "--seed",
+                   v1.address(), "--max-agents", "1"}};
+  auto full = n3.corral({"spawn", "--id", "filler"});
+  BOOST_TEST_REQUIRE(full.exit_code == 0, summary(full));
+  bool joined = poll_until(seconds{10}, [&] {
+    return v1.state_of("n2") == "alive" && v1.state_of("n3") == "alive";
+  });
+  BOOST_TEST_REQUIRE(joined, "n1 sees n3 as " << v1.state_of("n3"));
+
+  auto spawn = n1->corral({"spawn", "--id", "wr", "--on", "n2", "--prefer",
+                           "n3", "--backend", "wasm", "--module",
+                           std::string{CORRAL_WASM_EXAMPLES_DIR} + "/echo.wat",
+                           "--json"});
+  BOOST_TEST_REQUIRE(spawn.exit_code == 0, summary(spawn));
+
+  // n3 comes first but rejects the restart; the next candidate is n1
+  // itself, the only other alive member.
+  ::kill(n2->process().pid(), SIGKILL);
+  json moved;
+  bool restarted = poll_until(seconds{15}, [&] {
+    auto info = v1.inspect("wr");
+    if (!info.is_object() || info["state"] != "running"
+        || info["global"].get<std::string>().rfind("n1:", 0) != 0)
+      return false;
+    moved = info;
+    return true;
+  });
+  BOOST_TEST_REQUIRE(restarted, "wr did not run again on n1 within 15 s: "
+                                  << v1.inspect("wr").dump());
+  BOOST_TEST(moved["backend"] == "Wasm", moved.dump());
+  BOOST_TEST(moved["restart_count"] == 2, moved.dump());
+  auto log = n1->process().out() + n1->process().err();
+  BOOST_TEST(log.find("node n3 did not start the agent") != std::string::npos,
+             log);
+  auto reply = n1->corral({"send", "wr", "echo", "here"});
+  BOOST_TEST(reply.exit_code == 0, summary(reply));
+  BOOST_TEST(reply.out.find("here") != std::string::npos, reply.out);
 }

@@ -47,11 +47,18 @@ module_cache::load(const std::string& path) {
   }
   if (auto cached = find(hash))
     return cached;
+  return compile_and_insert(path, bytes, hash);
+}
+
+caf::expected<std::shared_ptr<const compiled_module>>
+module_cache::compile_and_insert(const std::string& path,
+                                 const std::string& bytes,
+                                 const std::string& sha256) {
   auto compiled = compile_module(path, bytes, is_text_module(path, bytes));
   if (!compiled)
     return compiled.error();
   auto module = std::const_pointer_cast<compiled_module>(*compiled);
-  module->sha256 = hash;
+  module->sha256 = sha256;
   insert(module);
   return std::shared_ptr<const compiled_module>{std::move(module)};
 }
@@ -61,16 +68,8 @@ module_cache::load_by_hash(const std::string& path, const std::string& sha256,
                            module_store& store) {
   if (auto cached = find(sha256))
     return cached;
-  if (auto bytes = store.find(sha256)) {
-    auto compiled = compile_module(path, *bytes,
-                                   is_text_module(path, *bytes));
-    if (!compiled)
-      return compiled.error();
-    auto module = std::const_pointer_cast<compiled_module>(*compiled);
-    module->sha256 = sha256;
-    insert(module);
-    return std::shared_ptr<const compiled_module>{std::move(module)};
-  }
+  if (auto bytes = store.find(sha256))
+    return compile_and_insert(path, *bytes, sha256);
   auto loaded = load(path);
   if (!loaded)
     return loaded.error();

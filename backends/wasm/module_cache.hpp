@@ -64,6 +64,9 @@ private:
   };
 
   void insert(std::shared_ptr<const compiled_module> module);
+  caf::expected<std::shared_ptr<const compiled_module>>
+  compile_and_insert(const std::string& path, const std::string& bytes,
+                     const std::string& sha256);
   std::shared_ptr<const compiled_module> find_unchanged(
     const std::string& path, file_stamp& stamp);
 

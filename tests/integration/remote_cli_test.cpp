@@ -34,18 +34,6 @@ json spawn_json(const node_process& node, std::vector<std::string> args) {
   return parse_stdout(result);
 }
 
-/// True when `node` lists a live agent named `agent_id`.
-bool lists_agent(const node_process& node, const std::string& agent_id) {
-  auto ps = node.corral({"ps", "--json"});
-  auto list = parse_stdout(ps);
-  if (!list.is_array())
-    return false;
-  for (const auto& entry : list)
-    if (entry.value("agent_id", "") == agent_id)
-      return true;
-  return false;
-}
-
 } // namespace
 
 BOOST_AUTO_TEST_CASE(spawn_on_other_node_gets_proxy) {

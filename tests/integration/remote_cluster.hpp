@@ -33,6 +33,19 @@ inline bool poll_until(std::chrono::milliseconds timeout,
   return condition();
 }
 
+/// True when `node` lists a live agent named `agent_id`.
+inline bool lists_agent(const node_process& node,
+                        const std::string& agent_id) {
+  auto ps = node.corral({"ps", "--json"});
+  auto list = parse_stdout(ps);
+  if (!list.is_array())
+    return false;
+  for (const auto& entry : list)
+    if (entry.value("agent_id", "") == agent_id)
+      return true;
+  return false;
+}
+
 /// Starts `corral node` in cluster mode without keys on a free loopback
 /// port.
 inline std::unique_ptr<node_process>

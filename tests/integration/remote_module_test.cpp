@@ -38,10 +38,14 @@ void write_file(const std::string& path, const std::string& bytes) {
 std::unique_ptr<node_process>
 start_member_in(const std::string& id, const std::string& folder,
                 const std::vector<std::string>& seeds = {}) {
+  std::vector<std::string> args{"--listen", "tcp://127.0.0.1:0", "--insecure"};
+  for (const auto& seed : seeds) {
+    args.push_back("--seed");
+    args.push_back(seed);
+  }
   // env (GNU coreutils) changes the folder and then execs the node.
-  return std::make_unique<node_process>(id, insecure_member_args(seeds),
-                                        std::vector<std::string>{
-                                          "/usr/bin/env", "-C", folder});
+  return std::make_unique<node_process>(
+    id, args, std::vector<std::string>{"/usr/bin/env", "-C", folder});
 }
 
 /// Members in their own folders: n1 (the spawning node) and `others`,
@@ -93,16 +97,6 @@ std::uint64_t module_counter(member_view& view, const std::string& name) {
   if (!stats.is_object() || !stats.contains("modules"))
     return ~std::uint64_t{0};
   return stats["modules"][name].get<std::uint64_t>();
-}
-
-bool lists_agent(const node_process& node, const std::string& agent_id) {
-  auto list = parse_stdout(node.corral({"ps", "--json"}));
-  if (!list.is_array())
-    return false;
-  for (const auto& entry : list)
-    if (entry.value("agent_id", "") == agent_id)
-      return true;
-  return false;
 }
 
 double milliseconds_since(clock_type::time_point start) {

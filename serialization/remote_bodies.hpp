@@ -184,8 +184,8 @@ struct remote_publish {
   message msg;
 };
 
-/// Body of a `module_request` frame: the receiver of a spawn whose WASM
-/// module the sender lacks asks the spawning node for the module's bytes.
+/// Body of a `module_request` frame: the receiver of a spawn lacks its WASM
+/// module and requests the module's bytes from the spawning node.
 struct remote_module_request {
   /// The request_id of the `spawn` that needs the module.
   std::uint64_t request_id = 0;

@@ -54,7 +54,7 @@ struct wasm_backend {
   /// Path of a .wasm or .wat module.
   std::string module;
   /// Lowercase hex SHA-256 that the module's bytes must have. A node that
-  /// holds bytes with this hash (e.g. shipped by the spawning node) runs
+  /// stores bytes with this hash (e.g. shipped by the spawning node) runs
   /// them without reading `module`; otherwise it reads `module` and rejects
   /// the spawn when the hash differs.
   std::optional<std::string> sha256 = std::nullopt;

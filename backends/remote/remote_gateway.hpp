@@ -47,11 +47,11 @@ private:
     std::string node;
     std::string agent_id;
     /// The bytes of the WASM module the spawn names by hash, kept until
-    /// the reply in case the target asks for them; null for other backends.
+    /// the reply in case the target requests them; null for other backends.
     std::shared_ptr<const std::string> module;
     std::string module_sha256;
     /// Spawn timers still to fire. The spawn times out when the last one
-    /// fires; a target that asks for the module adds one, so that the
+    /// fires; a target that requests the module adds one, so that the
     /// transfer gets one more spawn timeout.
     std::uint32_t timers = 1;
   };

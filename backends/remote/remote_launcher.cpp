@@ -39,7 +39,7 @@ remote_launcher::spawn(const spawn_context& ctx) {
   inner.backend = std::visit(
     [](const auto& x) -> spawn_backend { return x; }, remote->inner);
   // A WASM module travels by content, so that the target needs no file at
-  // this path; a target that lacks the bytes asks this node for them.
+  // this path; a target that lacks the bytes requests them from this node.
   if (auto wasm = std::get_if<wasm_backend>(&inner.backend))
     if (auto error = stage_module(*wasm, ctx.services->modules,
                                   ctx.services->node_id()))

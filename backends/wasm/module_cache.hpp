@@ -30,7 +30,7 @@ public:
   load(const std::string& path);
 
   /// Returns the module whose bytes have SHA-256 `sha256`: from the cache,
-  /// else compiled from the bytes `store` holds under that hash (shipped
+  /// else compiled from the bytes `store` contains under that hash (shipped
   /// by another node), else read from `path`. Fails with `spawn_failed`
   /// when the file's bytes have another hash.
   caf::expected<std::shared_ptr<const compiled_module>>

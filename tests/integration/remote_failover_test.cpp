@@ -138,7 +138,7 @@ BOOST_AUTO_TEST_CASE(failover_skips_node_that_refuses) {
   auto n1 = start_cluster_member("n1");
   member_view v1{*n1};
   auto n2 = start_cluster_member("n2", {v1.address()});
-  // n3 holds one agent and may hold no more, so it rejects every spawn.
+  // n3 runs one agent and may run no more, so it rejects every spawn.
   node_process n3{"n3",
                   {"--listen", "tcp://127.0.0.1:0", "--insecure", "--seed",
                    v1.address(), "--max-agents", "1"}};

@@ -52,8 +52,8 @@ enum class frame_kind : std::uint8_t {
   /// Several payload messages in one frame; frame_batch.hpp has its body.
   batch = 6,
   // The remote backend's kinds. Monitor, demonitor, link, unlink and
-  // link_exit are reserved and not sent (monitors and links travel as
-  // control and signal frames).
+  // link_exit are reserved and not sent, because monitors and links travel
+  // as control and signal frames.
   spawn = 32,
   spawn_reply = 33,
   message = 34,

@@ -19,18 +19,6 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using clock_type = std::chrono::steady_clock;
 
-namespace {
-
-/// Resumes a stopped process when the test ends, even on failure.
-struct continue_at_exit {
-  pid_t pid;
-  ~continue_at_exit() {
-    ::kill(pid, SIGCONT);
-  }
-};
-
-} // namespace
-
 BOOST_AUTO_TEST_SUITE(cluster)
 
 BOOST_AUTO_TEST_CASE(three_nodes_join_through_one_seed) {

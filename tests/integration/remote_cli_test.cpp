@@ -1,8 +1,8 @@
 // The Remote backend between `corral node` processes on 127.0.0.1, driven
 // by the CLI: spawn on another node, request-reply through the proxy and by
 // global pid, lifecycle commands by global pid, errors for unknown nodes,
-// unknown pids and refused spawns, and node_down when the target node is
-// killed.
+// unknown pids and refused spawns, node_down when the target node is
+// killed, and errors instead of waits while the target node is frozen.
 
 #include <csignal>
 #include <iostream>
@@ -179,6 +179,55 @@ BOOST_AUTO_TEST_CASE(killed_target_ends_proxy_with_node_down) {
     {"send", result["global"].get<std::string>(), "echo", "x"});
   BOOST_TEST(send.exit_code != 0, summary(send));
   BOOST_TEST(send.err.find("node_unreachable") != std::string::npos, send.err);
+}
+
+BOOST_AUTO_TEST_CASE(frozen_target_fails_requests_early) {
+  two_members cluster;
+  auto result = spawn_json(*cluster.n1, {"--id", "cold", "--on", "n2"});
+  auto proxy_pid = std::to_string(result["pid"].get<int>());
+  auto global = result["global"].get<std::string>();
+
+  auto n2_pid = cluster.n2->process().pid();
+  continue_at_exit resume{n2_pid};
+  ::kill(n2_pid, SIGSTOP);
+  auto frozen_at = clock_type::now();
+
+  // A request's own deadline ends it while n2 is only silent, not yet down.
+  auto short_start = clock_type::now();
+  auto short_request = cluster.n1->corral(
+    {"send", "--timeout", "200", global, "echo", "x"});
+  auto short_ms = as_milliseconds(clock_type::now() - short_start);
+  BOOST_TEST(short_request.exit_code != 0, summary(short_request));
+  BOOST_TEST(short_request.err.find("timeout") != std::string::npos,
+             short_request.err);
+
+  // A cast is queued for n2, so the sender does not wait for the frozen node.
+  auto cast_start = clock_type::now();
+  auto cast = cluster.n1->corral({"send", "--cast", global, "note", "lost"});
+  auto cast_ms = as_milliseconds(clock_type::now() - cast_start);
+  BOOST_TEST(cast.exit_code == 0, summary(cast));
+
+  // A request with the default deadline (5 s) fails once n1 declares n2
+  // down, with node_unreachable rather than a timeout.
+  auto proxied = cluster.n1->corral({"send", proxy_pid, "echo", "x"});
+  auto proxied_ms = as_milliseconds(clock_type::now() - frozen_at);
+  BOOST_TEST(proxied.exit_code != 0, summary(proxied));
+  BOOST_TEST(proxied.err.find("node_unreachable") != std::string::npos,
+             proxied.err);
+  BOOST_TEST(cluster.v1->state_of("n2") == "down");
+
+  auto inspect = cluster.n1->corral({"inspect", global});
+  BOOST_TEST(inspect.exit_code != 0, summary(inspect));
+  BOOST_TEST(inspect.err.find("node_unreachable") != std::string::npos,
+             inspect.err);
+
+  // n1 keeps serving its own agents meanwhile.
+  auto ps = cluster.n1->corral({"ps"});
+  BOOST_TEST(ps.exit_code == 0, summary(ps));
+  std::cout << "frozen n2: a request with a 200 ms timeout failed after "
+            << short_ms << " ms, a cast returned after " << cast_ms
+            << " ms, a request through the proxy failed " << proxied_ms
+            << " ms after SIGSTOP\n";
 }
 
 namespace {

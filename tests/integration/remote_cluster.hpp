@@ -5,6 +5,7 @@
 // that reads their member lists and counters, and polling with a bound.
 
 #include <chrono>
+#include <csignal>
 #include <functional>
 #include <map>
 #include <memory>
@@ -45,6 +46,15 @@ inline bool lists_agent(const node_process& node,
       return true;
   return false;
 }
+
+/// Resumes a stopped process when the test ends, even on failure, so that
+/// its node_process can terminate it.
+struct continue_at_exit {
+  pid_t pid;
+  ~continue_at_exit() {
+    ::kill(pid, SIGCONT);
+  }
+};
 
 /// Starts `corral node` in cluster mode without keys on a free loopback
 /// port.

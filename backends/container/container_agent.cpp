@@ -54,10 +54,7 @@ void container_agent::on_exit() {
 caf::behavior container_agent::starting() {
   return {
     [this](line_atom, const std::string& text) { on_line(text); },
-    [this](long_atom, std::uint64_t bytes) {
-      on_invalid("a line of " + std::to_string(bytes)
-                 + " bytes, longer than the limit");
-    },
+    [this](long_atom, std::uint64_t bytes) { on_long_line(bytes); },
     [this](ended_atom, const container_end& end) { on_ended(end); },
     [this](ready_timeout_atom) {
       if (started_)
@@ -79,10 +76,7 @@ caf::behavior container_agent::running() {
   return {
     [this](message& msg) { return accept(msg); },
     [this](line_atom, const std::string& text) { on_line(text); },
-    [this](long_atom, std::uint64_t bytes) {
-      on_invalid("a line of " + std::to_string(bytes)
-                 + " bytes, longer than the limit");
-    },
+    [this](long_atom, std::uint64_t bytes) { on_long_line(bytes); },
     [this](ended_atom, const container_end& end) { on_ended(end); },
     [this](suspend_atom) { suspended_ = true; },
     [this](resume_atom) {
@@ -136,14 +130,24 @@ void container_agent::on_ready() {
   become(running());
 }
 
+// Both line handlers confirm the line to the session first, which lets it
+// read on while the line is handled.
 void container_agent::on_line(const std::string& text) {
+  session_->line_handled();
   std::string error;
   auto line = parse_agent_line(text, error);
   if (!line) {
-    on_invalid(error + ": " + text.substr(0, quoted_bytes));
+    on_invalid(error + ": " + printable(text.substr(0, quoted_bytes)));
     return;
   }
   handle(*line);
+}
+
+void container_agent::on_long_line(std::uint64_t bytes) {
+  session_->line_handled();
+  on_invalid("a line of " + std::to_string(bytes)
+             + " bytes or more, longer than the limit of "
+             + std::to_string(options_.max_line_bytes) + " bytes");
 }
 
 void container_agent::on_invalid(const std::string& what) {
@@ -175,7 +179,7 @@ void container_agent::handle(agent_line& line) {
     return;
   }
   if (auto* entry = std::get_if<log_line>(&line)) {
-    ctx_.log(entry->level, entry->text);
+    ctx_.log(entry->level, printable(entry->text));
     return;
   }
   if (!started_) {
@@ -187,7 +191,6 @@ void container_agent::handle(agent_line& line) {
   } else if (auto* failed = std::get_if<error_line>(&line)) {
     handle_error(*failed);
   } else if (auto* sent = std::get_if<send_line>(&line)) {
-    ctx_.cell().messages_out.fetch_add(1, std::memory_order_relaxed);
     if (auto error = ctx_.send(sent->to, std::move(sent->topic),
                                std::move(sent->payload)))
       ctx_.log(spdlog::level::warn, "send to " + sent->to
@@ -242,43 +245,67 @@ void container_agent::handle_request(request_line& line) {
     line.to, std::move(line.topic), std::move(line.payload),
     std::chrono::milliseconds{line.timeout_ms},
     [this, ref](message& reply) {
-      session_->write(encode_response(ref, reply.payload));
+      write_response(ref, encode_response(ref, reply.payload));
     },
     [this, ref](const caf::error& error) {
-      session_->write(encode_response_error(ref, describe(error)));
+      write_response(ref, encode_response_error(ref, describe(error)));
     });
+}
+
+void container_agent::write_response(std::uint64_t ref, std::string line) {
+  if (!session_->try_write(std::move(line)))
+    ctx_.log(spdlog::level::warn,
+             "dropped the response to request " + std::to_string(ref)
+               + " of container " + session_->name()
+               + ": the agent does not read its stdin");
 }
 
 caf::result<message> container_agent::accept(message& msg) {
   ctx_.cell().messages_in.fetch_add(1, std::memory_order_relaxed);
-  if (pending_.size() + held_.size() >= options_.max_pending) {
-    post_dead_letter(ctx_.services(), msg, std::to_string(ctx_.pid()),
-                     dead_letter_reason::mailbox_full);
-    return make_error(errc::mailbox_full,
-                      "container agent " + ctx_.agent_id() + " (pid "
-                        + std::to_string(ctx_.pid()) + ") has "
-                        + std::to_string(pending_.size() + held_.size())
-                        + " messages unanswered, its mailbox limit; retry "
-                          "later or raise limits.mailbox_size");
-  }
   caf::response_promise promise;
   if (msg.kind == message_kind::request)
     promise = make_response_promise<message>();
-  if (suspended_ && msg.topic != "resume")
+  auto unanswered = pending_.size() + held_.size();
+  if (unanswered >= options_.max_pending) {
+    reject(msg, promise,
+           "has " + std::to_string(unanswered)
+             + " messages unanswered, its mailbox limit; retry later or "
+               "raise limits.mailbox_size");
+  } else if (suspended_ && msg.topic != "resume") {
     held_.emplace_back(std::move(msg), std::move(promise));
-  else
+  } else {
     forward(msg, std::move(promise));
+  }
   return caf::delegated<message>{};
 }
 
 void container_agent::forward(message& msg, caf::response_promise promise) {
-  std::uint64_t id = 0;
-  if (promise.pending()) {
-    id = next_id_++;
+  std::uint64_t id = promise.pending() ? next_id_ : 0;
+  if (!session_->try_write(
+        encode_message(id, to_string(msg.from), msg.topic, msg.payload))) {
+    reject(msg, promise,
+           "has not read the " + std::to_string(options_.max_stdin_bytes)
+             + " bytes of messages queued on its stdin, or closed it; "
+               "retry later");
+    return;
+  }
+  if (id != 0) {
+    ++next_id_;
     pending_.emplace(id, pending_request{msg, std::move(promise)});
   }
-  session_->write(
-    encode_message(id, to_string(msg.from), msg.topic, msg.payload));
+}
+
+// Records `msg` as a dead letter and fails it with mailbox_full, with `why`
+// (the reason the agent cannot take it now) in the error.
+void container_agent::reject(const message& msg,
+                             caf::response_promise& promise,
+                             const std::string& why) {
+  post_dead_letter(ctx_.services(), msg, std::to_string(ctx_.pid()),
+                   dead_letter_reason::mailbox_full);
+  if (promise.pending())
+    promise.deliver(make_error(errc::mailbox_full,
+                               "container agent " + ctx_.agent_id() + " (pid "
+                                 + std::to_string(ctx_.pid()) + ") " + why));
 }
 
 // The agent gets the shutdown line and stdin closes; an agent still
@@ -325,8 +352,9 @@ void container_agent::on_ended(const container_end& end) {
                "exit code " + std::to_string(end.exit_code)});
 }
 
-// Podman 4.3 with runc on cgroups v1 reports OOMKilled as false even for
-// an OOM kill, so a SIGKILL (exit code 137) that corral did not send to a
+// Podman 4.3.1 with runc 1.1.5 on cgroups v1 (cgroupfs manager) reports
+// OOMKilled as false even for an OOM kill of a container run with
+// --memory 32m, so a SIGKILL (exit code 137) that corral did not send to a
 // container with a memory limit counts as one.
 // NOTE: a SIGKILL from outside corral (e.g. `podman kill`) then also reads
 // as limit_exceeded{memory}.

@@ -29,6 +29,9 @@ struct agent_options {
   std::string image;
   std::chrono::milliseconds ready_timeout{30'000};
   std::size_t max_invalid_lines = 100;
+  /// The engine settings' line and stdin limits, for messages.
+  std::size_t max_line_bytes = 1 << 20;
+  std::size_t max_stdin_bytes = 8 << 20;
   /// Time from the shutdown line until the engine's `stop` starts.
   std::chrono::milliseconds shutdown_wait{2'500};
   /// Grace period the engine's `stop` gives between SIGTERM and SIGKILL.
@@ -72,6 +75,7 @@ private:
   caf::behavior running();
   void on_ready();
   void on_line(const std::string& text);
+  void on_long_line(std::uint64_t bytes);
   void on_invalid(const std::string& what);
   void handle(agent_line& line);
   std::optional<pending_request> take_pending(std::uint64_t id,
@@ -79,8 +83,11 @@ private:
   void handle_reply(reply_line& line);
   void handle_error(error_line& line);
   void handle_request(request_line& line);
+  void write_response(std::uint64_t ref, std::string line);
   caf::result<message> accept(message& msg);
   void forward(message& msg, caf::response_promise promise);
+  void reject(const message& msg, caf::response_promise& promise,
+              const std::string& why);
   void on_shutdown();
   void on_ended(const container_end& end);
   bool killed_at_memory_limit(const container_end& end) const;

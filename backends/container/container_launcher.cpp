@@ -6,6 +6,7 @@
 #include "actors/log.hpp"
 #include "actors/node_services.hpp"
 #include "backends/container/container_agent.hpp"
+#include "backends/container/protocol.hpp"
 
 namespace corral::container {
 
@@ -30,6 +31,8 @@ agent_options make_agent_options(const engine_settings& settings,
   options.image = image;
   options.ready_timeout = settings.ready_timeout;
   options.max_invalid_lines = settings.max_invalid_lines;
+  options.max_line_bytes = settings.max_line_bytes;
+  options.max_stdin_bytes = settings.max_stdin_bytes;
   // NOTE: the kernel's shutdown carries no grace period, so the node's
   // default one is split: half for the agent to exit on its own, the rest
   // for the engine's SIGTERM before the kernel kills the container.
@@ -54,19 +57,29 @@ caf::error check_container_request(const spawn_request& request) {
     return make_error(errc::internal_error,
                       "the Container backend got a request for another "
                       "backend");
+  // Arguments reach the engine through execve, never a shell, so only a
+  // leading '-' (read as a flag), blanks and NUL (which would cut the
+  // argument short) are dangerous.
   const auto& image = backend->image;
-  bool blank = image.find_first_of(" \t\r\n") != std::string::npos;
+  bool blank = image.find_first_of(std::string{" \t\r\n\0", 5})
+               != std::string::npos;
   if (image.empty() || image.front() == '-' || blank)
     return make_error(errc::invalid_request,
-                      "Container.image \"" + image
+                      "Container.image \"" + printable(image)
                         + "\" is not an image name; give one such as "
                           "localhost/corral-echo:latest");
-  for (const auto& [key, value] : request.env)
-    if (key.empty() || key.find('=') != std::string::npos)
+  for (const auto& [key, value] : request.env) {
+    if (key.empty() || key.find_first_of(std::string{"=\0", 2})
+                         != std::string::npos)
       return make_error(errc::invalid_request,
-                        "env key \"" + key
-                          + "\" is not a variable name; remove the '=' or "
-                            "give a non-empty name");
+                        "env key \"" + printable(key)
+                          + "\" is not a variable name; give a non-empty "
+                            "name without '=' or NUL");
+    if (value.find('\0') != std::string::npos)
+      return make_error(errc::invalid_request,
+                        "env value of " + printable(key)
+                          + " contains a NUL byte; remove it");
+  }
   return {};
 }
 

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <csignal>
 #include <ctime>
+#include <limits>
 #include <thread>
 
 #include <poll.h>
@@ -14,6 +15,7 @@
 #include <caf/message_id.hpp>
 
 #include "actors/log.hpp"
+#include "backends/container/protocol.hpp"
 
 namespace corral::container {
 
@@ -24,6 +26,10 @@ constexpr std::size_t tail_lines = 4;
 constexpr std::size_t tail_line_bytes = 512;
 // stderr lines logged one by one before only every 1000th is.
 constexpr std::uint64_t logged_stderr_lines = 1000;
+// Maximum length of a stderr line logged whole. A longer one is cut.
+constexpr std::size_t max_stderr_line_bytes = 4096;
+// Bytes of an over-long line kept for its log line.
+constexpr std::size_t quoted_line_bytes = 200;
 // Attempts of `kill`, 250 ms apart, while the engine still creates the
 // container.
 constexpr int kill_attempts = 40;
@@ -49,6 +55,74 @@ void discard_sigpipe() {
 
 bool would_block() {
   return errno == EAGAIN || errno == EWOULDBLOCK;
+}
+
+// Reads one chunk of what `fd` has into `buffer`. Returns false at end of
+// file or on an error other than EAGAIN. One chunk per poll round keeps a
+// stream that never runs dry from starving the others.
+bool read_chunk(int fd, std::string& buffer) {
+  char chunk[65536];
+  for (;;) {
+    auto n = ::read(fd, chunk, sizeof chunk);
+    if (n > 0) {
+      buffer.append(chunk, static_cast<std::size_t>(n));
+      return true;
+    }
+    if (n < 0 && errno == EINTR)
+      continue;
+    return n < 0 && would_block();
+  }
+}
+
+// Splits at most `max_lines` complete lines off the front of `buffer` and
+// passes each to `take(text, too_long, length)`. For a line over `limit`
+// bytes, `too_long` is set and `text` holds only its first bytes. A
+// partial line that already passes the limit is passed at once, and the
+// rest of it is skipped up to the next newline. Returns the number passed.
+template <class Take>
+std::size_t split_lines(std::string& buffer, bool& discarding,
+                        std::size_t limit, std::size_t max_lines, Take take) {
+  std::size_t start = 0;
+  std::size_t count = 0;
+  for (;;) {
+    auto end = buffer.find('\n', start);
+    if (end == std::string::npos)
+      break;
+    auto length = end - start;
+    if (discarding) {
+      // The end of a line already reported; it does not count.
+      discarding = false;
+    } else if (count == max_lines) {
+      break;
+    } else if (length > limit) {
+      take(buffer.substr(start, quoted_line_bytes), true, length);
+      ++count;
+    } else {
+      auto line = buffer.substr(start, length);
+      if (!line.empty() && line.back() == '\r')
+        line.pop_back();
+      take(std::move(line), false, length);
+      ++count;
+    }
+    start = end + 1;
+  }
+  buffer.erase(0, start);
+  bool complete_line_left = buffer.find('\n') != std::string::npos;
+  if (!discarding && !complete_line_left && buffer.size() > limit
+      && count < max_lines) {
+    take(buffer.substr(0, quoted_line_bytes), true, buffer.size());
+    ++count;
+    discarding = true;
+  }
+  if (discarding)
+    buffer.clear();
+  return count;
+}
+
+// Ends a last line that has no newline, once its stream is closed.
+void end_last_line(std::string& buffer, bool discarding) {
+  if (!discarding && !buffer.empty() && buffer.back() != '\n')
+    buffer += '\n';
 }
 
 } // namespace
@@ -84,20 +158,50 @@ void container_session::detach() {
   detached_ = true;
   actor_ = nullptr;
   buffered_.clear();
+  // No actor handles lines any more, so reading stdout must not wait for one.
+  lines_in_flight_ = 0;
+  wake();
+}
+
+bool container_session::try_write(std::string line) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  if (close_input_ || input_broken_
+      || input_bytes_ + pending_input_bytes_
+           >= engine_->settings().max_stdin_bytes)
+    return false;
+  input_bytes_ += line.size();
+  input_.push_back(std::move(line));
+  wake();
+  return true;
 }
 
 void container_session::write(std::string line) {
   std::lock_guard<std::mutex> guard{mutex_};
-  if (close_input_)
+  if (close_input_ || input_broken_)
     return;
+  input_bytes_ += line.size();
   input_.push_back(std::move(line));
-  std::uint64_t one = 1;
-  [[maybe_unused]] auto n = ::write(wake_.get(), &one, sizeof one);
+  wake();
+}
+
+void container_session::line_handled() {
+  // Only the step down from the maximum needs to wake the I/O thread,
+  // because it stops reading stdout only there.
+  auto count = lines_in_flight_.load();
+  while (count > 0
+         && !lines_in_flight_.compare_exchange_weak(count, count - 1)) {
+  }
+  if (count == engine_->settings().max_lines_in_flight)
+    wake();
 }
 
 void container_session::close_input() {
   std::lock_guard<std::mutex> guard{mutex_};
   close_input_ = true;
+  wake();
+}
+
+void container_session::wake() {
   std::uint64_t one = 1;
   [[maybe_unused]] auto n = ::write(wake_.get(), &one, sizeof one);
 }
@@ -194,9 +298,12 @@ void container_session::run() {
 // Moves bytes until the engine closes stdout and stderr, which it does
 // when the container has exited.
 void container_session::pump(child_process& child) {
-  bool out_open = true;
-  bool err_open = true;
-  while (out_open || err_open) {
+  const auto max_in_flight = engine_->settings().max_lines_in_flight;
+  line_stream out;
+  out.fd = child.out.get();
+  line_stream err;
+  err.fd = child.err.get();
+  while (out.open || err.open) {
     bool want_input = false;
     {
       std::lock_guard<std::mutex> guard{mutex_};
@@ -204,13 +311,27 @@ void container_session::pump(child_process& child) {
         pending_input_ += input_.front();
         input_.pop_front();
       }
+      input_bytes_ = 0;
+      pending_input_bytes_ = pending_input_.size();
       if (child.in && pending_input_.empty() && close_input_)
         child.in.reset();
       want_input = child.in && !pending_input_.empty();
     }
+    // Lines go until the actor has the maximum in flight. Lines dropped
+    // after a detach do not count, so the loop then takes all of them.
+    bool backlog = false;
+    for (;;) {
+      auto in_flight = lines_in_flight_.load();
+      if (in_flight >= max_in_flight)
+        break;
+      backlog = take_stdout_lines(out, max_in_flight - in_flight);
+      if (!backlog)
+        break;
+    }
+
     pollfd fds[4] = {
-      {out_open ? child.out.get() : -1, POLLIN, 0},
-      {err_open ? child.err.get() : -1, POLLIN, 0},
+      {out.open && !backlog ? out.fd : -1, POLLIN, 0},
+      {err.open ? err.fd : -1, POLLIN, 0},
       {wake_.get(), POLLIN, 0},
       {want_input ? child.in.get() : -1, POLLOUT, 0},
     };
@@ -224,97 +345,70 @@ void container_session::pump(child_process& child) {
       [[maybe_unused]] auto n = ::read(wake_.get(), &count, sizeof count);
     }
     if (fds[0].revents != 0)
-      out_open = read_stdout(child.out.get());
-    if (fds[1].revents != 0)
-      err_open = read_stderr(child.err.get());
+      out.open = read_chunk(out.fd, out.buffer);
+    if (fds[1].revents != 0) {
+      err.open = read_chunk(err.fd, err.buffer);
+      if (!err.open)
+        end_last_line(err.buffer, err.discarding);
+      take_stderr_lines(err);
+    }
     if (fds[3].revents != 0 && !flush_stdin(child.in.get())) {
+      // The agent closed its stdin: later lines could never be written.
       child.in.reset();
       pending_input_.clear();
+      std::lock_guard<std::mutex> guard{mutex_};
+      input_broken_ = true;
+      input_.clear();
+      input_bytes_ = 0;
     }
+    pending_input_bytes_ = pending_input_.size();
   }
+  // The lines held back for the actor are bounded by the buffer, so they
+  // all go now, with a last line that has no newline.
+  end_last_line(out.buffer, out.discarding);
+  take_stdout_lines(out, std::numeric_limits<std::size_t>::max());
 }
 
-bool container_session::read_stdout(int fd) {
-  char buffer[65536];
-  for (;;) {
-    auto n = ::read(fd, buffer, sizeof buffer);
-    if (n > 0) {
-      out_buffer_.append(buffer, static_cast<std::size_t>(n));
-      split_lines(out_buffer_, out_discarding_);
-      continue;
-    }
-    if (n < 0 && errno == EINTR)
-      continue;
-    return n < 0 && would_block();
-  }
+// Passes at most `max_lines` stdout lines to the actor; returns true when
+// lines are left for later, complete ones or one already over the limit.
+bool container_session::take_stdout_lines(line_stream& out,
+                                          std::size_t max_lines) {
+  split_lines(out.buffer, out.discarding, engine_->settings().max_line_bytes,
+              max_lines,
+              [this](std::string text, bool too_long, std::size_t length) {
+                if (too_long) {
+                  deliver(caf::make_message(
+                            long_atom::value,
+                            static_cast<std::uint64_t>(length)),
+                          true);
+                  return;
+                }
+                {
+                  std::lock_guard<std::mutex> guard{mutex_};
+                  printed_line_ = true;
+                }
+                deliver(caf::make_message(line_atom::value, std::move(text)),
+                        true);
+              });
+  return out.buffer.find('\n') != std::string::npos
+         || out.buffer.size() > engine_->settings().max_line_bytes;
 }
 
-void container_session::split_lines(std::string& buffer, bool& discarding) {
-  auto limit = engine_->settings().max_line_bytes;
-  std::size_t start = 0;
-  for (;;) {
-    auto end = buffer.find('\n', start);
-    if (end == std::string::npos)
-      break;
-    if (discarding) {
-      discarding = false;
-    } else if (end - start > limit) {
-      deliver(caf::make_message(long_atom::value,
-                                static_cast<std::uint64_t>(end - start)));
-    } else {
-      auto line = buffer.substr(start, end - start);
-      if (!line.empty() && line.back() == '\r')
-        line.pop_back();
-      {
-        std::lock_guard<std::mutex> guard{mutex_};
-        printed_line_ = true;
-      }
-      deliver(caf::make_message(line_atom::value, std::move(line)));
-    }
-    start = end + 1;
-  }
-  buffer.erase(0, start);
-  // A line without its end that already passes the limit is rejected now,
-  // and the rest of it is skipped up to the next newline.
-  if (!discarding && buffer.size() > limit) {
-    deliver(caf::make_message(long_atom::value,
-                              static_cast<std::uint64_t>(buffer.size())));
-    discarding = true;
-  }
-  if (discarding)
-    buffer.clear();
+void container_session::take_stderr_lines(line_stream& err) {
+  split_lines(err.buffer, err.discarding, max_stderr_line_bytes,
+              std::numeric_limits<std::size_t>::max(),
+              [this](const std::string& text, bool too_long,
+                     std::size_t length) {
+                if (too_long)
+                  log_stderr(text + "... (cut from a line of "
+                             + std::to_string(length) + " bytes or more)");
+                else
+                  log_stderr(text);
+              });
 }
 
-bool container_session::read_stderr(int fd) {
-  char buffer[16384];
-  for (;;) {
-    auto n = ::read(fd, buffer, sizeof buffer);
-    if (n > 0) {
-      err_buffer_.append(buffer, static_cast<std::size_t>(n));
-      std::size_t start = 0;
-      for (auto end = err_buffer_.find('\n'); end != std::string::npos;
-           end = err_buffer_.find('\n', start)) {
-        log_stderr(err_buffer_.substr(start, end - start));
-        start = end + 1;
-      }
-      err_buffer_.erase(0, start);
-      if (err_buffer_.size() > tail_line_bytes) {
-        log_stderr(err_buffer_);
-        err_buffer_.clear();
-      }
-      continue;
-    }
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n == 0 && !err_buffer_.empty()) {
-      log_stderr(err_buffer_);
-      err_buffer_.clear();
-    }
-    return n < 0 && would_block();
-  }
-}
-
-void container_session::log_stderr(const std::string& line) {
+void container_session::log_stderr(const std::string& raw) {
+  auto line = printable(raw);
   stderr_tail_.push_back(line.substr(0, tail_line_bytes));
   if (stderr_tail_.size() > tail_lines)
     stderr_tail_.pop_front();
@@ -350,10 +444,14 @@ bool container_session::flush_stdin(int fd) {
   return true;
 }
 
-void container_session::deliver(caf::message msg) {
+// A counted message is a line event that the actor confirms with
+// `line_handled`.
+void container_session::deliver(caf::message msg, bool counted) {
   std::lock_guard<std::mutex> guard{mutex_};
   if (detached_)
     return;
+  if (counted)
+    ++lines_in_flight_;
   if (!attached_) {
     buffered_.push_back(std::move(msg));
     return;
@@ -386,7 +484,7 @@ void container_session::finish(int exit_code, const std::string& start_error) {
     end.oom_killed = inspected.exit_code == 0
                      && inspected.out.rfind("true", 0) == 0;
   }
-  deliver(caf::make_message(ended_atom::value, std::move(end)));
+  deliver(caf::make_message(ended_atom::value, std::move(end)), false);
 
   if (facts != nullptr && exit_code != -1)
     run_command(engine_command(*facts, {"rm", "-f", name_}),

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -66,8 +67,20 @@ public:
   /// Stops delivering events; the hosting actor calls it when it exits.
   void detach();
 
-  /// Queues `line` (ending in a newline) for the agent's stdin.
+  /// Queues `line` (ending in a newline) for the agent's stdin. Returns
+  /// false and drops the line when the lines not yet written to the pipe
+  /// contain `max_stdin_bytes` or the agent closed its stdin.
+  bool try_write(std::string line);
+
+  /// Queues a control line (the shutdown) even when `try_write` would
+  /// reject it, so that a full stdin cannot stop a stop.
   void write(std::string line);
+
+  /// Tells the session that the hosting actor handled one line or
+  /// over-long line event. The session reads stdout only while fewer than
+  /// `max_lines_in_flight` are unhandled, so a flood of lines fills the
+  /// agent's pipe instead of the actor's mailbox.
+  void line_handled();
 
   /// Closes stdin once the queued lines are written.
   void close_input();
@@ -97,14 +110,25 @@ public:
   }
 
 private:
+  /// One output stream of the engine's client, read in chunks and split
+  /// into lines.
+  struct line_stream {
+    int fd = -1;
+    bool open = true;
+    std::string buffer;
+    /// Inside a line that passed the limit; its rest is skipped up to the
+    /// next newline.
+    bool discarding = false;
+  };
+
   void run();
   void pump(child_process& child);
-  bool read_stdout(int fd);
-  bool read_stderr(int fd);
+  bool take_stdout_lines(line_stream& out, std::size_t max_lines);
+  void take_stderr_lines(line_stream& err);
   bool flush_stdin(int fd);
-  void split_lines(std::string& buffer, bool& discarding);
   void log_stderr(const std::string& line);
-  void deliver(caf::message msg);
+  void deliver(caf::message msg, bool counted);
+  void wake();
   void finish(int exit_code, const std::string& start_error);
 
   std::shared_ptr<engine_state> engine_;
@@ -118,6 +142,8 @@ private:
   bool detached_ = false;
   std::vector<caf::message> buffered_;
   std::deque<std::string> input_;
+  std::size_t input_bytes_ = 0;
+  bool input_broken_ = false;
   bool close_input_ = false;
   bool kill_requested_ = false;
   bool finished_ = false;
@@ -125,13 +151,11 @@ private:
   bool printed_line_ = false;
   pid_t child_pid_ = -1;
   unique_fd wake_;
+  std::atomic<std::size_t> lines_in_flight_{0};
+  std::atomic<std::size_t> pending_input_bytes_{0};
 
   // Owned by the I/O thread.
-  std::string out_buffer_;
-  std::string err_buffer_;
   std::string pending_input_;
-  bool out_discarding_ = false;
-  bool err_discarding_ = false;
   std::deque<std::string> stderr_tail_;
   std::uint64_t stderr_lines_ = 0;
 };

@@ -55,8 +55,10 @@ std::vector<std::string> ulimit_flags(std::uint64_t nofile,
 // filesystem, which fails after the limits are set when they work, and
 // halves the rejected limit until they do, starting from this process's
 // own.
-// NOTE: with Podman 4.3 on a 2-core machine each attempt takes 0.3-1.5 s,
-// which the first container spawn of a process waits for.
+// NOTE: with Podman 4.3 each attempt takes 0.3-1.5 s, which the first
+// container spawn of a process waits for. Probing at node start instead
+// would cost every node an engine `info` and a container run, also nodes
+// that never run a container.
 std::vector<std::string> probe_ulimits(const engine_settings& settings,
                                        const engine_facts& facts) {
   char pattern[] = "/tmp/corral-probe-XXXXXX";

@@ -32,10 +32,19 @@ struct engine_settings {
   std::size_t max_line_bytes = 1 << 20;
   /// Invalid lines after which the container is stopped.
   std::size_t max_invalid_lines = 100;
+  /// Bytes of lines queued for the agent's stdin and not yet taken by its
+  /// pipe. Messages beyond it fail with `mailbox_full`, so an agent that
+  /// does not read its stdin cannot fill the node's memory.
+  std::size_t max_stdin_bytes = 8 << 20;
+  /// Lines read from the agent's stdout and not yet handled by its actor.
+  /// At this count the node stops reading stdout until the actor catches
+  /// up, so a flood of lines blocks the agent's writes instead.
+  std::size_t max_lines_in_flight = 256;
   /// Size of the writable tmpfs at /tmp on the read-only root.
   std::string tmpfs_size = "16m";
   /// `--pids-limit` of every container.
-  // NOTE: the spawn's limits have no pids field, so this is per backend.
+  // NOTE: 256 is an estimate that leaves room for a shell agent and its
+  // pipelines. The spawn's limits have no pids field, so it is per backend.
   std::uint64_t pids_limit = 256;
   /// Pre-started containers kept per image and settings; 0 disables the
   /// warm pool.

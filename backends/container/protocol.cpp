@@ -154,6 +154,12 @@ std::optional<agent_line> parse_log(const json& object, std::string& error) {
 
 std::optional<agent_line> parse_agent_line(const std::string& line,
                                            std::string& error) {
+  // nlohmann's parser takes a NUL byte for the end of its input and would
+  // ignore what follows it.
+  if (line.find('\0') != std::string::npos) {
+    error = "contains a NUL byte";
+    return std::nullopt;
+  }
   auto object = json::parse(line, nullptr, false);
   if (object.is_discarded() || !object.is_object()) {
     error = "not a JSON object";
@@ -214,6 +220,25 @@ std::string encode_response_error(std::uint64_t ref,
 
 std::string encode_shutdown() {
   return "{\"type\":\"shutdown\"}\n";
+}
+
+std::string printable(const std::string& text) {
+  bool utf8 = is_valid_utf8(text);
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    bool escape = byte < 0x20 || byte == 0x7f || (byte > 0x7f && !utf8);
+    if (!escape || c == '\t') {
+      out += c;
+      continue;
+    }
+    static const char digits[] = "0123456789abcdef";
+    out += "\\x";
+    out += digits[byte >> 4];
+    out += digits[byte & 0xf];
+  }
+  return out;
 }
 
 } // namespace corral::container

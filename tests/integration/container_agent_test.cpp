@@ -16,16 +16,6 @@ using namespace corral::testing;
 
 namespace {
 
-constexpr std::chrono::seconds hang_guard{20};
-
-std::string ask_long(corral::node& node, const std::string& target,
-                     const std::string& topic, const std::string& payload) {
-  auto reply = node.request(target, topic, payload, hang_guard);
-  if (!reply)
-    return "error: " + describe(reply.error());
-  return reply->payload;
-}
-
 // A TCP listener on 127.0.0.1 with a port the kernel picks.
 struct loopback_listener {
   int fd = -1;

@@ -18,13 +18,6 @@ using namespace corral::testing;
 
 namespace {
 
-constexpr std::chrono::seconds hang_guard{20};
-
-// The name of the error's code, e.g. "spawn_failed".
-std::string code_of(const caf::error& error) {
-  return to_string(to_failure(error).code);
-}
-
 exit_reason exit_of(corral::node& node, pid_type pid) {
   auto info = node.inspect(std::to_string(pid));
   if (!info || !info->exit)

@@ -9,6 +9,8 @@
 
 #include <unistd.h>
 
+#include "actors/error.hpp"
+#include "actors/node.hpp"
 #include "backends/container/child_process.hpp"
 #include "serialization/spawn_request.hpp"
 
@@ -16,6 +18,25 @@ namespace corral::testing {
 
 /// The image CTest builds once per run (fixture container_image).
 inline const std::string test_image = CORRAL_CONTAINER_TEST_IMAGE;
+
+/// Time a container test waits for a reply or a state before it fails.
+inline constexpr std::chrono::seconds hang_guard{20};
+
+/// Sends a request that may wait up to `hang_guard`; returns the reply
+/// payload, or "error: " followed by the described error.
+inline std::string ask_long(corral::node& node, const std::string& target,
+                            const std::string& topic,
+                            const std::string& payload) {
+  auto reply = node.request(target, topic, payload, hang_guard);
+  if (!reply)
+    return "error: " + describe(reply.error());
+  return reply->payload;
+}
+
+/// Returns the name of the error's code, e.g. "spawn_failed".
+inline std::string code_of(const caf::error& error) {
+  return to_string(to_failure(error).code);
+}
 
 /// Returns a spawn request for a container agent that runs `command` in
 /// the test image ("" runs the image's own echo.sh). Temporary, so that a

@@ -89,6 +89,49 @@ BOOST_AUTO_TEST_CASE(invalid_lines_name_the_problem) {
              != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(wrongly_typed_fields_are_invalid) {
+  BOOST_TEST(!parse(R"({"type":7})"));
+  BOOST_TEST(!parse(R"({"type":["ready"]})"));
+  BOOST_TEST(!parse(R"({"type":"reply","id":"3","payload":"x"})"));
+  BOOST_TEST(!parse(R"({"type":"reply","id":-3})"));
+  BOOST_TEST(!parse(R"({"type":"reply","id":1.5})"));
+  BOOST_TEST(!parse(R"({"type":"reply","id":18446744073709551616})"));
+  BOOST_TEST(!parse(R"({"type":"reply","id":1,"payload":5})"));
+  BOOST_TEST(!parse(R"({"type":"reply","id":1,"payload_b64":null})"));
+  BOOST_TEST(!parse(R"({"type":"send","to":5,"topic":"t"})"));
+  BOOST_TEST(!parse(R"({"type":"request","ref":1,"to":"x","topic":"t",)"
+                    R"("timeout_ms":-1})"));
+  BOOST_TEST(!parse(R"({"type":"log","level":3,"text":"x"})"));
+  BOOST_TEST(!parse(R"({"type":"error","id":1,"message":{}})"));
+}
+
+BOOST_AUTO_TEST_CASE(nul_and_non_utf8_lines_are_invalid) {
+  BOOST_TEST(!parse(std::string("{\"type\":\"log\",\"text\":\"a\0b\"}", 27)));
+  BOOST_TEST(!parse("{\"type\":\"log\",\"text\":\"\xff\xfe\"}"));
+  BOOST_TEST(!parse(std::string("{\"type\":\"ready\"}\0", 17)));
+  BOOST_TEST(!parse(R"({"type":"reply","id":1,"payload_b64":"!!"})"));
+  BOOST_TEST(!parse(R"({"type":"reply","id":1,"payload_b64":"YWJj="})"));
+}
+
+BOOST_AUTO_TEST_CASE(deeply_nested_line_is_invalid) {
+  // Just under the 1 MiB line limit; the parser must not run out of stack.
+  BOOST_TEST(!parse(std::string(1000000, '[')));
+  std::string objects;
+  for (int i = 0; i < 100000; ++i)
+    objects += R"({"a":)";
+  BOOST_TEST(!parse(objects));
+  std::string closed = std::string(100000, '[') + std::string(100000, ']');
+  BOOST_TEST(!parse(closed));
+}
+
+BOOST_AUTO_TEST_CASE(printable_escapes_control_bytes) {
+  BOOST_TEST(printable("plain text") == "plain text");
+  BOOST_TEST(printable("a\x1b[2Jb") == "a\\x1b[2Jb");
+  BOOST_TEST(printable(std::string("a\0\nb", 4)) == "a\\x00\\x0ab");
+  BOOST_TEST(printable("caf\xc3\xa9") == "caf\xc3\xa9");
+  BOOST_TEST(printable("bad \xff") == "bad \\xff");
+}
+
 BOOST_AUTO_TEST_CASE(message_line_ends_with_payload) {
   auto text = encode_message(5, "local:2", "echo", "hi");
   BOOST_TEST(text

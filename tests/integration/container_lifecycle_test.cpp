@@ -1,8 +1,10 @@
 // Container agents with real Podman: start failures, stop, exit reasons,
 // restarts, and the removal of every container.
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
+#include <thread>
 
 #include <boost/test/unit_test.hpp>
 
@@ -118,6 +120,34 @@ BOOST_AUTO_TEST_CASE(missing_image_fails_spawn_with_engine_message) {
                != std::string::npos,
              "error: " << describe(result.error()));
   BOOST_TEST(fixture.state_of("nowhere") != "running");
+}
+
+// The spawner gets the spawn's error, so a restart would run an agent
+// that no caller expects.
+BOOST_AUTO_TEST_CASE(failed_start_is_not_restarted) {
+  {
+    node_fixture fixture;
+    auto request = container_request("never");
+    request.backend = container_backend{"localhost/corral-no-such-image:none"};
+    request.restart = restart_type::permanent;
+
+    auto result = fixture.node().spawn(request);
+
+    BOOST_REQUIRE(!result);
+    BOOST_TEST(code_of(result.error()) == "spawn_failed");
+    // The fixture's backoff is 20 ms, so a restart would come well within
+    // this time.
+    std::this_thread::sleep_for(std::chrono::milliseconds{1000});
+    auto all = fixture.node().list(true);
+    BOOST_REQUIRE(all);
+    auto entries = std::count_if(all->begin(), all->end(),
+                                 [](const process_info& info) {
+                                   return info.agent_id == "never";
+                                 });
+    BOOST_TEST(entries == 1);
+    BOOST_TEST(fixture.state_of("never") != "running");
+  }
+  BOOST_TEST(our_containers().empty());
 }
 
 BOOST_AUTO_TEST_CASE(missing_engine_is_backend_not_available) {

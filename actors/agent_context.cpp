@@ -25,8 +25,15 @@ agent_context::agent_context(caf::event_based_actor* self,
   : self_(self),
     cell_(std::move(cell)),
     services_(std::move(services)),
-    env_(std::move(env)),
     started_(std::chrono::steady_clock::now()) {
+  if (!env.empty())
+    env_ = std::make_unique<const std::map<std::string, std::string>>(
+      std::move(env));
+}
+
+const std::map<std::string, std::string>& agent_context::no_env() {
+  static const std::map<std::string, std::string> empty;
+  return empty;
 }
 
 std::chrono::milliseconds agent_context::uptime() const {
@@ -115,14 +122,16 @@ void agent_context::request(const std::string& target, std::string topic,
                        dead_letter_reason::exited_target);
     on_error(to_error(failed));
   };
-  auto call = pending_.add(self_, timeout, std::move(completed));
+  if (!pending_)
+    pending_ = std::make_unique<pending_requests>();
+  auto call = pending_->add(self_, timeout, std::move(completed));
   // NOTE: a receiver that never replies keeps CAF's response handler (a
   // few hundred bytes) alive until this agent exits. The caller still gets
   // its timeout error on time.
   self_->request(found.cell->actor, caf::infinite, std::move(msg))
-    .then([this, call](message& reply) { pending_.finish(call, &reply, {}); },
+    .then([this, call](message& reply) { pending_->finish(call, &reply, {}); },
           [this, call](caf::error& error) {
-            pending_.finish(call, nullptr, error);
+            pending_->finish(call, nullptr, error);
           });
 }
 

@@ -73,7 +73,7 @@ public:
 
   /// The environment from the spawn request.
   const std::map<std::string, std::string>& env() const {
-    return env_;
+    return env_ ? *env_ : no_env();
   }
 
   /// Time since this agent started.
@@ -198,7 +198,8 @@ public:
   /// Times out overdue requests; the hosting actor calls it for every
   /// `deadline_atom` it receives.
   void expire_requests() {
-    pending_.expire(self_);
+    if (pending_)
+      pending_->expire(self_);
   }
 
   /// Called by the hosting actor before a handler runs.
@@ -215,14 +216,17 @@ private:
   caf::event_based_actor* self_;
   std::shared_ptr<agent_cell> cell_;
   std::shared_ptr<node_services> services_;
-  std::map<std::string, std::string> env_;
+  // Both allocated only when used: most agents have no environment and
+  // never send a request, and an idle agent should cost little.
+  static const std::map<std::string, std::string>& no_env();
+  std::unique_ptr<const std::map<std::string, std::string>> env_;
   std::chrono::steady_clock::time_point started_;
   const message* current_ = nullptr;
   bool reply_deferred_ = false;
   caf::error reply_error_;
   bool trap_exits_ = false;
   std::uint64_t next_correlation_ = 1;
-  pending_requests pending_;
+  std::unique_ptr<pending_requests> pending_;
   /// Results of spawns done on this thread whose callbacks wait for the
   /// `spawned_atom` sent to self, or null while none wait.
   std::unique_ptr<

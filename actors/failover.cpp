@@ -1,5 +1,6 @@
 #include "actors/failover.hpp"
 
+#include <string_view>
 #include <variant>
 
 #include "actors/error.hpp"
@@ -10,7 +11,7 @@ namespace corral {
 caf::expected<std::shared_ptr<const spawn_request>>
 place_restart(const node_services& services, pid_type supervisor,
               std::shared_ptr<const spawn_request> request,
-              const std::map<std::string, std::string>& refused) {
+              const refused_node_map& refused) {
   const auto* remote = std::get_if<remote_backend>(&request->backend);
   if (remote == nullptr || remote->failover.mode == failover_mode::none)
     return request;
@@ -52,12 +53,21 @@ place_restart(const node_services& services, pid_type supervisor,
 void note_exit_for_failover(child_slot& slot, bool ran,
                             const exit_reason& reason) {
   if (ran) {
-    slot.refused_nodes.clear();
+    slot.refused_nodes.reset();
     return;
   }
-  const auto* remote = std::get_if<remote_backend>(&slot.request->backend);
-  if (remote != nullptr && remote->failover.mode == failover_mode::any)
-    slot.refused_nodes[remote->node_id] = to_string(reason);
+  // Only Remote requests are unpacked, so other exits stay cheap.
+  if (std::string_view{slot.request->backend()} != "Remote")
+    return;
+  auto request = slot.request->unpack();
+  if (!request)
+    return;
+  const auto* remote = std::get_if<remote_backend>(&(*request)->backend);
+  if (remote == nullptr || remote->failover.mode != failover_mode::any)
+    return;
+  if (!slot.refused_nodes)
+    slot.refused_nodes = std::make_unique<refused_node_map>();
+  (*slot.refused_nodes)[remote->node_id] = to_string(reason);
 }
 
 } // namespace corral

@@ -22,7 +22,7 @@ namespace corral {
 caf::expected<std::shared_ptr<const spawn_request>>
 place_restart(const node_services& services, pid_type supervisor,
               std::shared_ptr<const spawn_request> request,
-              const std::map<std::string, std::string>& refused = {});
+              const refused_node_map& refused = {});
 
 /// Updates the refused nodes of a child that exited with `reason`. A
 /// Remote child with failover `any` that never reached running (`ran` is

@@ -120,7 +120,7 @@ caf::result<spawn_result> kernel_actor::handle_spawn(spawn_request request) {
     return started.error();
   auto& entry = **started;
   if (auto supervisor = supervisor_of(entry.parent()))
-    supervisor->add(std::move(shared), entry.pid(), 0);
+    supervisor->add(entry.request, entry.pid(), 0);
   if (entry.state == process_state::running)
     return result_of(entry);
   entry.extras().start_waiter = make_response_promise();
@@ -202,7 +202,7 @@ kernel_actor::insert_entry(std::shared_ptr<agent_cell> cell,
   process_entry entry;
   entry.restart_count = restart_count;
   entry.start_time_ms = now_ms();
-  entry.request = std::move(shared);
+  entry.request = store(*shared);
   entry.cell = std::move(cell);
   if (outcome != nullptr && !outcome->agent_type.empty())
     entry.extras().agent_type = outcome->agent_type;
@@ -252,7 +252,7 @@ void kernel_actor::register_spawn(local_spawn& spawned) {
                              nullptr);
   entry.start_time_ms = spawned.start_time_ms;
   if (auto supervisor = supervisor_of(parent))
-    supervisor->add(spawned.request, pid, 0);
+    supervisor->add(entry.request, pid, 0);
   change_state(entry, process_state::running);
   // The parent began to stop, or the node to shut down, after the caller
   // checked: the child stops at once, as its siblings do.
@@ -418,8 +418,8 @@ process_info kernel_actor::snapshot(const process_entry& entry) const {
   info.agent_id = cell.agent_id;
   info.agent_type = extras != nullptr && !extras->agent_type.empty()
                       ? extras->agent_type
-                      : request.agent_type;
-  info.backend = backend_name(request.backend);
+                      : request.agent_type();
+  info.backend = request.backend();
   info.node = extras != nullptr && !extras->node.empty()
                 ? extras->node
                 : services_->node_id();
@@ -436,7 +436,7 @@ process_info kernel_actor::snapshot(const process_entry& entry) const {
   info.usage.cpu_ns = cell.cpu_ns.load();
   info.usage.memory_bytes = cell.memory_bytes.load();
   info.usage.fuel = cell.fuel.load();
-  info.restart = request.restart;
+  info.restart = request.restart();
   info.restart_count = entry.restart_count;
   info.start_time_ms = entry.start_time_ms;
   return info;

@@ -113,7 +113,11 @@ private:
                std::size_t slot);
   void on_restart_timer(pid_type parent, std::uint64_t round);
   void restart_round(pid_type parent);
-  void restart_with_waiter(std::shared_ptr<const spawn_request> request,
+  caf::expected<process_entry*>
+  restart_from(const stored_request& stored, pid_type parent,
+               std::uint32_t restart_count,
+               const refused_node_map* refused = nullptr);
+  void restart_with_waiter(std::shared_ptr<const stored_request> request,
                            pid_type parent,
                            pid_type old_pid, std::uint32_t restart_count,
                            caf::response_promise waiter);

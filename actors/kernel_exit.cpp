@@ -174,7 +174,7 @@ void kernel_actor::supervise_exit(pid_type parent, pid_type child,
     return;
   auto& failed = supervisor->children[*slot];
   note_exit_for_failover(failed, ran, reason);
-  if (shutting_down_ || !should_restart(failed.request->restart, reason)) {
+  if (shutting_down_ || !should_restart(failed.request->restart(), reason)) {
     supervisor->remove(*slot);
     supervisor->compact();
     return;
@@ -203,7 +203,7 @@ void kernel_actor::supervise_exit(pid_type parent, pid_type child,
   supervisor->backoff_elapsed = false;
   auto round = ++supervisor->round;
   corral::log(spdlog::level::info,
-              {services_->node_id(), child, failed.request->agent_id},
+              {services_->node_id(), child, failed.request->agent_id()},
               "restarting in " + std::to_string(delay.count())
                 + " ms (restart " + std::to_string(failed.restart_count + 1)
                 + ", supervisor pid " + std::to_string(parent) + ")");
@@ -222,7 +222,7 @@ void kernel_actor::give_up(pid_type parent, supervisor_state& supervisor,
   if (parent == kernel_pid) {
     corral::log(spdlog::level::err,
                 {services_->node_id(), kernel_pid,
-                 supervisor.children[slot].request->agent_id},
+                 supervisor.children[slot].request->agent_id()},
                 "the kernel gave up restarting this top-level agent: " + why);
     supervisor.remove(slot);
     supervisor.compact();
@@ -260,52 +260,62 @@ void kernel_actor::restart_round(pid_type parent) {
     slot.restart_pending = false;
     if (slot.pid != 0)
       continue;
-    if (slot.request->restart == restart_type::temporary) {
+    if (slot.request->restart() == restart_type::temporary) {
       supervisor->remove(index);
       continue;
     }
-    // A failover restart keeps the moved request, so that later restarts
-    // start from the node the agent runs on now.
-    auto placed = place_restart(*services_, parent, slot.request,
-                                slot.refused_nodes);
-    if (placed)
-      slot.request = std::move(*placed);
     // start_agent inserts into the table, which never moves live entries,
     // so `supervisor` and `slot` stay valid.
-    auto started = placed ? start_agent(slot.request, slot.restart_count + 1)
-                          : caf::expected<process_entry*>{placed.error()};
+    auto started = restart_from(*slot.request, parent, slot.restart_count + 1,
+                                slot.refused_nodes.get());
     if (!started) {
       corral::log(spdlog::level::err,
-                  {services_->node_id(), parent, slot.request->agent_id},
+                  {services_->node_id(), parent, slot.request->agent_id()},
                   "restart failed, the child is dropped: "
                     + describe(started.error()));
       supervisor->remove(index);
       continue;
     }
+    // A failover restart moved the request, so that later restarts start
+    // from the node the agent runs on now: the slot shares the new entry's.
+    slot.request = (*started)->request;
     supervisor->set_pid(index, (*started)->pid());
     ++slot.restart_count;
   }
   supervisor->compact();
 }
 
+// Unpacks the stored request, moves it to another node when its node is
+// down or in `refused` (failover), and starts it.
+caf::expected<process_entry*>
+kernel_actor::restart_from(const stored_request& stored, pid_type parent,
+                           std::uint32_t restart_count,
+                           const refused_node_map* refused) {
+  auto request = stored.unpack();
+  if (!request)
+    return request.error();
+  static const refused_node_map none;
+  auto placed = place_restart(*services_, parent, std::move(*request),
+                              refused != nullptr ? *refused : none);
+  if (!placed)
+    return placed.error();
+  return start_agent(std::move(*placed), restart_count);
+}
+
 // A restart on request keeps the child's place among its siblings.
 void kernel_actor::restart_with_waiter(
-  std::shared_ptr<const spawn_request> request, pid_type parent,
+  std::shared_ptr<const stored_request> request, pid_type parent,
   pid_type old_pid, std::uint32_t restart_count,
   caf::response_promise waiter) {
   if (shutting_down_) {
     release_child(parent, old_pid);
     waiter.deliver(make_error(errc::spawn_failed,
-                              "agent_id " + request->agent_id + ": node "
+                              "agent_id " + request->agent_id() + ": node "
                                 + services_->node_id()
                                 + " is shutting down"));
     return;
   }
-  auto placed = place_restart(*services_, parent, request);
-  if (placed)
-    request = std::move(*placed);
-  auto started = placed ? start_agent(request, restart_count)
-                        : caf::expected<process_entry*>{placed.error()};
+  auto started = restart_from(*request, parent, restart_count);
   auto supervisor = supervisor_of(parent);
   auto slot = supervisor ? supervisor->slot_of(old_pid) : std::nullopt;
   if (!started) {
@@ -319,9 +329,10 @@ void kernel_actor::restart_with_waiter(
   auto& entry = **started;
   if (slot) {
     supervisor->set_pid(*slot, entry.pid());
+    supervisor->children[*slot].request = entry.request;
     supervisor->children[*slot].restart_count = restart_count;
   } else if (supervisor != nullptr) {
-    supervisor->add(std::move(request), entry.pid(), restart_count);
+    supervisor->add(entry.request, entry.pid(), restart_count);
   }
   if (entry.state == process_state::running)
     waiter.deliver(result_of(entry));

@@ -11,6 +11,12 @@ namespace corral {
 
 namespace {
 
+bool sets_any(const struct limits& x) {
+  return x.memory_bytes || x.cpu_ms || x.fuel || x.max_messages
+         || x.message_timeout_ms || x.mailbox_size || x.fuel_per_message
+         || x.call_depth || x.value_stack;
+}
+
 caf::error check_parent_here(const agent_cell& parent) {
   if (!parent.caps.can_spawn)
     return make_error(errc::capability_denied,
@@ -64,13 +70,17 @@ void return_pid(node_services& services, pid_type pid) {
   services.next_pid.compare_exchange_strong(next, pid);
 }
 
+// The cell copies what the request sets rather than pointing into it, so
+// that the kernel can keep the request packed (stored_request).
 std::shared_ptr<agent_cell>
 make_agent_cell(node_services& services,
                 const std::shared_ptr<const spawn_request>& request) {
   auto caps = request->caps
-                ? std::shared_ptr<const capabilities>(request, &*request->caps)
+                ? std::make_shared<const capabilities>(*request->caps)
                 : services.default_capabilities;
-  std::shared_ptr<const struct limits> limits(request, &request->limits);
+  auto limits = sets_any(request->limits)
+                  ? std::make_shared<const struct limits>(request->limits)
+                  : services.no_limits;
   auto cell = std::make_shared<agent_cell>(std::move(caps), std::move(limits));
   cell->pid = services.next_pid.fetch_add(1);
   cell->agent_id = request->agent_id;

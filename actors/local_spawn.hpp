@@ -36,9 +36,9 @@ caf::error claim_error(const directory::claim& claim,
 /// than unknown.
 void return_pid(node_services& services, pid_type pid);
 
-/// Creates the cell of a new agent for `request` with the next pid. The
-/// cell shares the request's capabilities (or the node's defaults) and
-/// limits rather than copying them.
+/// Creates the cell of a new agent for `request` with the next pid. An
+/// agent whose request sets no capabilities or no limits shares the
+/// node's defaults instead of a copy.
 std::shared_ptr<agent_cell>
 make_agent_cell(node_services& services,
                 const std::shared_ptr<const spawn_request>& request);

@@ -36,6 +36,10 @@ struct node_services {
   /// `config.default_capabilities`, shared by the cells of agents whose
   /// request names none.
   std::shared_ptr<const capabilities> default_capabilities;
+  /// Limits with every field unset, shared by the cells of agents whose
+  /// request sets none.
+  std::shared_ptr<const struct limits> no_limits
+    = std::make_shared<const struct limits>();
   std::chrono::steady_clock::time_point started
     = std::chrono::steady_clock::now();
   /// The next pid the kernel hands out; pids below it existed once, which

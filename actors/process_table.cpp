@@ -30,7 +30,7 @@ std::optional<std::size_t> supervisor_state::slot_of(pid_type pid) const {
   return i->second;
 }
 
-void supervisor_state::add(std::shared_ptr<const spawn_request> request,
+void supervisor_state::add(std::shared_ptr<const stored_request> request,
                            pid_type pid, std::uint32_t restart_count) {
   child_slot slot;
   slot.request = std::move(request);
@@ -81,7 +81,10 @@ process_extras& process_entry::extras() {
 supervisor_state& process_entry::supervision() {
   if (!supervision_) {
     supervision_ = std::make_unique<supervisor_state>();
-    supervision_->spec = request->supervision;
+    // NOTE: a request whose bytes do not decode (a bug, never seen) gets
+    // the default supervision spec.
+    if (auto full = request->unpack())
+      supervision_->spec = (*full)->supervision;
   }
   return *supervision_;
 }
@@ -146,6 +149,10 @@ std::vector<process_entry*> process_table::live() {
   result.reserve(live_.size());
   for (auto& [pid, entry] : live_)
     result.push_back(&entry);
+  std::sort(result.begin(), result.end(),
+            [](const process_entry* x, const process_entry* y) {
+              return x->pid() < y->pid();
+            });
   return result;
 }
 

@@ -14,6 +14,7 @@
 #include <caf/response_promise.hpp>
 
 #include "actors/agent_cell.hpp"
+#include "actors/stored_request.hpp"
 #include "actors/supervision_policy.hpp"
 #include "serialization/process_info.hpp"
 #include "serialization/spawn_request.hpp"
@@ -25,11 +26,14 @@ namespace corral {
 /// live state straight to stopping or exited.
 bool is_valid_transition(process_state from, process_state to);
 
+/// Nodes by id, each with the reason it failed to start an agent.
+using refused_node_map = std::map<std::string, std::string>;
+
 /// One child of a supervisor, in start order. The slot outlives restarts:
 /// each restart puts a new pid into it.
 struct child_slot {
   /// Shared with the live entry, so a slot costs a pointer, not a copy.
-  std::shared_ptr<const spawn_request> request;
+  std::shared_ptr<const stored_request> request;
   /// The running instance; 0 while the child waits to be restarted.
   pid_type pid = 0;
   std::uint32_t restart_count = 0;
@@ -43,8 +47,9 @@ struct child_slot {
   /// separately, so one failing agent does not stop the others' restarts.
   restart_intensity intensity;
   /// Nodes that failed to start this Remote child since it last ran, with
-  /// the reason. Its failover restarts try other nodes first.
-  std::map<std::string, std::string> refused_nodes;
+  /// the reason, or null while none did. Its failover restarts try other
+  /// nodes first.
+  std::unique_ptr<refused_node_map> refused_nodes;
 };
 
 /// What an agent (or the kernel) needs to supervise its children.
@@ -64,7 +69,7 @@ struct supervisor_state {
   std::optional<std::size_t> slot_of(pid_type pid) const;
 
   /// Appends a slot for a new child.
-  void add(std::shared_ptr<const spawn_request> request, pid_type pid,
+  void add(std::shared_ptr<const stored_request> request, pid_type pid,
            std::uint32_t restart_count);
 
   /// Puts `pid` (0: none) into the slot at `index`.
@@ -112,7 +117,7 @@ struct process_extras {
 /// `snapshot` puts a `process_info` together on demand.
 struct process_entry {
   std::shared_ptr<agent_cell> cell;
-  std::shared_ptr<const spawn_request> request;
+  std::shared_ptr<const stored_request> request;
   /// Milliseconds since the Unix epoch.
   std::int64_t start_time_ms = 0;
   std::uint64_t stop_token = 0;
@@ -204,7 +209,9 @@ public:
 
 private:
   std::size_t history_size_;
-  std::map<pid_type, process_entry> live_;
+  // Hashed rather than ordered: a node costs 24 bytes less per agent, and
+  // only `live` needs pid order.
+  std::unordered_map<pid_type, process_entry> live_;
   std::deque<process_info> history_;
 };
 

@@ -18,18 +18,21 @@ bool should_restart(restart_type type, const exit_reason& reason) {
 
 bool restart_intensity::record(const supervisor_spec& spec,
                                clock::time_point now) {
+  if (!restarts_)
+    restarts_ = std::make_unique<std::vector<clock::time_point>>();
+  auto& restarts = *restarts_;
   auto period = std::chrono::milliseconds{spec.period_ms};
-  auto expired = std::find_if(restarts_.begin(), restarts_.end(),
+  auto expired = std::find_if(restarts.begin(), restarts.end(),
                               [&](clock::time_point x) {
                                 return now - x <= period;
                               });
-  restarts_.erase(restarts_.begin(), expired);
-  restarts_.push_back(now);
-  return restarts_.size() <= spec.max_restarts;
+  restarts.erase(restarts.begin(), expired);
+  restarts.push_back(now);
+  return restarts.size() <= spec.max_restarts;
 }
 
 std::size_t restart_intensity::recent() const {
-  return restarts_.size();
+  return restarts_ ? restarts_->size() : 0;
 }
 
 std::chrono::milliseconds backoff_delay(const supervisor_spec& spec,

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <vector>
 
 #include "serialization/exit_reason.hpp"
@@ -28,9 +29,10 @@ public:
   std::size_t recent() const;
 
 private:
-  // A vector, not a deque: libstdc++'s deque allocates about 600 bytes
-  // even when empty, and every agent carries one of these.
-  std::vector<clock::time_point> restarts_;
+  // Allocated with the first restart: every top-level agent carries one
+  // of these, and most never restart. A vector, not a deque: libstdc++'s
+  // deque allocates about 600 bytes even when empty.
+  std::unique_ptr<std::vector<clock::time_point>> restarts_;
 };
 
 /// Returns the delay before the `nth` restart within the period (1-based):

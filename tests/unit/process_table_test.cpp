@@ -9,6 +9,7 @@
 
 #include "actors/directory.hpp"
 #include "actors/process_table.hpp"
+#include "serialization/binary_forms.hpp"
 #include "kernel_test_support.hpp"
 
 using namespace corral;
@@ -30,11 +31,11 @@ std::shared_ptr<agent_cell> make_cell(pid_type pid,
 }
 
 process_entry make_entry(pid_type pid, const std::string& agent_id) {
-  auto request = std::make_shared<spawn_request>();
-  request->agent_id = agent_id;
+  spawn_request request;
+  request.agent_id = agent_id;
   process_entry entry;
   entry.cell = make_cell(pid, agent_id);
-  entry.request = std::move(request);
+  entry.request = store(request);
   return entry;
 }
 
@@ -233,3 +234,29 @@ BOOST_AUTO_TEST_CASE(spawn_works_again_after_stop) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(stored_request_unpacks_every_field) {
+  spawn_request request;
+  request.agent_id = "an-agent-id-longer-than-fifteen-characters";
+  request.agent_type = "worker";
+  request.caps = capabilities{};
+  request.caps->can_spawn = false;
+  request.caps->can_publish = {"metrics"};
+  request.parent_pid = 7;
+  request.env = {{"MODE", "fast"}, {"LEVEL", "3"}};
+  request.backend = wasm_backend{"agents/echo.wasm"};
+  request.restart = restart_type::transient;
+  request.supervision.strategy = restart_strategy::rest_for_one;
+  request.supervision.max_restarts = 2;
+  request.limits.memory_bytes = 1 << 20;
+  request.limits.fuel = 5000;
+
+  auto stored = store(request);
+  BOOST_TEST(stored->agent_id() == request.agent_id);
+  BOOST_TEST(stored->agent_type() == "worker");
+  BOOST_TEST(std::string(stored->backend()) == "Wasm");
+  BOOST_TEST(stored->restart() == restart_type::transient);
+  auto unpacked = stored->unpack();
+  BOOST_REQUIRE(unpacked);
+  BOOST_TEST(to_binary(**unpacked) == to_binary(request));
+}

@@ -1,0 +1,60 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <caf/expected.hpp>
+
+#include "serialization/spawn_request.hpp"
+
+namespace corral {
+
+/// A spawn request as the kernel keeps it after the spawn, for restarts
+/// and `inspect`: one string with the agent_id, the agent_type and the
+/// binary form of the other fields, instead of the 616-byte struct. A
+/// request that sets nothing else keeps no binary form at all. This saves
+/// about 0.5 KiB per agent (an estimate from the type sizes).
+class stored_request {
+public:
+  /// Packs `request`.
+  explicit stored_request(const spawn_request& request);
+
+  /// Returns the request as it was packed, or `internal_error` when its
+  /// bytes no longer decode (a bug in the binary forms, not bad input).
+  caf::expected<std::shared_ptr<const spawn_request>> unpack() const;
+
+  /// Returns the agent_id, for logs about an agent that is not running.
+  std::string agent_id() const {
+    return packed_.substr(0, id_size_);
+  }
+
+  /// Returns the registered native behavior or the backend's type name.
+  std::string agent_type() const {
+    return packed_.substr(id_size_, type_size_);
+  }
+
+  /// Returns the backend variant's name (`Native`, `Wasm`, ...).
+  const char* backend() const {
+    return backend_;
+  }
+
+  /// Returns how the agent's parent restarts it.
+  restart_type restart() const {
+    return restart_;
+  }
+
+private:
+  std::string packed_;
+  const char* backend_;
+  std::uint32_t type_size_;
+  /// Fits because an agent_id has at most 128 characters, which every
+  /// spawn checks before the request is stored.
+  std::uint16_t id_size_;
+  restart_type restart_;
+};
+
+/// Packs `request` for the process table.
+std::shared_ptr<const stored_request> store(const spawn_request& request);
+
+} // namespace corral

@@ -36,6 +36,15 @@ const std::map<std::string, std::string>& agent_context::no_env() {
   return empty;
 }
 
+void agent_context::ignore_stray_errors() {
+  self_->set_error_handler([this](caf::error& error) {
+    corral::log(spdlog::level::warn,
+                {services_->node_id(), cell_->pid, cell_->agent_id},
+                "ignored an error message that is not a reply: "
+                  + describe(error));
+  });
+}
+
 std::chrono::milliseconds agent_context::uptime() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
     std::chrono::steady_clock::now() - started_);

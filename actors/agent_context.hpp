@@ -187,6 +187,12 @@ public:
     return *services_;
   }
 
+  /// Makes the hosting actor log and drop error messages that are not
+  /// replies. CAF's default handler would end the agent at the first one,
+  /// although such an error (a peer's unexpected_message, for example)
+  /// says nothing about this agent.
+  void ignore_stray_errors();
+
   /// Drops this context's share of the agent's cell. The hosting actor
   /// calls it once the agent has exited, because the cell stores a strong
   /// handle to that actor and the two would otherwise keep each other

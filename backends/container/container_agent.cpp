@@ -31,6 +31,7 @@ container_agent::container_agent(caf::actor_config& cfg,
 }
 
 caf::behavior container_agent::make_behavior() {
+  ctx_.ignore_stray_errors();
   session_->attach(caf::actor{this},
                    {ctx_.services().node_id(), ctx_.pid(), ctx_.agent_id()});
   if (options_.ready) {

@@ -39,6 +39,7 @@ caf::behavior agent_host::make_behavior() {
     [](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
       return crash_reason(eptr);
     });
+  ctx_.ignore_stray_errors();
   // Control messages go through the default handler, so that the behavior
   // of every idle agent has one case rather than ten (an estimated 40
   // bytes each in CAF 0.17).

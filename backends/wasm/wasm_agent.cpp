@@ -66,6 +66,7 @@ caf::behavior wasm_agent::make_behavior() {
       return to_exit_error({exit_kind::crashed, "host: " + detail});
     });
   set_default_handler(caf::drop);
+  ctx_.ignore_stray_errors();
   return {
     [this](message& msg) { return accept(msg); },
     [this](slice_atom) { on_slice(); },

@@ -620,6 +620,17 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_FIXTURE_TEST_SUITE(command_loop, node_fixture)
 
+BOOST_AUTO_TEST_CASE(stray_error_message_is_ignored) {
+  spawn("loop");
+  auto cell = node().services().agents.find("loop");
+  BOOST_REQUIRE(cell);
+
+  caf::anon_send(cell->actor, make_error(errc::internal_error, "stray"));
+
+  BOOST_TEST(ask("loop", "echo", "still here") == "still here");
+  BOOST_TEST(state_of("loop") == "running");
+}
+
 BOOST_AUTO_TEST_CASE(ping_reports_uptime) {
   spawn("loop");
 

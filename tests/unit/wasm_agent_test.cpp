@@ -39,6 +39,17 @@ BOOST_AUTO_TEST_CASE(echo_answers_requests_from_wat_and_wasm) {
   BOOST_TEST(info->usage.messages_in == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(stray_error_message_is_ignored) {
+  spawn(wasm_request("echo", example_module("echo.wat")));
+  auto cell = node().services().agents.find("echo");
+  BOOST_REQUIRE(cell);
+
+  caf::anon_send(cell->actor, make_error(errc::internal_error, "stray"));
+
+  BOOST_TEST(ask("echo", "any", "still here") == "still here");
+  BOOST_TEST(state_of("echo") == "running");
+}
+
 BOOST_AUTO_TEST_CASE(counter_keeps_state_across_messages) {
   spawn(wasm_request("counter", example_module("counter.wat")));
   BOOST_TEST(ask("counter", "add", "5") == "5");

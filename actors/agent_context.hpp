@@ -189,8 +189,8 @@ public:
 
   /// Makes the hosting actor log and drop error messages that are not
   /// replies. CAF's default handler would end the agent at the first one,
-  /// although such an error (a peer's unexpected_message, for example)
-  /// says nothing about this agent.
+  /// although such an error (a peer's unexpected_message, for example) is
+  /// not about this agent.
   void ignore_stray_errors();
 
   /// Drops this context's share of the agent's cell. The hosting actor
@@ -222,8 +222,8 @@ private:
   caf::event_based_actor* self_;
   std::shared_ptr<agent_cell> cell_;
   std::shared_ptr<node_services> services_;
-  // Both allocated only when used: most agents have no environment and
-  // never send a request, and an idle agent should cost little.
+  // Allocated only when used, because most agents have no environment and
+  // never send a request.
   static const std::map<std::string, std::string>& no_env();
   std::unique_ptr<const std::map<std::string, std::string>> env_;
   std::chrono::steady_clock::time_point started_;

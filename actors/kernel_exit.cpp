@@ -276,8 +276,8 @@ void kernel_actor::restart_round(pid_type parent) {
       supervisor->remove(index);
       continue;
     }
-    // A failover restart moved the request, so that later restarts start
-    // from the node the agent runs on now: the slot shares the new entry's.
+    // The slot shares the new entry's request. After a failover it names
+    // the node the agent runs on now, so later restarts start from there.
     slot.request = (*started)->request;
     supervisor->set_pid(index, (*started)->pid());
     ++slot.restart_count;

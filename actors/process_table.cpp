@@ -81,8 +81,8 @@ process_extras& process_entry::extras() {
 supervisor_state& process_entry::supervision() {
   if (!supervision_) {
     supervision_ = std::make_unique<supervisor_state>();
-    // NOTE: a request whose bytes do not decode (a bug, never seen) gets
-    // the default supervision spec.
+    // NOTE: a request whose bytes do not decode (only a bug in the binary
+    // forms could cause it) gets the default supervision spec.
     if (auto full = request->unpack())
       supervision_->spec = (*full)->supervision;
   }

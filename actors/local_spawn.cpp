@@ -11,12 +11,6 @@ namespace corral {
 
 namespace {
 
-bool sets_any(const struct limits& x) {
-  return x.memory_bytes || x.cpu_ms || x.fuel || x.max_messages
-         || x.message_timeout_ms || x.mailbox_size || x.fuel_per_message
-         || x.call_depth || x.value_stack;
-}
-
 caf::error check_parent_here(const agent_cell& parent) {
   if (!parent.caps.can_spawn)
     return make_error(errc::capability_denied,

@@ -7,8 +7,8 @@ namespace corral {
 
 namespace {
 
-// The binary form of a request that sets only its agent_id and agent_type;
-// such requests keep no binary form.
+// The binary form of a request that sets only its agent_id, agent_type and
+// restart type. Such requests keep no binary form of their own.
 const std::string& plain_form() {
   static const std::string form = [] {
     spawn_request plain;
@@ -18,6 +18,24 @@ const std::string& plain_form() {
   return form;
 }
 
+// Checks the fields directly, because encoding every request only to
+// compare it would cost about a microsecond per spawn.
+bool is_plain(const spawn_request& x) {
+  // A new field of spawn_request changes its size: check it here too.
+  static_assert(sizeof(spawn_request) == 616);
+  static_assert(sizeof(supervisor_spec) == 32);
+  const supervisor_spec defaults;
+  const auto& spec = x.supervision;
+  return !x.caps && !x.parent_pid && x.env.empty()
+         && std::holds_alternative<native_backend>(x.backend)
+         && spec.strategy == defaults.strategy
+         && spec.max_restarts == defaults.max_restarts
+         && spec.period_ms == defaults.period_ms
+         && spec.backoff_initial_ms == defaults.backoff_initial_ms
+         && spec.backoff_max_ms == defaults.backoff_max_ms
+         && !sets_any(x.limits);
+}
+
 } // namespace
 
 stored_request::stored_request(const spawn_request& request)
@@ -25,16 +43,16 @@ stored_request::stored_request(const spawn_request& request)
     type_size_(static_cast<std::uint32_t>(request.agent_type.size())),
     id_size_(static_cast<std::uint16_t>(request.agent_id.size())),
     restart_(request.restart) {
+  packed_.reserve(request.agent_id.size() + request.agent_type.size());
+  packed_ += request.agent_id;
+  packed_ += request.agent_type;
+  if (is_plain(request))
+    return;
   auto rest = request;
   rest.agent_id.clear();
   rest.agent_type.clear();
-  auto form = to_binary(rest);
-  packed_.reserve(request.agent_id.size() + request.agent_type.size()
-                  + (form == plain_form() ? 0 : form.size()));
-  packed_ += request.agent_id;
-  packed_ += request.agent_type;
-  if (form != plain_form())
-    packed_ += form;
+  rest.restart = restart_type::permanent;
+  packed_ += to_binary(rest);
 }
 
 caf::expected<std::shared_ptr<const spawn_request>>
@@ -50,6 +68,7 @@ stored_request::unpack() const {
   auto request = std::make_shared<spawn_request>(std::move(*decoded));
   request->agent_id = agent_id();
   request->agent_type = agent_type();
+  request->restart = restart_;
   return std::shared_ptr<const spawn_request>{std::move(request)};
 }
 

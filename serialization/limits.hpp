@@ -29,4 +29,11 @@ struct limits {
   std::optional<std::uint64_t> value_stack;
 };
 
+/// Returns true when `x` sets at least one limit.
+inline bool sets_any(const limits& x) {
+  return x.memory_bytes || x.cpu_ms || x.fuel || x.max_messages
+         || x.message_timeout_ms || x.mailbox_size || x.fuel_per_message
+         || x.call_depth || x.value_stack;
+}
+
 } // namespace corral

@@ -260,3 +260,34 @@ BOOST_AUTO_TEST_CASE(stored_request_unpacks_every_field) {
   BOOST_REQUIRE(unpacked);
   BOOST_TEST(to_binary(**unpacked) == to_binary(request));
 }
+
+BOOST_AUTO_TEST_CASE(plain_stored_request_unpacks) {
+  spawn_request request;
+  request.agent_id = "plain";
+  request.agent_type = "echo";
+  request.restart = restart_type::temporary;
+
+  auto stored = store(request);
+  auto unpacked = stored->unpack();
+  BOOST_REQUIRE(unpacked);
+  BOOST_TEST(to_binary(**unpacked) == to_binary(request));
+  BOOST_TEST(stored->restart() == restart_type::temporary);
+}
+
+BOOST_AUTO_TEST_CASE(stored_request_keeps_one_set_field) {
+  // Each request sets one field beyond the plain ones, so a field that
+  // the plain check missed would be lost here.
+  std::vector<spawn_request> requests(6);
+  requests[0].caps = capabilities{};
+  requests[1].parent_pid = 3;
+  requests[2].env = {{"KEY", "value"}};
+  requests[3].backend = container_backend{"corral/echo"};
+  requests[4].supervision.backoff_max_ms = 5;
+  requests[5].limits.value_stack = 64;
+  for (auto& request : requests) {
+    request.agent_id = "one-field";
+    auto unpacked = store(request)->unpack();
+    BOOST_REQUIRE(unpacked);
+    BOOST_TEST(to_binary(**unpacked) == to_binary(request));
+  }
+}

@@ -19,7 +19,7 @@ const std::string& plain_form() {
 }
 
 // Checks the fields directly, because encoding every request only to
-// compare it would cost about a microsecond per spawn.
+// compare it would cost an estimated microsecond per spawn.
 bool is_plain(const spawn_request& x) {
   // A new field of spawn_request changes its size: check it here too.
   static_assert(sizeof(spawn_request) == 616);

@@ -46,6 +46,9 @@ struct spawn_outcome {
   /// The node that runs the agent, when another node runs it for this
   /// actor (Remote); empty means this node.
   std::string node;
+  /// What `inspect` shows about how the backend runs this agent (e.g. a
+  /// Tee agent's enclave_type and measurement).
+  std::map<std::string, std::string> details = {};
 };
 
 /// One way to run agents (a SpawnBackend variant). A backend turns a spawn

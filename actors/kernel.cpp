@@ -208,6 +208,8 @@ kernel_actor::insert_entry(std::shared_ptr<agent_cell> cell,
     entry.extras().agent_type = outcome->agent_type;
   if (outcome != nullptr && !outcome->node.empty())
     entry.extras().node = outcome->node;
+  if (outcome != nullptr && !outcome->details.empty())
+    entry.extras().backend_details = outcome->details;
   auto& inserted = table_.insert(std::move(entry));
   // Debug level: spawning is a hot path in benchmarks and large fan-outs.
   if (should_log(spdlog::level::debug)) {
@@ -423,6 +425,8 @@ process_info kernel_actor::snapshot(const process_entry& entry) const {
   info.node = extras != nullptr && !extras->node.empty()
                 ? extras->node
                 : services_->node_id();
+  if (extras != nullptr)
+    info.backend_details = extras->backend_details;
   info.state = entry.state;
   info.parent = cell.parent;
   if (auto supervision = entry.find_supervision())

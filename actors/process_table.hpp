@@ -94,6 +94,8 @@ struct process_extras {
   std::string agent_type;
   /// The node that runs the agent when another node does (Remote).
   std::string node;
+  /// Backend facts that `inspect` shows (e.g. a Tee agent's measurement).
+  std::map<std::string, std::string> backend_details;
   /// The agent's global pid on that node, once its proxy reported it.
   std::optional<global_pid> global;
   /// Overrides the reason the actor reports (e.g. a supervisor that gave

@@ -5,6 +5,7 @@
 
 #include "actors/error.hpp"
 #include "backends/builtin_backends.hpp"
+#include "backends/tee/tee_launcher.hpp"
 
 namespace corral::bench {
 
@@ -15,8 +16,13 @@ double elapsed_us(clock_type::time_point since) {
 
 std::unique_ptr<node> start_node(const scheduler_settings& settings) {
   timer_slack_scope slack{settings.timer_slack_ns};
+  // Benchmark nodes accept simulated enclaves, for the Tee section.
+  auto backends = builtin_backends();
+  tee::tee_options tee_options;
+  tee_options.policy.allowed_types = {enclave_type::simulation};
+  backends.add("Tee", std::make_shared<tee::tee_launcher>(tee_options));
   return std::make_unique<node>(settings.make_node_config(),
-                                builtin_backends());
+                                std::move(backends));
 }
 
 spawn_request make_request(std::string agent_id, std::string agent_type,

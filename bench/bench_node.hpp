@@ -17,8 +17,9 @@ using clock_type = std::chrono::steady_clock;
 /// Returns the microseconds that passed since `since`.
 double elapsed_us(clock_type::time_point since);
 
-/// Starts a node with the built-in backends whose worker threads inherit
-/// the settings' timer slack.
+/// Starts a node with the built-in backends, and a Tee backend that
+/// accepts simulated enclaves, whose worker threads inherit the settings'
+/// timer slack.
 std::unique_ptr<node> start_node(const scheduler_settings& settings);
 
 /// Returns a spawn request for a native agent of `agent_type`.

@@ -8,7 +8,7 @@ namespace corral::bench {
 namespace {
 
 const std::set<std::string> known_sections = {
-  "spawn", "memory", "throughput", "latency", "erlang", "wasm", "sweep",
+  "spawn", "memory", "throughput", "latency", "erlang", "wasm", "tee", "sweep",
   "cluster"};
 
 std::size_t parse_count(const std::string& option, const std::string& text,
@@ -51,6 +51,7 @@ void apply_quick(bench_options& options) {
   options.wasm.concurrent = 1000;
   options.wasm.kernel_rounds = 1;
   options.wasm.kernel_calls = 3;
+  options.tee.agents = 10;
   options.cluster.warmup = std::chrono::milliseconds{50};
   options.cluster.duration = std::chrono::milliseconds{200};
   options.cluster.round_trips = 300;
@@ -78,8 +79,10 @@ options:
   --samples N        requests per latency run (default 200)
   --wasm-agents N     agents per WASM spawn and memory run (default 2000)
   --concurrent N     WASM agents kept alive at once (default 10000)
+  --tee-agents N     simulated enclaves per Tee spawn run (default 50)
   --only LIST        sections to run, comma-separated: spawn, memory,
-                     throughput, latency, erlang, wasm, sweep, cluster
+                     throughput, latency, erlang, wasm, tee, sweep,
+                     cluster
                      (cluster: two cluster nodes against raw ZeroMQ on
                      127.0.0.1, about 14 s per run, not run by default)
   --sweep            also compare scheduler settings under each profile
@@ -121,6 +124,8 @@ std::optional<bench_options> parse_options(int argc, char** argv,
         options.spawning.agents = parse_count(arg, value(), 1);
       } else if (arg == "--wasm-agents") {
         options.wasm.agents = parse_count(arg, value(), 1);
+      } else if (arg == "--tee-agents") {
+        options.tee.agents = parse_count(arg, value(), 1);
       } else if (arg == "--concurrent") {
         options.wasm.concurrent = parse_count(arg, value(), 1);
       } else if (arg == "--pairs") {

@@ -19,15 +19,17 @@ struct bench_options {
   bool quick = false;
   output_format format = output_format::table;
   /// Sections to run: spawn, memory, throughput, latency, erlang, wasm,
-  /// sweep, cluster. The sweep and the cluster section run only when asked
+  /// tee, sweep, cluster. The sweep and the cluster section run only when asked
   /// for, because each takes longer than the rest together.
   std::set<std::string> sections = {"spawn",  "memory", "throughput",
-                                    "latency", "erlang", "wasm"};
+                                    "latency", "erlang", "wasm",
+                                    "tee"};
   spawn_workload spawning;
   std::vector<std::size_t> pairs = {1, 2, 4};
   ping_pong_workload ping_pong;
   low_rate_workload low_rate;
   wasm_workload wasm;
+  tee_workload tee;
   cluster_workload cluster;
   bool progress = true;
   /// Profiles of the sweep by label; empty means all of them.

@@ -13,6 +13,7 @@
 #include "bench/corral_runs.hpp"
 #include "bench/erlang_runs.hpp"
 #include "bench/subprocess.hpp"
+#include "bench/tee_section.hpp"
 #include "bench/wasm_runs.hpp"
 
 namespace corral::bench {
@@ -132,6 +133,8 @@ int count_steps(const bench_options& options,
     per_run += 1;
   if (s.count("wasm"))
     per_run += 9;
+  if (s.count("tee"))
+    per_run += tee_steps_per_run();
   if (s.count("cluster"))
     per_run += cluster_steps_per_run();
   int steps = per_run * options.runs;
@@ -504,6 +507,10 @@ std::vector<result_row> run_suite(const bench_options& options,
     add_erlang_figures(options, progress, rows, context);
   if (sections.count("wasm"))
     add_wasm_rows(options, settings, progress, rows);
+  if (sections.count("tee"))
+    add_tee_rows(
+      options, settings, [&](const std::string& x) { progress.step(x); },
+      rows);
   if (sections.count("sweep"))
     add_sweep_rows(options, profiles, progress, rows);
   if (sections.count("cluster"))

@@ -49,6 +49,12 @@ struct wasm_workload {
   int kernel_calls = 5;
 };
 
+/// Sizes of the Tee section.
+struct tee_workload {
+  /// Enclave agents spawned per spawn-latency run; each is a process.
+  std::size_t agents = 50;
+};
+
 /// Median and tail of one latency run, in microseconds.
 struct latency_figures {
   double p50_us = 0;

@@ -18,6 +18,7 @@
 #include "cli/command_output.hpp"
 #include "cli/demo_cluster.hpp"
 #include "cli/demo_container.hpp"
+#include "cli/demo_tee.hpp"
 #include "cli/exit_code.hpp"
 #include "cli/process_format.hpp"
 #include "examples/native/example_agents.hpp"
@@ -189,6 +190,8 @@ void run_steps(node& instance, const std::string& modules) {
   step("WASM agents: the same messages, in a sandboxed interpreter");
   run_wasm_steps(instance, modules);
 
+  run_tee_step(instance, modules);
+
   step("crashing worker-1 on purpose");
   crash_and_recover(instance);
   ask(instance, "worker-1", "work", "job-2");
@@ -221,7 +224,7 @@ int run_demo(const demo_options& options) {
   config.node_id = "demo";
   config.default_grace_ms = 1000;
   try {
-    node instance{config, builtin_backends()};
+    node instance{config, with_demo_tee(builtin_backends())};
     std::cout << "started an embedded node \"demo\" in this process\n";
     run_steps(instance, options.modules);
   } catch (const demo_failure& e) {

@@ -20,6 +20,7 @@
 #include "backends/builtin_backends.hpp"
 #include "backends/container/container_launcher.hpp"
 #include "backends/remote/remote_service.hpp"
+#include "backends/tee/tee_launcher.hpp"
 #include "cli/cluster_control.hpp"
 #include "cli/command.hpp"
 #include "cli/control_handler.hpp"
@@ -27,6 +28,7 @@
 #include "cli/node_config_file.hpp"
 #include "cli/node_connection.hpp"
 #include "cli/node_security.hpp"
+#include "cli/node_tee_policy.hpp"
 #include "cli/option_checks.hpp"
 #include "examples/native/example_agents.hpp"
 #include "net/cluster_node.hpp"
@@ -53,6 +55,8 @@ struct node_options {
   security_options security;
   std::string config_file;
   membership_config membership;
+  /// Which enclaves Tee agents may run in.
+  tee_policy_options tee;
   /// The parsed subcommand, to tell flags given from defaults.
   const CLI::App* command = nullptr;
 };
@@ -86,6 +90,12 @@ std::optional<failure> apply_config_file(node_options& options) {
     options.security.peer_key_files = *file->peer_key_files;
   options.security.file_peers = file->peers;
   options.membership = file->membership;
+  if (file->tee_allow && !given("--tee-allow"))
+    options.tee.allow = *file->tee_allow;
+  if (file->tee_measurements && !given("--tee-measurement"))
+    options.tee.measurements = *file->tee_measurements;
+  if (file->tee_allow_debug && !given("--tee-allow-debug"))
+    options.tee.allow_debug = *file->tee_allow_debug;
   return std::nullopt;
 }
 
@@ -314,6 +324,11 @@ int run_node(node_options& options) {
     std::cerr << "corral: " << endpoint_config.error().detail << "\n";
     return exit_usage;
   }
+  auto tee_policy = make_tee_policy(options.tee);
+  if (!tee_policy) {
+    std::cerr << "corral: " << tee_policy.error().detail << "\n";
+    return exit_usage;
+  }
 
   raise_file_limit();
   examples::register_example_agents();
@@ -323,6 +338,9 @@ int run_node(node_options& options) {
   if (auto* containers = dynamic_cast<container::container_launcher*>(
         backends.find("Container")))
     containers->remove_leftovers_in_background();
+  tee::tee_options tee_options;
+  tee_options.policy = std::move(*tee_policy);
+  backends.add("Tee", std::make_shared<tee::tee_launcher>(tee_options));
   node instance{options.config, std::move(backends)};
   if (int received = take_pending_stop_signal(signals)) {
     log_stop_during_start_up(options, received);
@@ -461,6 +479,8 @@ void add_node_command(CLI::App& app, command_table& commands) {
                  "insecure and timing, [security] key_file and [peers]; "
                  "flags given here override it")
     ->check(non_empty("give a file, or leave --config out"));
+
+  add_tee_policy_options(*command, options->tee);
 
   options->command = command;
   commands[command] = [options] { return run_node(*options); };

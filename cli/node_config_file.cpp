@@ -184,7 +184,7 @@ void read_peers(const toml::table& peers, node_file_settings& settings) {
 node_file_settings read_settings(const toml::table& root,
                                  const std::string& folder) {
   node_file_settings settings;
-  check_keys(root, "", {"node", "cluster", "security", "peers"});
+  check_keys(root, "", {"node", "cluster", "security", "peers", "tee"});
   if (const auto* security = sub_table(root, "security", "security"))
     read_security(*security, folder, settings);
   if (const auto* peers = sub_table(root, "peers", "peers"))
@@ -200,6 +200,14 @@ node_file_settings read_settings(const toml::table& root,
     settings.insecure = read_bool(*cluster, "insecure", "cluster.insecure");
     if (const auto* timing = sub_table(*cluster, "timing", "cluster.timing"))
       read_timing(*timing, settings.membership);
+  }
+  if (const auto* tee = sub_table(root, "tee", "tee")) {
+    check_keys(*tee, "tee", {"allow", "measurements", "allow_debug"});
+    settings.tee_allow = read_string_array(*tee, "allow", "tee.allow");
+    settings.tee_measurements
+      = read_string_array(*tee, "measurements", "tee.measurements");
+    settings.tee_allow_debug = read_bool(*tee, "allow_debug",
+                                         "tee.allow_debug");
   }
   return settings;
 }

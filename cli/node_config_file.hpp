@@ -27,6 +27,12 @@ struct node_file_settings {
   std::map<std::string, std::string> peers;
   /// The timings of [cluster.timing]; unset keys keep the defaults.
   membership_config membership;
+  /// [tee] allow: the enclave types the node accepts.
+  std::optional<std::vector<std::string>> tee_allow;
+  /// [tee] measurements: the only measurements accepted, when set.
+  std::optional<std::vector<std::string>> tee_measurements;
+  /// [tee] allow_debug.
+  std::optional<bool> tee_allow_debug;
 };
 
 /// Reads a TOML node configuration:
@@ -43,6 +49,10 @@ struct node_file_settings {
 ///     peer_keys_files = ["cluster.peers"]
 ///     [peers]
 ///     n0 = "Z85 public key of n0, 40 characters"
+///     [tee]
+///     allow = ["simulation"]
+///     measurements = ["64 hex digits"]
+///     allow_debug = false
 ///
 /// Fails with invalid_request naming the file, the key and what is wrong
 /// for a syntax error, an unknown table or key, a value of the wrong type

@@ -99,6 +99,8 @@ void print_process(const process_info& info, std::int64_t now_ms) {
   line("capabilities", to_json(info.caps).dump());
   line("limits", to_json(info.limits).dump());
   line("exit_reason", exit_text(info));
+  for (const auto& [name, value] : info.backend_details)
+    line(name.c_str(), value);
 }
 
 std::string describe_change(const state_change& change) {

@@ -329,7 +329,7 @@ void serialize(Archive& archive, process_info& x) {
                            x.agent_type, x.backend, x.node, x.state,
                            x.parent, x.children, x.caps, x.limits, x.usage,
                            x.restart, x.restart_count, x.start_time_ms,
-                           x.exit);
+                           x.exit, x.backend_details);
 }
 
 template <class Archive>

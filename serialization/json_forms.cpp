@@ -281,6 +281,8 @@ json to_json(const process_info& x) {
   };
   if (x.exit)
     object["exit"] = to_json(*x.exit);
+  if (!x.backend_details.empty())
+    object["backend_details"] = x.backend_details;
   return object;
 }
 

@@ -134,6 +134,14 @@ void read_json(const json_at& at, process_info& x) {
     read_json(*field, reason);
     x.exit = std::move(reason);
   }
+  if (auto field = object.field("backend_details")) {
+    if (!field->value().is_object())
+      field->fail("expected an object of strings");
+    for (const auto& item : field->value().items())
+      x.backend_details[item.key()]
+        = json_at(item.value(), join_path(field->path(), item.key()))
+            .as_string();
+  }
   object.finish();
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -60,6 +61,9 @@ struct process_info {
   /// Milliseconds since the Unix epoch.
   std::int64_t start_time_ms = 0;
   std::optional<exit_reason> exit;
+  /// Backend-specific facts, e.g. a Tee agent's enclave_type, measurement
+  /// and whether it is simulated; empty for most backends.
+  std::map<std::string, std::string> backend_details;
 };
 
 /// One state change of one agent, as `watch` streams it.

@@ -20,6 +20,10 @@ namespace corral::wasm {
 /// Sent by a WASM agent to itself to run the next slice of its guest.
 using slice_atom = caf::atom_constant<caf::atom("slice")>;
 
+/// Maps an error of the agent's context to the ABI's return code
+/// (docs/wasm-abi.md); no error is abi_ok.
+std::int32_t abi_code_of(const caf::error& error);
+
 /// Budgets one WASM agent runs under, resolved from its limits and the
 /// backend's defaults.
 struct run_budget {

@@ -9,8 +9,6 @@
 
 namespace corral::wasm {
 
-namespace {
-
 std::int32_t abi_code_of(const caf::error& error) {
   if (!error)
     return abi_ok;
@@ -25,8 +23,6 @@ std::int32_t abi_code_of(const caf::error& error) {
       return abi_undeliverable;
   }
 }
-
-} // namespace
 
 const message* wasm_agent::current_message() const {
   return current_ ? &current_->msg : nullptr;

@@ -75,6 +75,8 @@ bool allows(const std::vector<std::string>& allowed, const import_ref& ref) {
   return false;
 }
 
+} // namespace
+
 caf::expected<instance_limits> resolve_limits(const limits& given) {
   instance_limits out;
   // A 32-bit memory has at most 65,536 pages (4 GiB).
@@ -106,8 +108,6 @@ run_budget resolve_budget(const limits& given) {
     out.mailbox = static_cast<std::size_t>(*given.mailbox_size);
   return out;
 }
-
-} // namespace
 
 caf::error check_imports(const compiled_module& module,
                          const std::vector<std::string>& allowed) {

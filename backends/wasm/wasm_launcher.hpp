@@ -4,6 +4,7 @@
 
 #include "actors/backend.hpp"
 #include "backends/wasm/module_cache.hpp"
+#include "backends/wasm/wasm_agent.hpp"
 
 namespace corral::wasm {
 
@@ -32,6 +33,13 @@ private:
 
   std::shared_ptr<module_cache> cache_;
 };
+
+/// Turns an agent's limits into its instance's limits; `invalid_request`
+/// for a call depth out of range. The Tee backend's hosts use it too.
+caf::expected<instance_limits> resolve_limits(const limits& given);
+
+/// Turns an agent's limits into its fuel, time and mailbox budgets.
+run_budget resolve_budget(const limits& given);
 
 /// Checks the module's imports against the `host_functions` capability;
 /// returns `capability_denied` naming the first import outside it.

@@ -32,13 +32,18 @@ node_config node_fixture::test_config() {
 node_fixture::node_fixture() : node_fixture(test_config()) {
 }
 
-node_fixture::node_fixture(node_config config) {
+node_fixture::node_fixture(node_config config)
+  : node_fixture(std::move(config), builtin_backends()) {
+}
+
+node_fixture::node_fixture(node_config config, backend_registry backends) {
   examples::register_example_agents();
   register_probe();
   // Pids start at 1 on every node, so a recorder kept from an earlier test
   // could match a wait of this one.
   forget_recorders();
-  node_ = std::make_unique<corral::node>(std::move(config), builtin_backends());
+  node_ = std::make_unique<corral::node>(std::move(config),
+                                        std::move(backends));
 }
 
 node_fixture::~node_fixture() = default;

@@ -30,6 +30,10 @@ public:
   /// of earlier probes (see `forget_recorders`).
   explicit node_fixture(node_config config);
 
+  /// Starts a node with `config` that runs `backends` instead of the
+  /// built-in ones (e.g. a Tee backend with a test policy).
+  node_fixture(node_config config, backend_registry backends);
+
   /// Stops the node and every agent.
   ~node_fixture();
 

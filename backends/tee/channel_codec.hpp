@@ -1,0 +1,16 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "backends/tee/protocol.hpp"
+
+namespace corral::tee {
+
+/// Encodes a sealed frame's plaintext.
+std::string encode_frame(const channel_frame& frame);
+
+/// Decodes a sealed frame's plaintext; nothing for bytes that are no frame.
+std::optional<channel_frame> decode_frame(const std::string& bytes);
+
+} // namespace corral::tee

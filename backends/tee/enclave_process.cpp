@@ -1,0 +1,141 @@
+#include "backends/tee/enclave_process.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <memory>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+
+namespace corral::tee {
+
+namespace {
+
+// Closes a descriptor when the start fails half-way.
+struct fd_guard {
+  int fd = -1;
+  ~fd_guard() {
+    if (fd >= 0)
+      ::close(fd);
+  }
+};
+
+// posix_spawn's file actions: /dev/null on 0-2, the host's end on 3, and
+// every other descriptor closed, whatever the node has open.
+bool prepare_actions(posix_spawn_file_actions_t& actions, int host_end,
+                     std::string& error) {
+  int rc = posix_spawn_file_actions_init(&actions);
+  for (int fd = 0; fd <= 2 && rc == 0; ++fd)
+    rc = posix_spawn_file_actions_addopen(&actions, fd, "/dev/null",
+                                          fd == 0 ? O_RDONLY : O_WRONLY, 0);
+  if (rc == 0)
+    rc = posix_spawn_file_actions_adddup2(&actions, host_end,
+                                          host_channel_fd);
+  if (rc == 0)
+    rc = posix_spawn_file_actions_addclosefrom_np(&actions,
+                                                  host_channel_fd + 1);
+  if (rc != 0)
+    error = std::string("cannot prepare the enclave host's descriptors: ")
+            + std::strerror(rc);
+  return rc == 0;
+}
+
+} // namespace
+
+std::unique_ptr<enclave_process>
+enclave_process::start(const std::string& executable,
+                       const std::vector<std::string>& args,
+                       std::string& error) {
+  int ends[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0) {
+    error = std::string("cannot create the enclave channel: ")
+            + std::strerror(errno);
+    return nullptr;
+  }
+  fd_guard proxy_end{ends[0]};
+  fd_guard host_end{ends[1]};
+
+  posix_spawn_file_actions_t actions;
+  if (!prepare_actions(actions, host_end.fd, error)) {
+    posix_spawn_file_actions_destroy(&actions);
+    return nullptr;
+  }
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(executable.c_str()));
+  for (const auto& arg : args)
+    argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  // The host needs no environment: everything it gets comes over the
+  // channel, where the proxy can account for it.
+  char* no_environment[] = {nullptr};
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, executable.c_str(), &actions, nullptr,
+                       argv.data(), no_environment);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    error = "cannot start the enclave host " + executable + ": "
+            + std::strerror(rc);
+    return nullptr;
+  }
+  std::unique_ptr<enclave_process> process(
+    new enclave_process(pid, proxy_end.fd));
+  proxy_end.fd = -1;
+  return process;
+}
+
+enclave_process::~enclave_process() {
+  kill();
+  wait();
+  ::close(channel_);
+}
+
+void enclave_process::kill() {
+  std::lock_guard<std::mutex> guard(mutex_);
+  if (!status_)
+    ::kill(pid_, SIGKILL);
+}
+
+void enclave_process::shutdown_channel() {
+  ::shutdown(channel_, SHUT_RDWR);
+}
+
+int enclave_process::wait() {
+  // Wait without reaping, so that `kill` can still signal this pid safely;
+  // reap under the lock.
+  siginfo_t info{};
+  while (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT)
+           != 0
+         && errno == EINTR) {
+  }
+  std::lock_guard<std::mutex> guard(mutex_);
+  if (!status_) {
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    status_ = status;
+  }
+  return *status_;
+}
+
+std::string describe_wait_status(int status) {
+  if (WIFEXITED(status))
+    return "exit code " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    int signal = WTERMSIG(status);
+    const char* name = sigabbrev_np(signal);
+    std::string text = "killed by signal " + std::to_string(signal);
+    if (name != nullptr)
+      text += std::string(" (SIG") + name + ")";
+    if (signal == SIGSYS)
+      text += ", a system call its seccomp filter does not allow";
+    return text;
+  }
+  return "wait status " + std::to_string(status);
+}
+
+} // namespace corral::tee

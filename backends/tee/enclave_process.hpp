@@ -1,0 +1,67 @@
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace corral::tee {
+
+/// The descriptor number of the channel inside the enclave host; the host
+/// inherits no other descriptor (0, 1 and 2 are /dev/null).
+inline constexpr int host_channel_fd = 3;
+
+/// One enclave host process and the proxy's end of its channel (a Unix
+/// socket pair). Thread-safe: one thread may wait for the exit while
+/// another kills, and a killed pid is never one already reaped and reused.
+class enclave_process {
+public:
+  /// Starts `executable` with `args`; returns nothing and sets `error` when
+  /// it cannot be started.
+  static std::unique_ptr<enclave_process>
+  start(const std::string& executable, const std::vector<std::string>& args,
+        std::string& error);
+
+  /// Kills the process if it still runs and reaps it.
+  ~enclave_process();
+
+  enclave_process(const enclave_process&) = delete;
+  enclave_process& operator=(const enclave_process&) = delete;
+
+  /// The proxy's end of the channel.
+  int channel() const {
+    return channel_;
+  }
+
+  /// The host's process id.
+  pid_t pid() const {
+    return pid_;
+  }
+
+  /// Sends SIGKILL unless the process was reaped already.
+  void kill();
+
+  /// Shuts the channel down in both directions, so that a thread blocked
+  /// reading it returns.
+  void shutdown_channel();
+
+  /// Blocks until the process exits, reaps it and returns its wait status.
+  int wait();
+
+private:
+  enclave_process(pid_t pid, int channel) : pid_(pid), channel_(channel) {
+  }
+
+  pid_t pid_;
+  int channel_;
+  std::mutex mutex_;
+  std::optional<int> status_;
+};
+
+/// Describes a wait status: "exit code 3", "killed by signal 9 (SIGKILL)".
+std::string describe_wait_status(int status);
+
+} // namespace corral::tee

@@ -1,0 +1,222 @@
+#include "backends/tee/enclave_session.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/error.hpp"
+#include "backends/tee/channel_codec.hpp"
+#include "backends/tee/frame_io.hpp"
+#include "backends/wasm/wasm_launcher.hpp"
+
+namespace corral::tee {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+caf::error rejected(const log_ids& ids, const std::string& why) {
+  corral::log(spdlog::level::warn, ids, "enclave rejected: " + why);
+  return make_error(errc::attestation_failed,
+                    "agent " + std::string(ids.agent_id) + ": attestation failed: " + why);
+}
+
+// Reads the host's first answer: its evidence or its refusal.
+caf::expected<evidence> read_evidence(enclave_process& process,
+                                      clock::time_point deadline,
+                                      const log_ids& ids,
+                                      std::chrono::milliseconds timeout) {
+  std::string bytes;
+  auto status = read_frame(process.channel(), bytes, deadline);
+  if (status == read_status::timed_out)
+    return rejected(ids, "the enclave host did not answer the challenge "
+                         "within "
+                           + std::to_string(timeout.count()) + " ms");
+  if (status != read_status::ok) {
+    process.kill();
+    return rejected(ids, "the enclave host ended before answering the "
+                         "challenge ("
+                           + describe_wait_status(process.wait()) + ")");
+  }
+  auto answer = from_binary<evidence_frame>(bytes);
+  if (!answer)
+    return rejected(ids, "the enclave host's answer is not evidence: "
+                           + answer.error().detail);
+  if (!answer->value)
+    return make_error(errc::spawn_failed,
+                      "agent " + std::string(ids.agent_id)
+                        + ": the enclave host could not start: "
+                        + answer->error.substr(0, 2000));
+  return std::move(*answer->value);
+}
+
+start_frame make_start(const std::string& node_id,
+                       const spawn_request& request, const log_ids& ids,
+                       const wasm::instance_limits& limits,
+                       const wasm::run_budget& budget) {
+  start_frame start;
+  start.node_id = node_id;
+  start.pid = ids.pid;
+  start.agent_id = request.agent_id;
+  start.env = request.env;
+  start.memory_pages = limits.memory_pages;
+  start.call_depth = limits.call_depth;
+  start.value_stack = limits.value_stack;
+  start.startup_budget = std::min(wasm::startup_budget,
+                                  budget.fuel_per_message);
+  start.fuel_per_message = budget.fuel_per_message;
+  start.message_timeout_ms
+    = static_cast<std::uint64_t>(budget.message_timeout.count());
+  return start;
+}
+
+} // namespace
+
+caf::expected<std::unique_ptr<enclave_session>>
+enclave_session::open(const session_settings& settings, const log_ids& ids,
+                      const std::string& node_id,
+                      const spawn_request& request) {
+  auto limits = wasm::resolve_limits(settings.agent_limits);
+  if (!limits)
+    return limits.error();
+  // The enclave's memory size caps the guest's linear memory.
+  limits->memory_pages = std::min(limits->memory_pages,
+                                  settings.enclave.memory_bytes
+                                    / wasm::page_bytes);
+  std::unique_ptr<enclave_session> session(new enclave_session);
+  session->budget_ = wasm::resolve_budget(settings.agent_limits);
+
+  std::vector<std::string> args;
+  if (settings.options.fault != test_fault::none)
+    args = {"--test-fault", to_string(settings.options.fault)};
+  std::string error;
+  session->process_ = enclave_process::start(settings.options.host_executable,
+                                             args, error);
+  if (!session->process_)
+    return make_error(errc::spawn_failed,
+                      "agent " + request.agent_id + ": " + error);
+  if (auto failed = session->attest(settings, ids))
+    return failed;
+  auto deadline = clock::now() + settings.options.attestation_timeout;
+  if (auto failed = session->start_agent(
+        make_start(node_id, request, ids, *limits, session->budget_), ids,
+        deadline))
+    return failed;
+  return session;
+}
+
+caf::error enclave_session::attest(const session_settings& settings,
+                                   const log_ids& ids) {
+  const auto& enclave = settings.enclave;
+  auto deadline = clock::now() + settings.options.attestation_timeout;
+  int fd = process_->channel();
+
+  launch_frame launch;
+  launch.enclave_type = to_string(enclave.type);
+  launch.workload = enclave.workload;
+  launch.memory_bytes = enclave.memory_bytes;
+  launch.debug = enclave.debug;
+  if (enclave.type == enclave_type::simulation)
+    launch.simulated_platform_key = settings.platform_key.secret_bytes();
+  hello_frame hello;
+  hello.nonce.assign(nonce_bytes, '\0');
+  randombytes_buf(hello.nonce.data(), hello.nonce.size());
+  kx_key_pair keys;
+  hello.proxy_public_key = keys.public_bytes();
+  // Both frames go at once: the host reads the hello after measuring.
+  write_frame(fd, to_binary(launch));
+  sodium_memzero(launch.simulated_platform_key.data(),
+                 launch.simulated_platform_key.size());
+  write_frame(fd, to_binary(hello));
+
+  auto proof = read_evidence(*process_, deadline, ids,
+                             settings.options.attestation_timeout);
+  if (!proof)
+    return std::move(proof.error());
+  evidence_expectations expected;
+  expected.type = enclave.type;
+  expected.nonce = hello.nonce;
+  expected.trusted_signer = settings.platform_key.public_bytes();
+  expected.expected_measurement = enclave.expected_measurement;
+  expected.debug = enclave.debug;
+  expected.policy = &settings.options.policy;
+  if (auto problem = verify_evidence(*proof, expected))
+    return rejected(ids, *problem);
+  evidence_ = std::move(*proof);
+
+  session_keys session;
+  if (!proxy_session_keys(keys, evidence_.host_public_key, session))
+    return rejected(ids, "the host's public key is not a valid X25519 key");
+  std::string header;
+  sealer_ = std::make_unique<channel_sealer>(session.transmit, header);
+  std::string host_header;
+  bool valid = write_frame(fd, header)
+               && read_frame(fd, host_header, deadline) == read_status::ok;
+  if (valid)
+    opener_ = std::make_unique<channel_opener>(session.receive, host_header,
+                                               valid);
+  sodium_memzero(&session, sizeof(session));
+  if (!valid)
+    return rejected(ids, "the enclave host did not open the sealed channel");
+  return caf::error{};
+}
+
+caf::error enclave_session::start_agent(const start_frame& start,
+                                        const log_ids& ids,
+                                        clock::time_point deadline) {
+  if (!send(start))
+    return make_error(errc::spawn_failed,
+                      "agent " + std::string(ids.agent_id)
+                        + ": the enclave host closed the channel");
+  // Log lines of the start-up code may come before the ready frame.
+  for (;;) {
+    std::string sealed;
+    auto status = read_frame(process_->channel(), sealed, deadline);
+    if (status != read_status::ok) {
+      process_->kill();
+      return make_error(errc::spawn_failed,
+                        "agent " + std::string(ids.agent_id)
+                          + ": the enclave host ended during start-up ("
+                          + describe_wait_status(process_->wait()) + ")");
+    }
+    auto plain = opener_->open(sealed);
+    auto frame = plain ? decode_frame(*plain) : std::nullopt;
+    if (!frame)
+      return rejected(ids, "a sealed frame from the enclave host failed "
+                           "authentication during start-up");
+    if (auto* line = std::get_if<log_frame>(&*frame)) {
+      corral::log(static_cast<spdlog::level::level_enum>(
+                    std::min<std::uint8_t>(line->level, spdlog::level::off)),
+                  ids, line->text);
+      continue;
+    }
+    auto* ready = std::get_if<ready_frame>(&*frame);
+    if (ready == nullptr)
+      return make_error(errc::spawn_failed,
+                        "agent " + std::string(ids.agent_id)
+                          + ": the enclave host sent no ready frame");
+    if (!ready->ok)
+      return make_error(errc::spawn_failed,
+                        "agent " + std::string(ids.agent_id)
+                          + ": the workload did not start: "
+                          + ready->detail.substr(0, 2000));
+    memory_bytes_ = ready->memory_bytes;
+    return caf::error{};
+  }
+}
+
+std::map<std::string, std::string> enclave_session::details() const {
+  return {
+    {"enclave_type", evidence_.platform},
+    {"measurement", evidence_.measurement},
+    {"simulated", evidence_.simulated
+                    ? "yes: no hardware protection, evidence signed by the "
+                      "node's simulated platform key"
+                    : "no"},
+    {"enclave_host_pid", std::to_string(process_->pid())},
+  };
+}
+
+bool enclave_session::send(const channel_frame& frame) {
+  return write_frame(process_->channel(), sealer_->seal(encode_frame(frame)));
+}
+
+} // namespace corral::tee

@@ -1,0 +1,88 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include <caf/expected.hpp>
+
+#include "actors/log.hpp"
+#include "backends/tee/enclave_process.hpp"
+#include "backends/tee/protocol.hpp"
+#include "backends/tee/secure_channel.hpp"
+#include "backends/tee/tee_launcher.hpp"
+#include "backends/wasm/wasm_agent.hpp"
+#include "serialization/limits.hpp"
+#include "serialization/spawn_request.hpp"
+
+namespace corral::tee {
+
+/// What opening one session needs.
+struct session_settings {
+  const tee_options& options;
+  const simulated_platform_key& platform_key;
+  const enclave_config& enclave;
+  const limits& agent_limits;
+};
+
+/// An attested enclave host with its sealed channel, ready to run the
+/// agent: what the proxy actor takes over after a successful spawn.
+class enclave_session {
+public:
+  /// Starts the host, challenges it, verifies its evidence, opens the
+  /// channel and runs the workload's start-up code. Errors:
+  /// `attestation_failed` for rejected or missing evidence,
+  /// `spawn_failed` when the host or the workload cannot start,
+  /// `invalid_request` for bad limits. On error the host is killed and
+  /// reaped before this returns.
+  static caf::expected<std::unique_ptr<enclave_session>>
+  open(const session_settings& settings, const log_ids& ids,
+       const std::string& node_id, const spawn_request& request);
+
+  /// What `inspect` shows: enclave_type, measurement, simulated, host pid.
+  std::map<std::string, std::string> details() const;
+
+  /// Seals and sends `frame`; false when the host is gone.
+  bool send(const channel_frame& frame);
+
+  /// Hands the receiving half to the thread that reads the channel.
+  std::unique_ptr<channel_opener> take_opener() {
+    return std::move(opener_);
+  }
+
+  /// The host process.
+  enclave_process& process() {
+    return *process_;
+  }
+
+  /// The accepted evidence.
+  const evidence& proof() const {
+    return evidence_;
+  }
+
+  /// Budgets the proxy enforces (mailbox, total fuel).
+  const wasm::run_budget& budget() const {
+    return budget_;
+  }
+
+  /// Linear memory of the instance after start-up, in bytes.
+  std::uint64_t memory_bytes() const {
+    return memory_bytes_;
+  }
+
+private:
+  enclave_session() = default;
+
+  caf::error attest(const session_settings& settings, const log_ids& ids);
+  caf::error start_agent(const start_frame& start, const log_ids& ids,
+                         std::chrono::steady_clock::time_point deadline);
+
+  std::unique_ptr<enclave_process> process_;
+  std::unique_ptr<channel_sealer> sealer_;
+  std::unique_ptr<channel_opener> opener_;
+  evidence evidence_;
+  wasm::run_budget budget_;
+  std::uint64_t memory_bytes_ = 0;
+};
+
+} // namespace corral::tee

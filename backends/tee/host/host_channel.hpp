@@ -1,0 +1,44 @@
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "backends/tee/protocol.hpp"
+#include "backends/tee/secure_channel.hpp"
+
+namespace corral::tee {
+
+/// The enclave host's end of the sealed channel.
+class host_channel {
+public:
+  /// Uses descriptor `fd` once the keys are agreed.
+  host_channel(int fd, const session_keys& keys);
+
+  /// Sends this side's stream header and reads the proxy's; false when the
+  /// channel failed.
+  bool open_streams();
+
+  /// Seals and sends `frame`; false when the proxy is gone.
+  bool send(const channel_frame& frame);
+
+  /// Reads, opens and decodes the next frame. Exits the process when the
+  /// proxy closed the channel (status 0) or a frame fails authentication
+  /// (status 3), because the host has no one else to report to.
+  channel_frame receive();
+
+  /// Sends `frame` with its sealed bytes changed in one bit (test fault).
+  bool send_tampered(const channel_frame& frame);
+
+  /// Sends `frame`, then the same sealed bytes again (test fault).
+  bool send_twice(const channel_frame& frame);
+
+private:
+  int fd_;
+  session_keys keys_;
+  std::unique_ptr<channel_sealer> sealer_;
+  std::unique_ptr<channel_opener> opener_;
+};
+
+} // namespace corral::tee

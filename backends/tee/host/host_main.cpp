@@ -1,0 +1,267 @@
+// corral-enclave-host: runs one Tee agent's workload. The node starts it
+// with the channel on descriptor 3; docs/tee.md describes the exchange.
+// The host measures itself and the workload, isolates itself, answers the
+// proxy's challenge with signed evidence, and then runs the workload with
+// the Wasm backend's interpreter and host ABI, every frame sealed.
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <csignal>
+#include <sodium.h>
+
+#include "backends/tee/attestation.hpp"
+#include "backends/tee/frame_io.hpp"
+#include "backends/tee/host/host_channel.hpp"
+#include "backends/tee/host/host_env.hpp"
+#include "backends/tee/host/isolation.hpp"
+#include "backends/tee/host/report_provider.hpp"
+#include "backends/tee/enclave_process.hpp"
+#include "backends/tee/test_fault.hpp"
+#include "backends/wasm/module_compiler.hpp"
+#include "backends/wasm/wasm_instance.hpp"
+
+using namespace corral;
+using namespace corral::tee;
+
+namespace {
+
+constexpr int channel = host_channel_fd;
+
+// Exit codes the proxy reports when the channel ends early.
+constexpr int exit_protocol_error = 2;
+
+template <class T>
+T read_plain_frame() {
+  std::string bytes;
+  if (read_frame(channel, bytes) != read_status::ok)
+    std::_Exit(exit_protocol_error);
+  auto value = from_binary<T>(bytes);
+  if (!value)
+    std::_Exit(exit_protocol_error);
+  return std::move(*value);
+}
+
+[[noreturn]] void refuse(const std::string& reason) {
+  evidence_frame answer;
+  answer.error = reason;
+  write_frame(channel, to_binary(answer));
+  std::_Exit(exit_protocol_error);
+}
+
+std::string read_workload(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    refuse("cannot read the workload " + path + ": " + std::strerror(errno));
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  if (bytes.str().size() > wasm::max_module_file_bytes)
+    refuse("the workload " + path + " is larger than "
+           + std::to_string(wasm::max_module_file_bytes) + " bytes");
+  return bytes.str();
+}
+
+// Builds and signs the evidence for `hello`, with the test fault applied.
+evidence make_evidence(const launch_frame& launch, const hello_frame& hello,
+                       const std::string& host_digest,
+                       const std::string& workload_digest,
+                       const kx_key_pair& keys, report_provider& provider,
+                       test_fault fault) {
+  evidence x;
+  x.platform = launch.enclave_type;
+  x.debug = launch.debug;
+  x.memory_bytes = launch.memory_bytes;
+  x.host_digest = host_digest;
+  x.workload_digest = workload_digest;
+  x.measurement = combine_measurement(host_digest, workload_digest);
+  x.nonce = hello.nonce;
+  if (fault == test_fault::replay_nonce) {
+    // Evidence of an earlier challenge: signed, but for another nonce.
+    x.nonce.assign(nonce_bytes, '\0');
+    randombytes_buf(x.nonce.data(), x.nonce.size());
+  }
+  x.host_public_key = keys.public_bytes();
+  x.report_data = make_report_data(x.nonce, x.host_public_key);
+  if (auto problem = provider.attest(x))
+    refuse(*problem);
+  if (fault == test_fault::tamper_signature)
+    x.signature[0] = static_cast<char>(x.signature[0] ^ 0x01);
+  return x;
+}
+
+wasm::run_result run_handler(wasm::wasm_instance& instance,
+                             const start_frame& start, done_frame& done) {
+  using clock = std::chrono::steady_clock;
+  constexpr std::uint64_t slice = 100'000;
+  auto started = clock::now();
+  auto deadline = started + std::chrono::milliseconds(start.message_timeout_ms);
+  std::uint64_t used = 0;
+  wasm::run_result result;
+  for (;;) {
+    auto budget = std::min(slice, start.fuel_per_message - used);
+    result = instance.run(budget);
+    used += result.instructions;
+    if (result.status != wasm::run_status::paused)
+      break;
+    if (used >= start.fuel_per_message) {
+      done.status = static_cast<std::uint8_t>(done_status::fuel_exceeded);
+      break;
+    }
+    if (clock::now() > deadline) {
+      done.status = static_cast<std::uint8_t>(done_status::time_exceeded);
+      break;
+    }
+  }
+  done.instructions = used;
+  done.cpu_ns = static_cast<std::uint64_t>(
+    std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now()
+                                                         - started)
+      .count());
+  return result;
+}
+
+done_frame handle(wasm::wasm_instance& instance, host_env& env,
+                  const start_frame& start, message msg) {
+  done_frame done;
+  auto kind = static_cast<std::int32_t>(msg.kind);
+  auto topic_len = static_cast<std::uint32_t>(msg.topic.size());
+  auto payload_len = static_cast<std::uint32_t>(msg.payload.size());
+  env.begin(std::move(msg));
+  wasm::run_result result;
+  if (!instance.begin_message(kind, topic_len, payload_len, result)) {
+    done.status = static_cast<std::uint8_t>(done_status::trapped);
+  } else {
+    result = run_handler(instance, start, done);
+    switch (result.status) {
+      case wasm::run_status::returned:
+        done.status = static_cast<std::uint8_t>(done_status::returned);
+        done.value = result.value;
+        break;
+      case wasm::run_status::trapped:
+        done.status = static_cast<std::uint8_t>(done_status::trapped);
+        break;
+      case wasm::run_status::exited:
+        done.status = static_cast<std::uint8_t>(done_status::exited);
+        done.value = instance.host().exit_code.value_or(0);
+        break;
+      case wasm::run_status::memory_exceeded:
+        done.status = static_cast<std::uint8_t>(done_status::memory_exceeded);
+        break;
+      case wasm::run_status::paused:
+        break; // fuel or time: set by run_handler
+    }
+  }
+  done.detail = result.detail;
+  done.reply = env.finish();
+  done.memory_bytes = instance.memory_bytes();
+  instance.host().flush_output();
+  return done;
+}
+
+// Instantiates the workload and runs its start-up code.
+std::unique_ptr<wasm::wasm_instance> start_workload(
+  host_channel& sealed, host_env& env, const start_frame& start,
+  std::shared_ptr<const wasm::compiled_module> module) {
+  wasm::instance_limits limits;
+  limits.memory_pages = start.memory_pages;
+  limits.call_depth = start.call_depth;
+  limits.value_stack = start.value_stack;
+  auto instance = wasm::wasm_instance::create(std::move(module), limits, env);
+  ready_frame ready;
+  if (!instance) {
+    ready.detail = caf::to_string(instance.error());
+  } else if (auto error = (*instance)->initialize(start.startup_budget)) {
+    (*instance)->host().flush_output();
+    ready.detail = caf::to_string(error);
+  } else {
+    (*instance)->host().flush_output();
+    ready.ok = true;
+    ready.memory_bytes = (*instance)->memory_bytes();
+  }
+  sealed.send(ready);
+  if (!ready.ok)
+    std::_Exit(exit_protocol_error);
+  return std::move(*instance);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  if (sodium_init() < 0)
+    return exit_protocol_error;
+  auto fault = parse_test_fault(argc, argv);
+
+  // 1. What to load; measure the host and the workload before running it.
+  auto launch = read_plain_frame<launch_frame>();
+  if (launch.version != protocol_version)
+    refuse("the enclave host speaks protocol version "
+           + std::to_string(protocol_version) + ", the node "
+           + std::to_string(launch.version));
+  if (fault != test_fault::none && launch.enclave_type != "simulation")
+    refuse("test faults are accepted in simulation only");
+  std::string error;
+  auto provider = make_report_provider(launch, error);
+  if (!provider)
+    refuse(error);
+  auto host_digest = file_digest("/proc/self/exe");
+  if (!host_digest)
+    refuse("cannot read the enclave host's own executable to measure it");
+  auto bytes = read_workload(launch.workload);
+  auto module = wasm::compile_module(
+    launch.workload, bytes, wasm::is_text_module(launch.workload, bytes));
+  if (!module)
+    refuse(caf::to_string(module.error()));
+
+  // 2. Isolate before any workload code runs.
+  if (auto problem = enter_network_namespace())
+    refuse(*problem);
+  if (auto problem = apply_resource_limits(launch.memory_bytes))
+    refuse(*problem);
+
+  // 3. Answer the challenge, then nothing but the channel is needed.
+  auto hello = read_plain_frame<hello_frame>();
+  kx_key_pair keys;
+  auto proof = make_evidence(launch, hello, *host_digest,
+                             wasm::sha256_hex(bytes), keys, *provider, fault);
+  provider.reset();
+  if (auto problem = install_seccomp_filter())
+    refuse(*problem);
+  evidence_frame answer;
+  answer.value = proof;
+  if (!write_frame(channel, to_binary(answer)))
+    return 0;
+  session_keys session;
+  if (!host_session_keys(keys, hello.proxy_public_key, session))
+    return exit_protocol_error;
+  host_channel sealed(channel, session);
+  sodium_memzero(&session, sizeof(session));
+  if (!sealed.open_streams())
+    return exit_protocol_error;
+
+  // 4. The agent's data arrives sealed; run the workload.
+  auto first = sealed.receive();
+  auto* start = std::get_if<start_frame>(&first);
+  if (start == nullptr)
+    return exit_protocol_error;
+  host_env env(sealed, *start);
+  auto instance = start_workload(sealed, env, *start, std::move(*module));
+  env.set_running();
+  for (;;) {
+    auto frame = sealed.receive();
+    auto* deliver = std::get_if<deliver_frame>(&frame);
+    if (deliver == nullptr)
+      return exit_protocol_error;
+    if (fault == test_fault::crash_on_message)
+      std::abort();
+    auto done = handle(*instance, env, *start, std::move(deliver->msg));
+    if (fault == test_fault::tamper_ciphertext)
+      sealed.send_tampered(done);
+    else if (fault == test_fault::replay_ciphertext)
+      sealed.send_twice(done);
+    else
+      sealed.send(done);
+  }
+}

@@ -1,0 +1,80 @@
+#include "backends/tee/host/isolation.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+#include <sched.h>
+#include <seccomp.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+namespace corral::tee {
+
+namespace {
+
+std::string failed(const char* what, int error) {
+  return std::string(what) + ": " + std::strerror(error);
+}
+
+bool set_limit(int resource, rlim_t value) {
+  rlimit limit{value, value};
+  return ::setrlimit(resource, &limit) == 0;
+}
+
+// Everything the host does after start-up: the channel (recvfrom and
+// sendto back recv and send, poll waits), memory for the interpreter and
+// the guest's linear memory, clocks and randomness for WASI, and the ways
+// to end, including abort().
+constexpr int allowed_calls[] = {
+  SCMP_SYS(read),          SCMP_SYS(write),        SCMP_SYS(recvfrom),
+  SCMP_SYS(sendto),        SCMP_SYS(poll),         SCMP_SYS(close),
+  SCMP_SYS(brk),           SCMP_SYS(mmap),         SCMP_SYS(munmap),
+  SCMP_SYS(mremap),        SCMP_SYS(mprotect),     SCMP_SYS(madvise),
+  SCMP_SYS(futex),         SCMP_SYS(sched_yield),  SCMP_SYS(clock_gettime),
+  SCMP_SYS(getrandom),     SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
+  SCMP_SYS(getpid),        SCMP_SYS(gettid),       SCMP_SYS(tgkill),
+  SCMP_SYS(exit),          SCMP_SYS(exit_group),
+};
+
+} // namespace
+
+std::optional<std::string> enter_network_namespace() {
+  if (::unshare(CLONE_NEWNET) == 0)
+    return std::nullopt;
+  int first = errno;
+  // Without CAP_SYS_ADMIN a user namespace grants it inside.
+  if (::unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0)
+    return std::nullopt;
+  return failed("cannot enter a new network namespace (unshare)", first);
+}
+
+std::optional<std::string> apply_resource_limits(std::uint64_t memory_bytes) {
+  auto address_space = memory_bytes + host_address_space_allowance;
+  if (!set_limit(RLIMIT_AS, address_space))
+    return failed("cannot limit the address space (RLIMIT_AS)", errno);
+  if (!set_limit(RLIMIT_CORE, 0) || !set_limit(RLIMIT_FSIZE, 0)
+      || !set_limit(RLIMIT_NOFILE, 4) || !set_limit(RLIMIT_MEMLOCK, 0))
+    return failed("cannot set the resource limits", errno);
+  return std::nullopt;
+}
+
+std::optional<std::string> install_seccomp_filter() {
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    return failed("cannot set no_new_privs", errno);
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  scmp_filter_ctx filter = seccomp_init(SCMP_ACT_KILL_PROCESS);
+  if (filter == nullptr)
+    return std::string("cannot create the seccomp filter");
+  int rc = 0;
+  for (int call : allowed_calls)
+    if (rc == 0)
+      rc = seccomp_rule_add(filter, SCMP_ACT_ALLOW, call, 0);
+  if (rc == 0)
+    rc = seccomp_load(filter);
+  seccomp_release(filter);
+  if (rc != 0)
+    return failed("cannot install the seccomp filter", -rc);
+  return std::nullopt;
+}
+
+} // namespace corral::tee

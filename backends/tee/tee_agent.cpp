@@ -1,0 +1,311 @@
+#include "backends/tee/tee_agent.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <caf/all.hpp>
+
+#include "actors/error.hpp"
+#include "actors/limit_check.hpp"
+#include "actors/router.hpp"
+#include "backends/tee/channel_codec.hpp"
+#include "backends/tee/frame_io.hpp"
+
+namespace corral::tee {
+
+namespace {
+
+// Reads the channel until it ends, and reports every frame, the first
+// authentication failure, or the host's exit to `proxy`.
+void read_channel(caf::actor proxy, enclave_process& process,
+                  std::unique_ptr<channel_opener> opener) {
+  for (;;) {
+    std::string sealed;
+    auto status = read_frame(process.channel(), sealed);
+    if (status != read_status::ok) {
+      auto wait_status = process.wait();
+      caf::anon_send(proxy, host_exit_atom::value,
+                     describe_wait_status(wait_status));
+      return;
+    }
+    auto plain = opener->open(sealed);
+    if (!plain) {
+      caf::anon_send(proxy, channel_error_atom::value,
+                     std::string("a sealed frame from the enclave host "
+                                 "failed authentication (tampered, "
+                                 "replayed or reordered)"));
+      return;
+    }
+    caf::anon_send(proxy, host_frame_atom::value, std::move(*plain));
+  }
+}
+
+exit_reason reason_of(const done_frame& done) {
+  switch (static_cast<done_status>(done.status)) {
+    case done_status::returned:
+      return {exit_kind::normal, {}};
+    case done_status::trapped:
+      return {exit_kind::crashed, "trap: " + done.detail};
+    case done_status::exited:
+      if (done.value == 0)
+        return {exit_kind::normal, {}};
+      return {exit_kind::crashed, "exit code " + std::to_string(done.value)};
+    case done_status::memory_exceeded:
+      return {exit_kind::limit_exceeded, "memory"};
+    case done_status::fuel_exceeded:
+      return {exit_kind::limit_exceeded, "fuel"};
+    case done_status::time_exceeded:
+      return {exit_kind::limit_exceeded, "time"};
+  }
+  return {exit_kind::backend_failure,
+          "the enclave host sent an unknown status "
+            + std::to_string(done.status)};
+}
+
+} // namespace
+
+tee_agent::tee_agent(caf::actor_config& cfg,
+                     std::unique_ptr<enclave_session> session,
+                     std::shared_ptr<agent_cell> cell,
+                     std::shared_ptr<node_services> services,
+                     std::map<std::string, std::string> env)
+  : caf::event_based_actor(cfg),
+    session_(std::move(session)),
+    ctx_(this, std::move(cell), std::move(services), std::move(env)) {
+  ctx_.cell().memory_bytes.store(session_->memory_bytes());
+}
+
+caf::behavior tee_agent::make_behavior() {
+  reader_ = std::thread(read_channel, caf::actor_cast<caf::actor>(this),
+                        std::ref(session_->process()),
+                        session_->take_opener());
+  set_default_handler(caf::drop);
+  return {
+    [this](message& msg) { return accept(msg); },
+    [this](host_frame_atom, const std::string& plain) { on_frame(plain); },
+    [this](channel_error_atom, const std::string& detail) {
+      end_agent({exit_kind::backend_failure,
+                 "enclave channel: " + detail
+                   + "; the enclave host was killed"});
+    },
+    [this](host_exit_atom, const std::string& detail) {
+      end_agent({exit_kind::crashed, "enclave host " + detail});
+    },
+    [this](suspend_atom) { suspended_ = true; },
+    [this](resume_atom) {
+      suspended_ = false;
+      begin_next();
+    },
+    [this](shutdown_atom) { end_agent({exit_kind::shutdown, {}}); },
+    [this](deadline_atom) { ctx_.expire_requests(); },
+    [this](const down_notice& notice) {
+      message msg;
+      msg.from = ctx_.global();
+      msg.to = ctx_.global();
+      msg.topic = "$down";
+      msg.payload = nlohmann::json{{"pid", notice.pid},
+                                   {"agent_id", notice.agent_id},
+                                   {"reason", to_string(notice.reason)}}
+                      .dump();
+      queue_message(std::move(msg));
+    },
+    [this](const exit_signal& signal) {
+      ctx_.log(spdlog::level::info,
+               "exits because linked agent " + signal.agent_id + " (pid "
+                 + std::to_string(signal.pid)
+                 + ") exited: " + to_string(signal.reason));
+      end_agent(signal.reason);
+    },
+  };
+}
+
+void tee_agent::on_exit() {
+  fail_queued("it was killed");
+  if (session_) {
+    session_->process().kill();
+    session_->process().shutdown_channel();
+    if (reader_.joinable())
+      reader_.join();
+    session_.reset();
+  }
+  ctx_.release_cell();
+}
+
+caf::result<message> tee_agent::accept(message& msg) {
+  ctx_.cell().messages_in.fetch_add(1, std::memory_order_relaxed);
+  if (queue_.size() >= session_->budget().mailbox) {
+    post_dead_letter(ctx_.services(), msg, std::to_string(ctx_.pid()),
+                     dead_letter_reason::mailbox_full);
+    return make_error(errc::mailbox_full,
+                      "agent " + ctx_.agent_id() + " (pid "
+                        + std::to_string(ctx_.pid()) + ") has "
+                        + std::to_string(queue_.size())
+                        + " messages waiting, its mailbox limit; retry later "
+                          "or raise limits.mailbox_size");
+  }
+  pending entry{std::move(msg), {}};
+  if (entry.msg.kind == message_kind::request)
+    entry.promise = make_response_promise<message>();
+  queue_.push_back(std::move(entry));
+  begin_next();
+  return caf::delegated<message>{};
+}
+
+void tee_agent::queue_message(message msg) {
+  if (ended_)
+    return;
+  if (queue_.size() >= session_->budget().mailbox) {
+    post_dead_letter(ctx_.services(), msg, std::to_string(ctx_.pid()),
+                     dead_letter_reason::mailbox_full);
+    return;
+  }
+  queue_.push_back({std::move(msg), {}});
+  begin_next();
+}
+
+void tee_agent::begin_next() {
+  if (ended_ || suspended_ || current_ || queue_.empty())
+    return;
+  current_ = std::move(queue_.front());
+  queue_.pop_front();
+  ctx_.begin_message(&current_->msg);
+  send_to_host(deliver_frame{current_->msg});
+}
+
+void tee_agent::send_to_host(const channel_frame& frame) {
+  // A failed write means the host is gone; the reader reports its exit.
+  session_->send(frame);
+}
+
+void tee_agent::on_frame(const std::string& plain) {
+  if (ended_)
+    return;
+  auto frame = decode_frame(plain);
+  if (!frame) {
+    end_agent({exit_kind::backend_failure,
+               "the enclave host sent a frame that does not decode"});
+    return;
+  }
+  if (auto* done = std::get_if<done_frame>(&*frame)) {
+    on_done(*done);
+  } else if (auto* op = std::get_if<op_frame>(&*frame)) {
+    on_op(*op);
+  } else if (auto* line = std::get_if<log_frame>(&*frame)) {
+    ctx_.log(static_cast<spdlog::level::level_enum>(
+               std::min<std::uint8_t>(line->level, spdlog::level::off)),
+             line->text);
+  } else {
+    end_agent({exit_kind::backend_failure,
+               "the enclave host sent a frame out of order"});
+  }
+}
+
+void tee_agent::on_done(done_frame& done) {
+  if (!current_) {
+    end_agent({exit_kind::backend_failure,
+               "the enclave host finished a message it was not given"});
+    return;
+  }
+  auto& cell = ctx_.cell();
+  cell.fuel.fetch_add(done.instructions, std::memory_order_relaxed);
+  cell.cpu_ns.fetch_add(done.cpu_ns, std::memory_order_relaxed);
+  cell.memory_bytes.store(done.memory_bytes, std::memory_order_relaxed);
+  auto finished = std::move(*current_);
+  current_.reset();
+  ctx_.begin_message(nullptr);
+  if (static_cast<done_status>(done.status) != done_status::returned) {
+    current_ = std::move(finished); // failed with the others in end_agent
+    end_agent(reason_of(done));
+    return;
+  }
+  reply_to(finished, done);
+  if (limits_exceeded())
+    return;
+  begin_next();
+}
+
+void tee_agent::reply_to(pending& done, const done_frame& frame) {
+  if (!done.promise.pending())
+    return;
+  const auto& topic = done.msg.topic;
+  if (frame.value != 0) {
+    done.promise.deliver(make_error(
+      errc::invalid_request,
+      "agent " + ctx_.agent_id() + " (pid " + std::to_string(ctx_.pid())
+        + ") failed the request with topic " + topic
+        + ": its handler returned " + std::to_string(frame.value)));
+    return;
+  }
+  if (!frame.reply) {
+    done.promise.deliver(make_error(
+      errc::invalid_request,
+      "agent " + ctx_.agent_id() + " (pid " + std::to_string(ctx_.pid())
+        + ") sent no reply to a request with topic " + topic));
+    return;
+  }
+  message answer;
+  answer.from = ctx_.global();
+  answer.to = done.msg.from;
+  answer.topic = topic;
+  answer.payload = *frame.reply;
+  answer.correlation_id = done.msg.correlation_id;
+  answer.trace_id = done.msg.trace_id;
+  answer.kind = message_kind::reply;
+  ctx_.cell().messages_out.fetch_add(1, std::memory_order_relaxed);
+  done.promise.deliver(std::move(answer));
+}
+
+void tee_agent::end_agent(exit_reason reason) {
+  if (ended_)
+    return;
+  ended_ = true;
+  fail_queued("it exited: " + to_string(reason));
+  session_->process().kill();
+  quit(to_exit_error(reason));
+}
+
+void tee_agent::fail_queued(const std::string& reason) {
+  auto fail = [&](pending& entry) {
+    if (entry.promise.pending())
+      entry.promise.deliver(make_error(
+        errc::process_not_found,
+        "agent " + ctx_.agent_id() + " (pid " + std::to_string(ctx_.pid())
+          + ") did not answer the request with topic " + entry.msg.topic
+          + " because " + reason));
+  };
+  if (current_)
+    fail(*current_);
+  for (auto& entry : queue_)
+    fail(entry);
+  current_.reset();
+  queue_.clear();
+}
+
+bool tee_agent::limits_exceeded() {
+  auto& cell = ctx_.cell();
+  const auto& budget = session_->budget();
+  if (budget.fuel_total != 0 && cell.fuel.load() >= budget.fuel_total) {
+    end_agent({exit_kind::limit_exceeded, "fuel"});
+    return true;
+  }
+  for (auto check : {std::make_tuple("fuel", cell.fuel.load(),
+                                     cell.limits.fuel, &warned_fuel_),
+                     std::make_tuple("messages", cell.messages_in.load(),
+                                     cell.limits.max_messages,
+                                     &warned_messages_)}) {
+    auto [resource, used, limit, warned] = check;
+    switch (check_limit(used, limit, *warned)) {
+      case limit_verdict::exceeded:
+        end_agent({exit_kind::limit_exceeded, resource});
+        return true;
+      case limit_verdict::warning:
+        ctx_.warn_supervisor(
+          {ctx_.pid(), ctx_.agent_id(), resource, used, *limit});
+        break;
+      case limit_verdict::within:
+        break;
+    }
+  }
+  return false;
+}
+
+} // namespace corral::tee

@@ -1,0 +1,79 @@
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/response_promise.hpp>
+
+#include "actors/agent_context.hpp"
+#include "backends/tee/enclave_session.hpp"
+
+namespace corral::tee {
+
+/// A sealed frame from the host, opened by the channel's reader thread.
+using host_frame_atom = caf::atom_constant<caf::atom("hostframe")>;
+/// The channel failed authentication; the payload says how.
+using channel_error_atom = caf::atom_constant<caf::atom("chanerror")>;
+/// The host process ended; the payload describes its wait status.
+using host_exit_atom = caf::atom_constant<caf::atom("hostexit")>;
+
+/// The enclave proxy: the CAF actor that stands for a Tee agent in the
+/// process table. It queues the agent's messages, hands them one at a time
+/// to the enclave host over the sealed channel, serves the workload's host
+/// calls (send, request, publish, ...) with its agent_context, and ends the
+/// agent when the channel fails authentication (`backend_failure`) or the
+/// host dies (`crashed`). A thread per agent reads the channel.
+class tee_agent : public caf::event_based_actor {
+public:
+  /// Takes over the attested `session` as the agent described by `cell`.
+  tee_agent(caf::actor_config& cfg, std::unique_ptr<enclave_session> session,
+            std::shared_ptr<agent_cell> cell,
+            std::shared_ptr<node_services> services,
+            std::map<std::string, std::string> env);
+
+  /// Returns the running behavior and starts the reader thread.
+  caf::behavior make_behavior() override;
+
+  /// Kills and reaps the host, joins the reader and releases the cell.
+  void on_exit() override;
+
+private:
+  struct pending {
+    message msg;
+    caf::response_promise promise;
+  };
+
+  caf::result<message> accept(message& msg);
+  void queue_message(message msg);
+  void begin_next();
+  void on_frame(const std::string& plain);
+  void on_done(done_frame& done);
+  void on_op(const op_frame& op);
+  std::int64_t perform(const op_frame& op);
+  void reply_to(pending& done, const done_frame& frame);
+  void send_to_host(const channel_frame& frame);
+  void end_agent(exit_reason reason);
+  void fail_queued(const std::string& reason);
+  bool limits_exceeded();
+
+  std::unique_ptr<enclave_session> session_;
+  agent_context ctx_;
+  std::thread reader_;
+  std::deque<pending> queue_;
+  std::optional<pending> current_;
+  std::uint64_t next_correlation_ = 1;
+  bool suspended_ = false;
+  bool ended_ = false;
+  bool warned_fuel_ = false;
+  bool warned_messages_ = false;
+  // Set while `perform` starts a request, so that an error reported at
+  // once becomes its return code instead of a failure message.
+  caf::error* immediate_error_ = nullptr;
+};
+
+} // namespace corral::tee

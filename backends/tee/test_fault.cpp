@@ -1,0 +1,39 @@
+#include "backends/tee/test_fault.hpp"
+
+#include <cstring>
+
+namespace corral::tee {
+
+const char* to_string(test_fault x) {
+  switch (x) {
+    case test_fault::none:
+      return "none";
+    case test_fault::tamper_signature:
+      return "tamper_signature";
+    case test_fault::replay_nonce:
+      return "replay_nonce";
+    case test_fault::tamper_ciphertext:
+      return "tamper_ciphertext";
+    case test_fault::replay_ciphertext:
+      return "replay_ciphertext";
+    case test_fault::crash_on_message:
+      return "crash_on_message";
+  }
+  return "none";
+}
+
+test_fault parse_test_fault(int argc, char** argv) {
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], "--test-fault") != 0)
+      continue;
+    for (auto fault : {test_fault::tamper_signature, test_fault::replay_nonce,
+                       test_fault::tamper_ciphertext,
+                       test_fault::replay_ciphertext,
+                       test_fault::crash_on_message})
+      if (std::strcmp(argv[i + 1], to_string(fault)) == 0)
+        return fault;
+  }
+  return test_fault::none;
+}
+
+} // namespace corral::tee

@@ -1,0 +1,25 @@
+#pragma once
+
+#include <string>
+
+namespace corral::tee {
+
+/// Faults an enclave host can be told to inject, so that tests can check
+/// that the proxy detects them. Accepted in simulation only.
+enum class test_fault {
+  none,
+  tamper_signature,  ///< flip a bit of the evidence signature
+  replay_nonce,      ///< sign evidence for another nonce than the one sent
+  tamper_ciphertext, ///< flip a bit of the first sealed reply
+  replay_ciphertext, ///< send the first sealed reply twice
+  crash_on_message,  ///< abort() when the first message arrives
+};
+
+/// The name used on the host's command line (`--test-fault NAME`).
+const char* to_string(test_fault x);
+
+/// Reads `--test-fault NAME` from the host's arguments; none when absent
+/// or unknown.
+test_fault parse_test_fault(int argc, char** argv);
+
+} // namespace corral::tee

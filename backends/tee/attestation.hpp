@@ -14,7 +14,7 @@ namespace corral::tee {
 /// Bytes in a nonce of the challenge.
 inline constexpr std::size_t nonce_bytes = 32;
 
-/// Which enclaves a node accepts. The default accepts none, so that even
+/// The enclaves a node accepts. The default accepts none, so that even
 /// `simulation` must be allowed explicitly.
 struct tee_policy {
   std::set<enclave_type> allowed_types;
@@ -43,7 +43,7 @@ std::optional<std::string> file_digest(const std::string& path);
 std::string make_report_data(const std::string& nonce,
                              const std::string& host_public_key);
 
-/// An Ed25519 key pair that stands in for a platform's attestation key.
+/// An Ed25519 key pair that replaces a platform's attestation key.
 /// NOTE: it lives in the node's memory and is handed to every enclave host
 /// it starts, so anything that can read either process can forge evidence;
 /// only a hardware key gives that protection.
@@ -65,7 +65,7 @@ struct simulated_platform_key {
 /// secret key of 64 bytes; false when the key has the wrong size.
 bool sign_evidence(evidence& x, const std::string& secret_key);
 
-/// What the proxy expects of the evidence it gets.
+/// The proxy's expectations of the evidence it receives.
 struct evidence_expectations {
   enclave_type type = enclave_type::simulation;
   std::string nonce;

@@ -45,6 +45,28 @@ bool prepare_actions(posix_spawn_file_actions_t& actions, int host_end,
   return rc == 0;
 }
 
+// Every signal back to its default action and none blocked, whatever the
+// spawning thread of the node has set.
+bool prepare_attributes(posix_spawnattr_t& attributes, std::string& error) {
+  sigset_t none;
+  sigset_t all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  int rc = posix_spawnattr_init(&attributes);
+  if (rc == 0)
+    rc = posix_spawnattr_setsigmask(&attributes, &none);
+  if (rc == 0)
+    rc = posix_spawnattr_setsigdefault(&attributes, &all);
+  if (rc == 0)
+    rc = posix_spawnattr_setflags(&attributes,
+                                  POSIX_SPAWN_SETSIGMASK
+                                    | POSIX_SPAWN_SETSIGDEF);
+  if (rc != 0)
+    error = std::string("cannot prepare the enclave host's signals: ")
+            + std::strerror(rc);
+  return rc == 0;
+}
+
 } // namespace
 
 std::unique_ptr<enclave_process>
@@ -61,8 +83,12 @@ enclave_process::start(const std::string& executable,
   fd_guard host_end{ends[1]};
 
   posix_spawn_file_actions_t actions;
-  if (!prepare_actions(actions, host_end.fd, error)) {
+  posix_spawnattr_t attributes;
+  bool prepared = prepare_actions(actions, host_end.fd, error);
+  prepared = prepare_attributes(attributes, error) && prepared;
+  if (!prepared) {
     posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
     return nullptr;
   }
   std::vector<char*> argv;
@@ -74,9 +100,10 @@ enclave_process::start(const std::string& executable,
   // channel, where the proxy can account for it.
   char* no_environment[] = {nullptr};
   pid_t pid = 0;
-  int rc = posix_spawn(&pid, executable.c_str(), &actions, nullptr,
+  int rc = posix_spawn(&pid, executable.c_str(), &actions, &attributes,
                        argv.data(), no_environment);
   posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
   if (rc != 0) {
     error = "cannot start the enclave host " + executable + ": "
             + std::strerror(rc);

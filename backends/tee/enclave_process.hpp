@@ -31,12 +31,12 @@ public:
   enclave_process(const enclave_process&) = delete;
   enclave_process& operator=(const enclave_process&) = delete;
 
-  /// The proxy's end of the channel.
+  /// Returns the proxy's end of the channel.
   int channel() const {
     return channel_;
   }
 
-  /// The host's process id.
+  /// Returns the host's process id.
   pid_t pid() const {
     return pid_;
   }

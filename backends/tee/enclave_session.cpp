@@ -13,13 +13,14 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-caf::error rejected(const log_ids& ids, const std::string& why) {
-  corral::log(spdlog::level::warn, ids, "enclave rejected: " + why);
+caf::error rejected(const log_ids& ids, const std::string& reason) {
+  corral::log(spdlog::level::warn, ids, "enclave rejected: " + reason);
   return make_error(errc::attestation_failed,
-                    "agent " + std::string(ids.agent_id) + ": attestation failed: " + why);
+                    "agent " + std::string(ids.agent_id)
+                      + ": attestation failed: " + reason);
 }
 
-// Reads the host's first answer: its evidence or its refusal.
+// Reads the host's first response: its evidence, or why it cannot start.
 caf::expected<evidence> read_evidence(enclave_process& process,
                                       clock::time_point deadline,
                                       const log_ids& ids,

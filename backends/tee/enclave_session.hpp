@@ -17,7 +17,7 @@
 
 namespace corral::tee {
 
-/// What opening one session needs.
+/// The inputs of opening one session.
 struct session_settings {
   const tee_options& options;
   const simulated_platform_key& platform_key;
@@ -39,7 +39,8 @@ public:
   open(const session_settings& settings, const log_ids& ids,
        const std::string& node_id, const spawn_request& request);
 
-  /// What `inspect` shows: enclave_type, measurement, simulated, host pid.
+  /// Returns the facts `inspect` shows: enclave_type, measurement,
+  /// simulated, and the host's process id.
   std::map<std::string, std::string> details() const;
 
   /// Seals and sends `frame`; false when the host is gone.
@@ -50,12 +51,12 @@ public:
     return std::move(opener_);
   }
 
-  /// The host process.
+  /// Returns the host process.
   enclave_process& process() {
     return *process_;
   }
 
-  /// The accepted evidence.
+  /// Returns the accepted evidence.
   const evidence& proof() const {
     return evidence_;
   }

@@ -31,7 +31,8 @@ bool wait_readable(int fd, const std::optional<clock::time_point>& deadline) {
   }
 }
 
-// Reads exactly `size` bytes; `got_any` tells a clean close from a cut one.
+// Reads exactly `size` bytes. `got_any` separates a clean close from a cut
+// frame.
 read_status read_exact(int fd, char* data, std::size_t size,
                        const std::optional<clock::time_point>& deadline,
                        bool& got_any) {

@@ -12,7 +12,7 @@ namespace corral::tee {
 /// payload plus the envelope and the 17-byte authentication overhead.
 inline constexpr std::size_t max_frame_bytes = (16u << 20) + (64u << 10);
 
-/// How reading one frame ended.
+/// The outcome of reading one frame.
 enum class read_status {
   ok,
   closed,    ///< the peer closed the channel before a frame began
@@ -22,7 +22,8 @@ enum class read_status {
 };
 
 /// Writes `bytes` with a 4-byte little-endian length prefix. Returns false
-/// when the peer is gone; never raises SIGPIPE.
+/// when the peer is gone. Sends with MSG_NOSIGNAL, so a closed peer raises
+/// no SIGPIPE.
 bool write_frame(int fd, std::string_view bytes);
 
 /// Reads one length-prefixed frame into `out`, waiting until `deadline`

@@ -104,7 +104,7 @@ struct deliver_frame {
   message msg;
 };
 
-/// How one handler call in the host ended.
+/// The outcome of one handler call in the host.
 enum class done_status : std::uint8_t {
   returned,
   trapped,
@@ -125,7 +125,7 @@ struct done_frame {
   std::string detail;
 };
 
-/// What a host call asks of the proxy.
+/// The operation a host call requests of the proxy.
 enum class op_kind : std::uint8_t {
   send,
   request,

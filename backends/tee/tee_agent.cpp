@@ -119,7 +119,7 @@ caf::behavior tee_agent::make_behavior() {
 }
 
 void tee_agent::on_exit() {
-  fail_queued("it was killed");
+  wasm::fail_pending(ctx_, current_, queue_, "it was killed");
   if (session_) {
     session_->process().kill();
     session_->process().shutdown_channel();
@@ -142,7 +142,7 @@ caf::result<message> tee_agent::accept(message& msg) {
                         + " messages waiting, its mailbox limit; retry later "
                           "or raise limits.mailbox_size");
   }
-  pending entry{std::move(msg), {}};
+  wasm::pending_message entry{std::move(msg), {}};
   if (entry.msg.kind == message_kind::request)
     entry.promise = make_response_promise<message>();
   queue_.push_back(std::move(entry));
@@ -217,67 +217,21 @@ void tee_agent::on_done(done_frame& done) {
     end_agent(reason_of(done));
     return;
   }
-  reply_to(finished, done);
+  wasm::deliver_handler_result(ctx_, finished, done.value,
+                               std::move(done.reply));
   if (limits_exceeded())
     return;
   begin_next();
-}
-
-void tee_agent::reply_to(pending& done, const done_frame& frame) {
-  if (!done.promise.pending())
-    return;
-  const auto& topic = done.msg.topic;
-  if (frame.value != 0) {
-    done.promise.deliver(make_error(
-      errc::invalid_request,
-      "agent " + ctx_.agent_id() + " (pid " + std::to_string(ctx_.pid())
-        + ") failed the request with topic " + topic
-        + ": its handler returned " + std::to_string(frame.value)));
-    return;
-  }
-  if (!frame.reply) {
-    done.promise.deliver(make_error(
-      errc::invalid_request,
-      "agent " + ctx_.agent_id() + " (pid " + std::to_string(ctx_.pid())
-        + ") sent no reply to a request with topic " + topic));
-    return;
-  }
-  message answer;
-  answer.from = ctx_.global();
-  answer.to = done.msg.from;
-  answer.topic = topic;
-  answer.payload = *frame.reply;
-  answer.correlation_id = done.msg.correlation_id;
-  answer.trace_id = done.msg.trace_id;
-  answer.kind = message_kind::reply;
-  ctx_.cell().messages_out.fetch_add(1, std::memory_order_relaxed);
-  done.promise.deliver(std::move(answer));
 }
 
 void tee_agent::end_agent(exit_reason reason) {
   if (ended_)
     return;
   ended_ = true;
-  fail_queued("it exited: " + to_string(reason));
+  wasm::fail_pending(ctx_, current_, queue_,
+                     "it exited: " + to_string(reason));
   session_->process().kill();
   quit(to_exit_error(reason));
-}
-
-void tee_agent::fail_queued(const std::string& reason) {
-  auto fail = [&](pending& entry) {
-    if (entry.promise.pending())
-      entry.promise.deliver(make_error(
-        errc::process_not_found,
-        "agent " + ctx_.agent_id() + " (pid " + std::to_string(ctx_.pid())
-          + ") did not answer the request with topic " + entry.msg.topic
-          + " because " + reason));
-  };
-  if (current_)
-    fail(*current_);
-  for (auto& entry : queue_)
-    fail(entry);
-  current_.reset();
-  queue_.clear();
 }
 
 bool tee_agent::limits_exceeded() {

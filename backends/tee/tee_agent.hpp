@@ -12,22 +12,24 @@
 
 #include "actors/agent_context.hpp"
 #include "backends/tee/enclave_session.hpp"
+#include "backends/wasm/guest_requests.hpp"
 
 namespace corral::tee {
 
 /// A sealed frame from the host, opened by the channel's reader thread.
 using host_frame_atom = caf::atom_constant<caf::atom("hostframe")>;
-/// The channel failed authentication; the payload says how.
+/// The channel failed authentication; the payload describes the failure.
 using channel_error_atom = caf::atom_constant<caf::atom("chanerror")>;
 /// The host process ended; the payload describes its wait status.
 using host_exit_atom = caf::atom_constant<caf::atom("hostexit")>;
 
-/// The enclave proxy: the CAF actor that stands for a Tee agent in the
-/// process table. It queues the agent's messages, hands them one at a time
-/// to the enclave host over the sealed channel, serves the workload's host
-/// calls (send, request, publish, ...) with its agent_context, and ends the
-/// agent when the channel fails authentication (`backend_failure`) or the
-/// host dies (`crashed`). A thread per agent reads the channel.
+/// The enclave proxy: the CAF actor that represents a Tee agent in the
+/// process table. It queues the agent's messages and hands them one at a
+/// time to the enclave host over the sealed channel. It serves the
+/// workload's host calls (send, request, publish, ...) with its
+/// agent_context. It ends the agent when the channel fails authentication
+/// (`backend_failure`) or the host dies (`crashed`). A thread per agent
+/// reads the channel.
 class tee_agent : public caf::event_based_actor {
 public:
   /// Takes over the attested `session` as the agent described by `cell`.
@@ -43,11 +45,6 @@ public:
   void on_exit() override;
 
 private:
-  struct pending {
-    message msg;
-    caf::response_promise promise;
-  };
-
   caf::result<message> accept(message& msg);
   void queue_message(message msg);
   void begin_next();
@@ -55,25 +52,20 @@ private:
   void on_done(done_frame& done);
   void on_op(const op_frame& op);
   std::int64_t perform(const op_frame& op);
-  void reply_to(pending& done, const done_frame& frame);
   void send_to_host(const channel_frame& frame);
   void end_agent(exit_reason reason);
-  void fail_queued(const std::string& reason);
   bool limits_exceeded();
 
   std::unique_ptr<enclave_session> session_;
   agent_context ctx_;
   std::thread reader_;
-  std::deque<pending> queue_;
-  std::optional<pending> current_;
+  std::deque<wasm::pending_message> queue_;
+  std::optional<wasm::pending_message> current_;
   std::uint64_t next_correlation_ = 1;
   bool suspended_ = false;
   bool ended_ = false;
   bool warned_fuel_ = false;
   bool warned_messages_ = false;
-  // Set while `perform` starts a request, so that an error reported at
-  // once becomes its return code instead of a failure message.
-  caf::error* immediate_error_ = nullptr;
 };
 
 } // namespace corral::tee

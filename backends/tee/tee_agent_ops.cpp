@@ -1,6 +1,6 @@
-// The host calls a Tee agent's workload makes through the proxy: each op
-// frame is carried out with the agent's context and answered with the
-// ABI's return code, as the Wasm backend answers its guests.
+// The host calls that a Tee agent's workload makes through the proxy. The
+// proxy carries out each op frame with the agent's context and returns the
+// ABI's return code, as the Wasm backend does for its guests.
 #include "backends/tee/tee_agent.hpp"
 
 #include <caf/all.hpp>
@@ -35,37 +35,11 @@ std::int64_t tee_agent::perform(const op_frame& op) {
       return wasm::abi_invalid;
   }
 
-  // A request: the reply or failure comes back later as a message with
-  // this correlation id; an error found at once is the return code.
-  auto id = next_correlation_++;
-  caf::error immediate;
-  immediate_error_ = &immediate;
-  auto self_global = ctx_.global();
-  ctx_.request(
-    op.target, op.topic, op.payload, std::chrono::milliseconds{op.timeout_ms},
-    [this, id](message& answer) {
-      answer.correlation_id = id;
-      answer.kind = message_kind::reply;
-      queue_message(std::move(answer));
-    },
-    [this, id, self_global](const caf::error& error) {
-      if (immediate_error_ != nullptr) {
-        *immediate_error_ = error;
-        return;
-      }
-      message failed;
-      failed.from = self_global;
-      failed.to = self_global;
-      failed.topic = to_string(to_failure(error).code);
-      failed.payload = describe(error);
-      failed.correlation_id = id;
-      failed.kind = message_kind::failure;
-      queue_message(std::move(failed));
-    });
-  immediate_error_ = nullptr;
-  if (immediate)
-    return wasm::abi_code_of(immediate);
-  return static_cast<std::int64_t>(id);
+  // The reply or failure comes back later as a message with the
+  // correlation id returned here.
+  return wasm::start_guest_request(
+    ctx_, next_correlation_++, op.target, op.topic, op.payload,
+    op.timeout_ms, [this](message msg) { queue_message(std::move(msg)); });
 }
 
 } // namespace corral::tee

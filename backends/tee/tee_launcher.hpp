@@ -12,11 +12,12 @@ namespace corral::tee {
 
 /// Settings of the Tee backend on one node.
 struct tee_options {
-  /// Which enclave types and measurements the node accepts.
+  /// The enclave types and measurements the node accepts.
   tee_policy policy;
   /// Path of corral-enclave-host; empty finds it (`default_host_path`).
   std::string host_executable;
-  /// Time the host gets to start, measure itself and answer the challenge.
+  /// Time the host gets to start, measure itself and respond to the
+  /// challenge, and then to run the workload's start-up code.
   std::chrono::milliseconds attestation_timeout{5000};
   /// A fault every host of this launcher injects; tests only.
   test_fault fault = test_fault::none;
@@ -39,7 +40,7 @@ public:
   /// Spawns a Tee agent, or refuses with the reason.
   caf::expected<spawn_outcome> spawn(const spawn_context& ctx) override;
 
-  /// The enclave host this launcher starts.
+  /// Returns the path of the enclave host this launcher starts.
   const std::string& host_executable() const {
     return options_.host_executable;
   }

@@ -4,8 +4,8 @@
 
 namespace corral::tee {
 
-/// Faults an enclave host can be told to inject, so that tests can check
-/// that the proxy detects them. Accepted in simulation only.
+/// Faults an enclave host injects on request, so that tests can check
+/// that the proxy detects them. The host accepts them in simulation only.
 enum class test_fault {
   none,
   tamper_signature,  ///< flip a bit of the evidence signature

@@ -62,7 +62,7 @@ caf::behavior wasm_agent::make_behavior() {
       } catch (...) {
         // A non-standard exception keeps the default text.
       }
-      fail_queued("it crashed: " + detail);
+      fail_pending(ctx_, current_, queue_, "it crashed: " + detail);
       return to_exit_error({exit_kind::crashed, "host: " + detail});
     });
   set_default_handler(caf::drop);
@@ -105,7 +105,7 @@ void wasm_agent::on_exit() {
   instance_.reset();
   // A kill skips end_agent, so the requests still queued fail here instead
   // of waiting for their timeouts.
-  fail_queued("it was killed");
+  fail_pending(ctx_, current_, queue_, "it was killed");
   ctx_.release_cell();
 }
 
@@ -134,7 +134,7 @@ caf::result<message> wasm_agent::accept(message& msg) {
                         + " messages waiting, its mailbox limit; retry later "
                           "or raise limits.mailbox_size");
   }
-  pending entry{std::move(msg), {}};
+  pending_message entry{std::move(msg), {}};
   if (entry.msg.kind == message_kind::request)
     entry.promise = make_response_promise<message>();
   queue_.push_back(std::move(entry));
@@ -282,24 +282,7 @@ void wasm_agent::finish(std::int32_t value) {
   auto done = std::move(*current_);
   current_.reset();
   ctx_.begin_message(nullptr);
-  if (done.promise.pending()) {
-    if (value != 0) {
-      done.promise.deliver(make_error(
-        errc::invalid_request,
-        "agent " + ctx_.agent_id() + " (pid " + std::to_string(ctx_.pid())
-          + ") failed the request with topic " + done.msg.topic
-          + ": its handler returned " + std::to_string(value)));
-    } else if (!reply_) {
-      done.promise.deliver(make_error(
-        errc::invalid_request,
-        "agent " + ctx_.agent_id() + " (pid " + std::to_string(ctx_.pid())
-          + ") sent no reply to a request with topic " + done.msg.topic));
-    } else {
-      ctx_.cell().messages_out.fetch_add(1, std::memory_order_relaxed);
-      done.promise.deliver(
-        make_reply(done.msg, ctx_.global(), std::move(*reply_)));
-    }
-  }
+  deliver_handler_result(ctx_, done, value, std::move(reply_));
   reply_.reset();
   if (check_limits())
     return;
@@ -310,26 +293,9 @@ void wasm_agent::end_agent(exit_reason reason) {
   if (ended_)
     return;
   ended_ = true;
-  fail_queued("it exited: " + to_string(reason));
+  fail_pending(ctx_, current_, queue_, "it exited: " + to_string(reason));
   instance_->host().flush_output();
   quit(to_exit_error(reason));
-}
-
-void wasm_agent::fail_queued(const std::string& reason) {
-  auto fail = [&](pending& entry) {
-    if (entry.promise.pending())
-      entry.promise.deliver(make_error(
-        errc::process_not_found,
-        "agent " + ctx_.agent_id() + " (pid " + std::to_string(ctx_.pid())
-          + ") did not answer the request with topic " + entry.msg.topic
-          + " because " + reason));
-  };
-  if (current_)
-    fail(*current_);
-  for (auto& entry : queue_)
-    fail(entry);
-  current_.reset();
-  queue_.clear();
 }
 
 bool wasm_agent::check_limits() {

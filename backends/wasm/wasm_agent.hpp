@@ -13,6 +13,7 @@
 
 #include "actors/agent_context.hpp"
 #include "backends/wasm/guest_env.hpp"
+#include "backends/wasm/guest_requests.hpp"
 #include "backends/wasm/wasm_instance.hpp"
 
 namespace corral::wasm {
@@ -70,11 +71,6 @@ public:
   const std::map<std::string, std::string>& environment() const override;
 
 private:
-  struct pending {
-    message msg;
-    caf::response_promise promise;
-  };
-
   caf::result<message> accept(message& msg);
   void queue_message(message msg);
   void schedule();
@@ -85,7 +81,6 @@ private:
   run_result run_guest(std::uint64_t budget);
   void finish(std::int32_t value);
   void end_agent(exit_reason reason);
-  void fail_queued(const std::string& reason);
   bool check_limits();
   bool check_limit(const char* resource, std::uint64_t used,
                    const std::optional<std::uint64_t>& limit, bool& warned);
@@ -95,8 +90,8 @@ private:
   std::unique_ptr<wasm_instance> instance_;
   agent_context ctx_;
   run_budget budget_;
-  std::deque<pending> queue_;
-  std::optional<pending> current_;
+  std::deque<pending_message> queue_;
+  std::optional<pending_message> current_;
   std::optional<std::string> reply_;
   std::chrono::steady_clock::time_point message_started_;
   std::uint64_t message_fuel_ = 0;
@@ -107,9 +102,6 @@ private:
   bool warned_fuel_ = false;
   bool warned_memory_ = false;
   bool warned_messages_ = false;
-  // Set while `request` runs, so that an error reported at once becomes
-  // its return code instead of a failure message.
-  caf::error* immediate_error_ = nullptr;
 };
 
 } // namespace corral::wasm

@@ -43,36 +43,9 @@ std::int32_t wasm_agent::send(const std::string& target, std::string topic,
 std::int64_t wasm_agent::request(const std::string& target, std::string topic,
                                  std::string payload,
                                  std::uint32_t timeout_ms) {
-  auto id = next_correlation_++;
-  caf::error immediate;
-  immediate_error_ = &immediate;
-  auto self_global = ctx_.global();
-  ctx_.request(
-    target, std::move(topic), std::move(payload),
-    std::chrono::milliseconds{timeout_ms},
-    [this, id](message& answer) {
-      answer.correlation_id = id;
-      answer.kind = message_kind::reply;
-      queue_message(std::move(answer));
-    },
-    [this, id, self_global](const caf::error& error) {
-      if (immediate_error_ != nullptr) {
-        *immediate_error_ = error;
-        return;
-      }
-      message failed;
-      failed.from = self_global;
-      failed.to = self_global;
-      failed.topic = to_string(to_failure(error).code);
-      failed.payload = describe(error);
-      failed.correlation_id = id;
-      failed.kind = message_kind::failure;
-      queue_message(std::move(failed));
-    });
-  immediate_error_ = nullptr;
-  if (immediate)
-    return abi_code_of(immediate);
-  return static_cast<std::int64_t>(id);
+  return start_guest_request(
+    ctx_, next_correlation_++, target, std::move(topic), std::move(payload),
+    timeout_ms, [this](message msg) { queue_message(std::move(msg)); });
 }
 
 std::int32_t wasm_agent::publish(std::string topic, std::string payload) {

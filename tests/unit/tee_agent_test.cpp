@@ -1,8 +1,8 @@
 // Tee agents in a node: spawn with attestation, request-reply through the
-// sealed channel, messages with native and Wasm agents, every rejected
-// enclave with attestation_failed and no host left behind, tampered and
-// replayed channel frames, a crashing host, restarts that attest again,
-// and hardware types on a machine without the hardware.
+// sealed channel, and messages with native and Wasm agents. Every rejected
+// enclave fails with attestation_failed and leaves no host behind. Also
+// tampered and replayed channel frames, a crashing host, restarts that
+// attest again, and hardware types on a machine without the hardware.
 
 #include <algorithm>
 #include <filesystem>
@@ -232,7 +232,7 @@ BOOST_AUTO_TEST_CASE(tampered_ciphertext_ends_agent) {
 BOOST_AUTO_TEST_CASE(replayed_ciphertext_ends_agent) {
   tee_node fixture{simulation_options(test_fault::replay_ciphertext)};
   auto spawned = fixture.spawn(tee_request("enclave", echo_workload()));
-  // The first copy is genuine and answers; the replayed one ends the agent.
+  // The first copy is genuine and replies; the replayed one ends the agent.
   BOOST_TEST(fixture.ask("enclave", "echo", "x") == "x");
   auto reason = exit_of(fixture.node(), spawned.pid);
   BOOST_TEST_REQUIRE(reason.has_value());

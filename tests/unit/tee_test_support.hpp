@@ -89,7 +89,8 @@ inline int enclave_host_children() {
   return count;
 }
 
-/// The exit reason of the agent with `pid`, once it has exited.
+/// Waits until the agent with `pid` has exited and returns its exit
+/// reason; nothing after `patience`.
 inline std::optional<exit_reason> exit_of(node& n, pid_type pid) {
   std::optional<exit_reason> reason;
   wait_until(

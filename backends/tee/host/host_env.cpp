@@ -42,7 +42,7 @@ std::int64_t host_env::call(op_kind kind, const std::string& target,
               std::move(payload), timeout_ms};
   if (!channel_.send(op))
     std::_Exit(0);
-  // The proxy answers every op before it sends anything else.
+  // The proxy returns every op's result before it sends anything else.
   auto answer = channel_.receive();
   if (auto* result = std::get_if<op_result_frame>(&answer))
     return result->code;

@@ -9,9 +9,9 @@
 
 namespace corral::tee {
 
-/// The guest_env of a workload in the enclave host: identity and the
-/// current message are local, and every call that needs the node becomes
-/// an op frame to the proxy, answered before the guest goes on.
+/// The guest_env of a workload in the enclave host. Identity and the
+/// current message are local. Every call that needs the node becomes an op
+/// frame to the proxy, whose result arrives before the guest goes on.
 class host_env : public wasm::guest_env {
 public:
   /// Serves the agent described by `start` over `channel`.

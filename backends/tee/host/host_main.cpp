@@ -1,8 +1,8 @@
 // corral-enclave-host: runs one Tee agent's workload. The node starts it
 // with the channel on descriptor 3; docs/tee.md describes the exchange.
-// The host measures itself and the workload, isolates itself, answers the
-// proxy's challenge with signed evidence, and then runs the workload with
-// the Wasm backend's interpreter and host ABI, every frame sealed.
+// The host measures itself and the workload, isolates itself and responds
+// to the proxy's challenge with signed evidence. Then it runs the workload
+// with the Wasm backend's interpreter and host ABI, every frame sealed.
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -221,7 +221,7 @@ int main(int argc, char** argv) {
   if (auto problem = apply_resource_limits(launch.memory_bytes))
     refuse(*problem);
 
-  // 3. Answer the challenge, then nothing but the channel is needed.
+  // 3. Respond to the challenge. After that only the channel is needed.
   auto hello = read_plain_frame<hello_frame>();
   kx_key_pair keys;
   auto proof = make_evidence(launch, hello, *host_digest,

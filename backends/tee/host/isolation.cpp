@@ -49,9 +49,15 @@ std::optional<std::string> enter_network_namespace() {
 }
 
 std::optional<std::string> apply_resource_limits(std::uint64_t memory_bytes) {
+  // AddressSanitizer reserves terabytes of shadow memory at start, so a
+  // sanitizer build cannot limit the address space.
+#ifndef __SANITIZE_ADDRESS__
   auto address_space = memory_bytes + host_address_space_allowance;
   if (!set_limit(RLIMIT_AS, address_space))
     return failed("cannot limit the address space (RLIMIT_AS)", errno);
+#else
+  (void) memory_bytes;
+#endif
   if (!set_limit(RLIMIT_CORE, 0) || !set_limit(RLIMIT_FSIZE, 0)
       || !set_limit(RLIMIT_NOFILE, 4) || !set_limit(RLIMIT_MEMLOCK, 0))
     return failed("cannot set the resource limits", errno);

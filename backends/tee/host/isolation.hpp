@@ -19,10 +19,10 @@ std::optional<std::string> enter_network_namespace();
 /// dumps. Returns the error, or nothing.
 std::optional<std::string> apply_resource_limits(std::uint64_t memory_bytes);
 
-/// Installs the seccomp filter: only the system calls the running host
-/// needs (reading and writing its channel, memory, time, randomness,
-/// exiting); any other kills the process with SIGSYS. Returns the error,
-/// or nothing. Must come last: nothing may open files afterwards.
+/// Installs the seccomp filter, which allows only the system calls the
+/// running host needs: its channel, memory, time, randomness and exiting.
+/// Any other call kills the process with SIGSYS. Returns the error, or
+/// nothing. Call it last, because nothing can open files afterwards.
 std::optional<std::string> install_seccomp_filter();
 
 } // namespace corral::tee

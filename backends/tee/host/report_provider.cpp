@@ -1,6 +1,6 @@
 // Report providers. Only `simulated_provider` runs on the machines corral
-// is tested on; the SEV-SNP and TDX paths follow the Linux guest drivers'
-// ioctl interfaces and have not run on hardware.
+// is tested on. The SEV-SNP and TDX paths follow the Linux guest drivers'
+// ioctl interfaces, but have not run on hardware.
 #include "backends/tee/host/report_provider.hpp"
 
 #include <cerrno>

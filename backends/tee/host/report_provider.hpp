@@ -8,8 +8,8 @@
 
 namespace corral::tee {
 
-/// Where an enclave host's evidence gets its platform's word: a signature
-/// by the simulated platform key, or a report from the kernel's
+/// The source of the platform's part of an enclave host's evidence: a
+/// signature by the simulated platform key, or a report from the kernel's
 /// confidential-computing guest device.
 class report_provider {
 public:

@@ -1,8 +1,9 @@
 // `corral demo`: a guided run of an embedded node. It spawns a command
 // loop, a counter and a worker, exchanges messages with them, with two
-// WASM agents and with a container agent (demo_container.cpp), crashes the
-// worker and shows its supervisor restarting it.
-// Then two more nodes in the process form a cluster (demo_cluster.cpp).
+// WASM agents and a simulated Tee agent (demo_tee.cpp), crashes the worker
+// and shows its supervisor restarting it. Then two more nodes in the
+// process form a cluster (demo_cluster.cpp), and a container agent
+// (demo_container.cpp) answers the same echo.
 
 #include <algorithm>
 #include <filesystem>

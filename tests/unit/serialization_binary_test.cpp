@@ -249,7 +249,8 @@ BOOST_AUTO_TEST_CASE(layout_matches_cereal_std_types) {
     x.limits.mailbox_size, x.limits.fuel_per_message, x.limits.call_depth,
     x.limits.value_stack, x.usage.messages_in, x.usage.messages_out,
     x.usage.cpu_ns, x.usage.memory_bytes, x.usage.fuel, x.restart,
-    x.restart_count, x.start_time_ms, false, x.exit->kind, x.exit->detail);
+    x.restart_count, x.start_time_ms, false, x.exit->kind, x.exit->detail,
+    x.backend_details);
   BOOST_TEST(to_binary(x) == expected);
 }
 

@@ -209,6 +209,8 @@ inline process_info info() {
   x.restart_count = 2;
   x.start_time_ms = 1'700'000'000'123;
   x.exit = crash();
+  x.backend_details = {{"enclave_type", "simulation"},
+                       {"measurement", std::string(64, 'a')}};
   return x;
 }
 
@@ -390,6 +392,7 @@ inline void check_same(const process_info& x, const process_info& y) {
   BOOST_TEST(x.restart_count == y.restart_count);
   BOOST_TEST(x.start_time_ms == y.start_time_ms);
   check_same(x.exit, y.exit);
+  BOOST_TEST(x.backend_details == y.backend_details);
 }
 
 inline void check_same(const state_change& x, const state_change& y) {

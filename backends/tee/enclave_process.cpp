@@ -11,7 +11,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-
 namespace corral::tee {
 
 namespace {
@@ -25,14 +24,17 @@ struct fd_guard {
   }
 };
 
-// posix_spawn's file actions: /dev/null on 0-2, the host's end on 3, and
-// every other descriptor closed, whatever the node has open.
+// posix_spawn's file actions: /dev/null on 0 and 1, the stderr pipe on 2,
+// the host's end of the channel on 3, and every other descriptor closed,
+// whatever the node has open.
 bool prepare_actions(posix_spawn_file_actions_t& actions, int host_end,
-                     std::string& error) {
+                     int error_end, std::string& error) {
   int rc = posix_spawn_file_actions_init(&actions);
-  for (int fd = 0; fd <= 2 && rc == 0; ++fd)
+  for (int fd = 0; fd <= 1 && rc == 0; ++fd)
     rc = posix_spawn_file_actions_addopen(&actions, fd, "/dev/null",
                                           fd == 0 ? O_RDONLY : O_WRONLY, 0);
+  if (rc == 0)
+    rc = posix_spawn_file_actions_adddup2(&actions, error_end, 2);
   if (rc == 0)
     rc = posix_spawn_file_actions_adddup2(&actions, host_end,
                                           host_channel_fd);
@@ -67,6 +69,23 @@ bool prepare_attributes(posix_spawnattr_t& attributes, std::string& error) {
   return rc == 0;
 }
 
+// Describes a wait status: "exit code 3", "killed by signal 9 (SIGKILL)".
+std::string describe_wait_status(int status) {
+  if (WIFEXITED(status))
+    return "exit code " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    int signal = WTERMSIG(status);
+    const char* name = sigabbrev_np(signal);
+    std::string text = "killed by signal " + std::to_string(signal);
+    if (name != nullptr)
+      text += std::string(" (SIG") + name + ")";
+    if (signal == SIGSYS)
+      text += ", a system call its seccomp filter does not allow";
+    return text;
+  }
+  return "wait status " + std::to_string(status);
+}
+
 } // namespace
 
 std::unique_ptr<enclave_process>
@@ -81,10 +100,22 @@ enclave_process::start(const std::string& executable,
   }
   fd_guard proxy_end{ends[0]};
   fd_guard host_end{ends[1]};
+  // Both ends non-blocking: a host that writes more than the pipe holds
+  // loses the rest instead of blocking, and the proxy reads it only after
+  // the exit.
+  int error_ends[2];
+  if (::pipe2(error_ends, O_CLOEXEC | O_NONBLOCK) != 0) {
+    error = std::string("cannot create the enclave host's stderr pipe: ")
+            + std::strerror(errno);
+    return nullptr;
+  }
+  fd_guard error_read{error_ends[0]};
+  fd_guard error_write{error_ends[1]};
 
   posix_spawn_file_actions_t actions;
   posix_spawnattr_t attributes;
-  bool prepared = prepare_actions(actions, host_end.fd, error);
+  bool prepared = prepare_actions(actions, host_end.fd, error_write.fd,
+                                  error);
   prepared = prepare_attributes(attributes, error) && prepared;
   if (!prepared) {
     posix_spawn_file_actions_destroy(&actions);
@@ -110,8 +141,9 @@ enclave_process::start(const std::string& executable,
     return nullptr;
   }
   std::unique_ptr<enclave_process> process(
-    new enclave_process(pid, proxy_end.fd));
+    new enclave_process(pid, proxy_end.fd, error_read.fd));
   proxy_end.fd = -1;
+  error_read.fd = -1;
   return process;
 }
 
@@ -119,6 +151,38 @@ enclave_process::~enclave_process() {
   kill();
   wait();
   ::close(channel_);
+  if (error_output_ >= 0)
+    ::close(error_output_);
+}
+
+std::string enclave_process::describe_exit() {
+  auto text = describe_wait_status(wait());
+  std::string output;
+  {
+    std::lock_guard<std::mutex> guard(mutex_);
+    if (error_output_ < 0)
+      return text;
+    // At most one pipe's worth (64 KiB by default) is there, because the
+    // host's writes beyond it failed; the loop ends at EOF or EAGAIN.
+    char buffer[4096];
+    for (int reads = 0; reads < 64; ++reads) {
+      auto n = ::read(error_output_, buffer, sizeof(buffer));
+      if (n <= 0)
+        break;
+      output.append(buffer, static_cast<std::size_t>(n));
+      if (output.size() > 2 * stderr_quote_bytes)
+        output.erase(0, output.size() - stderr_quote_bytes);
+    }
+    ::close(error_output_);
+    error_output_ = -1;
+  }
+  while (!output.empty() && (output.back() == '\n' || output.back() == ' '))
+    output.pop_back();
+  if (output.empty())
+    return text;
+  if (output.size() > stderr_quote_bytes)
+    output = "..." + output.substr(output.size() - stderr_quote_bytes);
+  return text + "; stderr: " + output;
 }
 
 void enclave_process::kill() {
@@ -147,22 +211,6 @@ int enclave_process::wait() {
     status_ = status;
   }
   return *status_;
-}
-
-std::string describe_wait_status(int status) {
-  if (WIFEXITED(status))
-    return "exit code " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) {
-    int signal = WTERMSIG(status);
-    const char* name = sigabbrev_np(signal);
-    std::string text = "killed by signal " + std::to_string(signal);
-    if (name != nullptr)
-      text += std::string(" (SIG") + name + ")";
-    if (signal == SIGSYS)
-      text += ", a system call its seccomp filter does not allow";
-    return text;
-  }
-  return "wait status " + std::to_string(status);
 }
 
 } // namespace corral::tee

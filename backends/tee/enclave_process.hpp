@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -10,9 +11,13 @@
 
 namespace corral::tee {
 
-/// The descriptor number of the channel inside the enclave host; the host
-/// inherits no other descriptor (0, 1 and 2 are /dev/null).
+/// The descriptor number of the channel inside the enclave host. The host
+/// inherits no other descriptor: 0 and 1 are /dev/null, and 2 is a pipe
+/// that the proxy reads when the host ends early.
 inline constexpr int host_channel_fd = 3;
+
+/// The most of the host's stderr that an error message quotes, from its end.
+inline constexpr std::size_t stderr_quote_bytes = 2000;
 
 /// One enclave host process and the proxy's end of its channel (a Unix
 /// socket pair). Thread-safe: one thread may wait for the exit while
@@ -51,17 +56,22 @@ public:
   /// Blocks until the process exits, reaps it and returns its wait status.
   int wait();
 
+  /// Waits for the exit and describes it with the last lines the host
+  /// wrote to stderr, e.g. a sanitizer's report: "exit code 1; stderr:
+  /// ...". Reads the stderr pipe once; later calls quote nothing.
+  std::string describe_exit();
+
 private:
-  enclave_process(pid_t pid, int channel) : pid_(pid), channel_(channel) {
+  enclave_process(pid_t pid, int channel, int error_output)
+    : pid_(pid), channel_(channel), error_output_(error_output) {
   }
 
   pid_t pid_;
   int channel_;
+  /// The read end of the host's stderr pipe, non-blocking; -1 once read.
+  int error_output_;
   std::mutex mutex_;
   std::optional<int> status_;
 };
-
-/// Describes a wait status: "exit code 3", "killed by signal 9 (SIGKILL)".
-std::string describe_wait_status(int status);
 
 } // namespace corral::tee

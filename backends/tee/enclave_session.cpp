@@ -35,7 +35,7 @@ caf::expected<evidence> read_evidence(enclave_process& process,
     process.kill();
     return rejected(ids, "the enclave host ended before answering the "
                          "challenge ("
-                           + describe_wait_status(process.wait()) + ")");
+                           + process.describe_exit() + ")");
   }
   auto answer = from_binary<evidence_frame>(bytes);
   if (!answer)
@@ -176,7 +176,7 @@ caf::error enclave_session::start_agent(const start_frame& start,
       return make_error(errc::spawn_failed,
                         "agent " + std::string(ids.agent_id)
                           + ": the enclave host ended during start-up ("
-                          + describe_wait_status(process_->wait()) + ")");
+                          + process_->describe_exit() + ")");
     }
     auto plain = opener_->open(sealed);
     auto frame = plain ? decode_frame(*plain) : std::nullopt;

@@ -22,9 +22,7 @@ void read_channel(caf::actor proxy, enclave_process& process,
     std::string sealed;
     auto status = read_frame(process.channel(), sealed);
     if (status != read_status::ok) {
-      auto wait_status = process.wait();
-      caf::anon_send(proxy, host_exit_atom::value,
-                     describe_wait_status(wait_status));
+      caf::anon_send(proxy, host_exit_atom::value, process.describe_exit());
       return;
     }
     auto plain = opener->open(sealed);

@@ -18,6 +18,8 @@ const char* to_string(test_fault x) {
       return "replay_ciphertext";
     case test_fault::crash_on_message:
       return "crash_on_message";
+    case test_fault::exit_before_evidence:
+      return "exit_before_evidence";
   }
   return "none";
 }
@@ -29,7 +31,8 @@ test_fault parse_test_fault(int argc, char** argv) {
     for (auto fault : {test_fault::tamper_signature, test_fault::replay_nonce,
                        test_fault::tamper_ciphertext,
                        test_fault::replay_ciphertext,
-                       test_fault::crash_on_message})
+                       test_fault::crash_on_message,
+                       test_fault::exit_before_evidence})
       if (std::strcmp(argv[i + 1], to_string(fault)) == 0)
         return fault;
   }

@@ -13,6 +13,7 @@ enum class test_fault {
   tamper_ciphertext, ///< flip a bit of the first sealed reply
   replay_ciphertext, ///< send the first sealed reply twice
   crash_on_message,  ///< abort() when the first message arrives
+  exit_before_evidence, ///< write a line to stderr and exit 1 at the challenge
 };
 
 /// The name used on the host's command line (`--test-fault NAME`).

@@ -255,6 +255,13 @@ BOOST_AUTO_TEST_CASE(host_crash_ends_agent_crashed) {
   BOOST_TEST(enclave_host_children() == 0);
 }
 
+BOOST_AUTO_TEST_CASE(early_exit_quotes_host_stderr) {
+  tee_node fixture{simulation_options(test_fault::exit_before_evidence)};
+  check_rejected(fixture, tee_request("enclave", echo_workload()),
+                 "(exit code 1; stderr: test fault: exiting before the "
+                 "evidence)");
+}
+
 BOOST_AUTO_TEST_CASE(restart_attests_again) {
   tee_node fixture{simulation_options(test_fault::crash_on_message)};
   auto request = tee_request("enclave", echo_workload());

@@ -4,6 +4,7 @@
 // to the proxy's challenge with signed evidence. Then it runs the workload
 // with the Wasm backend's interpreter and host ABI, every frame sealed.
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -223,6 +224,10 @@ int main(int argc, char** argv) {
 
   // 3. Respond to the challenge. After that only the channel is needed.
   auto hello = read_plain_frame<hello_frame>();
+  if (fault == test_fault::exit_before_evidence) {
+    std::fputs("test fault: exiting before the evidence\n", stderr);
+    std::_Exit(1);
+  }
   kx_key_pair keys;
   auto proof = make_evidence(launch, hello, *host_digest,
                              wasm::sha256_hex(bytes), keys, *provider, fault);

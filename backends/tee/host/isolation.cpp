@@ -16,6 +16,22 @@ std::string failed(const char* what, int error) {
   return std::string(what) + ": " + std::strerror(error);
 }
 
+#ifdef CORRAL_SANITIZED_HOST
+// NOTE: a sanitizer build (-DCORRAL_SANITIZE=ON) of the host is isolated
+// less, so that the ASan and UBSan runtimes work inside it. They test
+// whether memory is readable by writing it into a pipe (UBSan's vptr
+// check does so on every cereal archive), which needs two descriptors
+// beyond the four open ones and the pipe2 call; without them each check
+// fails and reports a false "invalid vptr". ASan also reserves terabytes
+// of shadow memory at start, so the address space is not limited.
+constexpr rlim_t max_descriptors = 4 + 2;
+constexpr bool limit_address_space = false;
+#else
+// 0-2 (/dev/null and the stderr pipe) and the channel on 3: no new ones.
+constexpr rlim_t max_descriptors = 4;
+constexpr bool limit_address_space = true;
+#endif
+
 bool set_limit(int resource, rlim_t value) {
   rlimit limit{value, value};
   return ::setrlimit(resource, &limit) == 0;
@@ -34,6 +50,9 @@ constexpr int allowed_calls[] = {
   SCMP_SYS(getrandom),     SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
   SCMP_SYS(getpid),        SCMP_SYS(gettid),       SCMP_SYS(tgkill),
   SCMP_SYS(exit),          SCMP_SYS(exit_group),
+#ifdef CORRAL_SANITIZED_HOST
+  SCMP_SYS(pipe2),
+#endif
 };
 
 } // namespace
@@ -49,17 +68,14 @@ std::optional<std::string> enter_network_namespace() {
 }
 
 std::optional<std::string> apply_resource_limits(std::uint64_t memory_bytes) {
-  // AddressSanitizer reserves terabytes of shadow memory at start, so a
-  // sanitizer build cannot limit the address space.
-#ifndef __SANITIZE_ADDRESS__
-  auto address_space = memory_bytes + host_address_space_allowance;
-  if (!set_limit(RLIMIT_AS, address_space))
-    return failed("cannot limit the address space (RLIMIT_AS)", errno);
-#else
-  (void) memory_bytes;
-#endif
+  if (limit_address_space) {
+    auto address_space = memory_bytes + host_address_space_allowance;
+    if (!set_limit(RLIMIT_AS, address_space))
+      return failed("cannot limit the address space (RLIMIT_AS)", errno);
+  }
   if (!set_limit(RLIMIT_CORE, 0) || !set_limit(RLIMIT_FSIZE, 0)
-      || !set_limit(RLIMIT_NOFILE, 4) || !set_limit(RLIMIT_MEMLOCK, 0))
+      || !set_limit(RLIMIT_NOFILE, max_descriptors)
+      || !set_limit(RLIMIT_MEMLOCK, 0))
     return failed("cannot set the resource limits", errno);
   return std::nullopt;
 }

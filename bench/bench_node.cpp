@@ -16,11 +16,16 @@ double elapsed_us(clock_type::time_point since) {
 
 std::unique_ptr<node> start_node(const scheduler_settings& settings) {
   timer_slack_scope slack{settings.timer_slack_ns};
-  // Benchmark nodes accept simulated enclaves, for the Tee section.
+  // Benchmark nodes accept simulated enclaves, for the Tee section. They
+  // share one launcher, so that its warning about simulation is logged
+  // once per process rather than once per node.
+  static const auto simulated_tee = [] {
+    tee::tee_options tee_options;
+    tee_options.policy.allowed_types = {enclave_type::simulation};
+    return std::make_shared<tee::tee_launcher>(tee_options);
+  }();
   auto backends = builtin_backends();
-  tee::tee_options tee_options;
-  tee_options.policy.allowed_types = {enclave_type::simulation};
-  backends.add("Tee", std::make_shared<tee::tee_launcher>(tee_options));
+  backends.add("Tee", simulated_tee);
   return std::make_unique<node>(settings.make_node_config(),
                                 std::move(backends));
 }

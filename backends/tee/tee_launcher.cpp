@@ -51,9 +51,10 @@ tee_launcher::tee_launcher(tee_options options)
   if (options_.host_executable.empty())
     options_.host_executable = default_host_path();
   if (options_.policy.allowed_types.count(enclave_type::simulation) != 0)
-    spdlog::warn("Tee backend: enclave_type simulation is allowed; "
-                 "simulated enclaves run the whole attestation protocol "
-                 "but have no hardware protection (see docs/tee.md)");
+    corral::log(spdlog::level::warn, log_ids{},
+                "Tee backend: enclave_type simulation is allowed; simulated "
+                "enclaves run the whole attestation protocol but have no "
+                "hardware protection (see docs/tee.md)");
 }
 
 caf::expected<spawn_outcome> tee_launcher::spawn(const spawn_context& ctx) {

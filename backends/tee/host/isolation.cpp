@@ -22,8 +22,10 @@ std::string failed(const char* what, int error) {
 // whether memory is readable by writing it into a pipe (UBSan's vptr
 // check does so on every cereal archive), which needs two descriptors
 // beyond the four open ones and the pipe2 call; without them each check
-// fails and reports a false "invalid vptr". ASan also reserves terabytes
-// of shadow memory at start, so the address space is not limited.
+// fails and reports a false "invalid vptr". ASan checks the signal stack
+// (sigaltstack) before every call that does not return, such as abort().
+// ASan also reserves terabytes of shadow memory at start, so the address
+// space is not limited.
 constexpr rlim_t max_descriptors = 4 + 2;
 constexpr bool limit_address_space = false;
 #else
@@ -51,7 +53,7 @@ constexpr int allowed_calls[] = {
   SCMP_SYS(getpid),        SCMP_SYS(gettid),       SCMP_SYS(tgkill),
   SCMP_SYS(exit),          SCMP_SYS(exit_group),
 #ifdef CORRAL_SANITIZED_HOST
-  SCMP_SYS(pipe2),
+  SCMP_SYS(pipe2),         SCMP_SYS(sigaltstack),
 #endif
 };
 

@@ -13,6 +13,7 @@
 #include <csignal>
 #include <sodium.h>
 
+#include "actors/module_store.hpp"
 #include "backends/tee/attestation.hpp"
 #include "backends/tee/frame_io.hpp"
 #include "backends/tee/host/host_channel.hpp"
@@ -230,7 +231,7 @@ int main(int argc, char** argv) {
   }
   kx_key_pair keys;
   auto proof = make_evidence(launch, hello, *host_digest,
-                             wasm::sha256_hex(bytes), keys, *provider, fault);
+                             sha256_hex(bytes), keys, *provider, fault);
   provider.reset();
   if (auto problem = install_seccomp_filter())
     refuse(*problem);

@@ -1,5 +1,7 @@
 #include "actors/agent_context.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include "actors/error.hpp"
 #include "actors/local_spawn.hpp"
 #include "actors/log.hpp"
@@ -43,6 +45,26 @@ void agent_context::ignore_stray_errors() {
                 "ignored an error message that is not a reply: "
                   + describe(error));
   });
+}
+
+message agent_context::down_message(const down_notice& notice) const {
+  message msg;
+  msg.from = cell_->global;
+  msg.to = cell_->global;
+  msg.topic = "$down";
+  msg.payload = nlohmann::json{{"pid", notice.pid},
+                               {"agent_id", notice.agent_id},
+                               {"reason", to_string(notice.reason)}}
+                  .dump();
+  return msg;
+}
+
+void agent_context::log_linked_exit(const exit_signal& signal) const {
+  corral::log(spdlog::level::info,
+              {services_->node_id(), cell_->pid, cell_->agent_id},
+              "exits because linked agent " + signal.agent_id + " (pid "
+                + std::to_string(signal.pid)
+                + ") exited: " + to_string(signal.reason));
 }
 
 std::chrono::milliseconds agent_context::uptime() const {

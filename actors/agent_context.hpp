@@ -193,6 +193,15 @@ public:
   /// not about this agent.
   void ignore_stray_errors();
 
+  /// The "$down" message that agents outside the C++ API (WASM, container,
+  /// Tee) receive instead of `on_down`, so that all of them read the same
+  /// JSON payload: {"pid", "agent_id", "reason"}.
+  message down_message(const down_notice& notice) const;
+
+  /// Logs that this agent exits because of `signal`, with the linked
+  /// agent's pid, agent_id and reason, before the backend ends it.
+  void log_linked_exit(const exit_signal& signal) const;
+
   /// Drops this context's share of the agent's cell. The hosting actor
   /// calls it once the agent has exited, because the cell stores a strong
   /// handle to that actor and the two would otherwise keep each other

@@ -19,8 +19,8 @@ struct node_services;
 struct spawn_context {
   caf::actor_system& system;
   const spawn_request& request;
-  /// Identity, capabilities and counters of the new agent; already holds
-  /// its pid.
+  /// Identity, capabilities and counters of the new agent, with its pid
+  /// already set.
   std::shared_ptr<agent_cell> cell;
   std::shared_ptr<node_services> services;
   /// Set only for backends whose `spawns_on_caller` is true, when the

@@ -34,7 +34,7 @@ struct module_store_stats {
 /// Module bytes by their SHA-256, so that a module travels to a node once
 /// and spawns there later name it by hash alone. Thread-safe. Keeps the most
 /// recently used modules within a count and a byte bound; a caller that
-/// still holds a module's pointer keeps its bytes alive after eviction.
+/// still has a module's pointer keeps its bytes alive after eviction.
 class module_store {
 public:
   /// Creates a store of at most `capacity` modules and `max_bytes` bytes.

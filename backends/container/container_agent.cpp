@@ -1,7 +1,5 @@
 #include "backends/container/container_agent.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <caf/all.hpp>
 
 #include "actors/error.hpp"
@@ -95,21 +93,11 @@ caf::behavior container_agent::running() {
     },
     [this](deadline_atom) { ctx_.expire_requests(); },
     [this](const down_notice& notice) {
-      message msg;
-      msg.from = ctx_.global();
-      msg.to = ctx_.global();
-      msg.topic = "$down";
-      msg.payload = nlohmann::json{{"pid", notice.pid},
-                                   {"agent_id", notice.agent_id},
-                                   {"reason", to_string(notice.reason)}}
-                      .dump();
+      auto msg = ctx_.down_message(notice);
       forward(msg, {});
     },
     [this](const exit_signal& signal) {
-      ctx_.log(spdlog::level::info,
-               "exits because linked agent " + signal.agent_id + " (pid "
-                 + std::to_string(signal.pid)
-                 + ") exited: " + to_string(signal.reason));
+      ctx_.log_linked_exit(signal);
       session_->kill();
       end_agent(signal.reason);
     },

@@ -171,10 +171,7 @@ void agent_host::on_exit_signal(const exit_signal& signal) {
     impl_->on_exit_signal(ctx_, signal);
     return;
   }
-  ctx_.log(spdlog::level::info,
-           "exits because linked agent " + signal.agent_id + " (pid "
-             + std::to_string(signal.pid)
-             + ") exited: " + to_string(signal.reason));
+  ctx_.log_linked_exit(signal);
   quit(to_exit_error(signal.reason));
 }
 

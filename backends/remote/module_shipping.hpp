@@ -3,7 +3,7 @@
 // The WASM module of a Remote spawn travels by content: the spawning node
 // reads the module file once, keeps its bytes in its module store under
 // their SHA-256 and sends only the hash with the spawn. The target node
-// asks for the bytes when its own store lacks them.
+// requests the bytes when its own store does not contain them.
 
 #include <optional>
 #include <string>
@@ -19,7 +19,7 @@ namespace corral::remote {
 
 /// Reads the module file of `wasm` into `store` and sets `wasm.sha256` to
 /// the hash of its bytes, so that the spawn names the module by content.
-/// When `wasm.sha256` is set already and `store` holds those bytes, the
+/// When `wasm.sha256` is set already and `store` contains those bytes, the
 /// file is not read. Errors name the file and what is wrong with it;
 /// `node_id` is this node, for the messages.
 caf::error stage_module(wasm_backend& wasm, module_store& store,

@@ -90,16 +90,16 @@ private:
     remote_control control;
   };
 
-  /// A monitor (kind down) or link (kind exit) that an agent of this node
-  /// holds on an agent of another node.
+  /// A monitor (kind down) or link (kind exit) from an agent of this node
+  /// to an agent of another node.
   struct remote_watch {
     signal_kind kind = signal_kind::down;
     pid_type local = 0;
     global_pid remote;
   };
 
-  /// A monitor or link that agent `peer` of node `node` holds on agent
-  /// `target` of this node.
+  /// A monitor or link from agent `peer` of node `node` to agent `target`
+  /// of this node.
   struct foreign_watch {
     signal_kind kind = signal_kind::down;
     std::string node;

@@ -80,16 +80,11 @@ caf::behavior wasm_agent::make_behavior() {
     },
     [this](deadline_atom) { ctx_.expire_requests(); },
     [this](const down_notice& notice) {
-      signal_guest("$down", nlohmann::json{{"pid", notice.pid},
-                                           {"agent_id", notice.agent_id},
-                                           {"reason", to_string(notice.reason)}}
-                              .dump());
+      auto msg = ctx_.down_message(notice);
+      signal_guest(msg.topic, std::move(msg.payload));
     },
     [this](const exit_signal& signal) {
-      ctx_.log(spdlog::level::info,
-               "exits because linked agent " + signal.agent_id + " (pid "
-                 + std::to_string(signal.pid)
-                 + ") exited: " + to_string(signal.reason));
+      ctx_.log_linked_exit(signal);
       end_agent(signal.reason);
     },
     [this](const resource_warning& warning) {

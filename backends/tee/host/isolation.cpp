@@ -19,10 +19,10 @@ std::string failed(const char* what, int error) {
 #ifdef CORRAL_SANITIZED_HOST
 // NOTE: a sanitizer build (-DCORRAL_SANITIZE=ON) of the host is isolated
 // less, so that the ASan and UBSan runtimes work inside it. They test
-// whether memory is readable by writing it into a pipe (UBSan's vptr
-// check does so on every cereal archive), which needs two descriptors
-// beyond the four open ones and the pipe2 call; without them each check
-// fails and reports a false "invalid vptr". ASan checks the signal stack
+// whether memory is readable by writing it into a pipe. UBSan's vptr check
+// does so on every cereal archive, and it needs the pipe2 call and two
+// descriptors beyond the four open ones. Without them each check fails and
+// reports a false "invalid vptr". ASan checks the signal stack
 // (sigaltstack) before every call that does not return, such as abort().
 // ASan also reserves terabytes of shadow memory at start, so the address
 // space is not limited.

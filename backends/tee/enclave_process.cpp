@@ -91,7 +91,6 @@ std::string describe_wait_status(int status) {
 std::unique_ptr<enclave_process>
 enclave_process::start(const std::string& executable,
                        const std::vector<std::string>& args,
-                       std::chrono::milliseconds write_timeout,
                        std::string& error) {
   int ends[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0) {
@@ -101,21 +100,6 @@ enclave_process::start(const std::string& executable,
   }
   fd_guard proxy_end{ends[0]};
   fd_guard host_end{ends[1]};
-  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
-    write_timeout);
-  timeval send_timeout{};
-  send_timeout.tv_sec = static_cast<time_t>(seconds.count());
-  send_timeout.tv_usec = static_cast<suseconds_t>(
-    std::chrono::duration_cast<std::chrono::microseconds>(write_timeout
-                                                          - seconds)
-      .count());
-  if (::setsockopt(proxy_end.fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout,
-                   sizeof(send_timeout))
-      != 0) {
-    error = std::string("cannot set the enclave channel's write timeout: ")
-            + std::strerror(errno);
-    return nullptr;
-  }
   // Both ends non-blocking: a host that writes more than the pipe holds
   // loses the rest instead of blocking, and the proxy reads it only after
   // the exit.

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -26,12 +25,10 @@ inline constexpr std::size_t stderr_quote_bytes = 2000;
 class enclave_process {
 public:
   /// Starts `executable` with `args`; returns nothing and sets `error` when
-  /// it cannot be started. A write to the channel that makes no progress
-  /// for `write_timeout` fails with EAGAIN, so a host that stops reading
-  /// cannot block the proxy's thread for longer.
+  /// it cannot be started.
   static std::unique_ptr<enclave_process>
   start(const std::string& executable, const std::vector<std::string>& args,
-        std::chrono::milliseconds write_timeout, std::string& error);
+        std::string& error);
 
   /// Kills the process if it still runs and reaps it.
   ~enclave_process();

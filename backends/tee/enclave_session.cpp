@@ -99,8 +99,8 @@ enclave_session::open(const session_settings& settings, const log_ids& ids,
     args = {"--test-fault", to_string(settings.options.fault)};
   std::string error;
   session->write_timeout_ = settings.options.channel_write_timeout;
-  session->process_ = enclave_process::start(
-    settings.options.host_executable, args, session->write_timeout_, error);
+  session->process_ = enclave_process::start(settings.options.host_executable,
+                                             args, error);
   if (!session->process_)
     return make_error(errc::spawn_failed,
                       "agent " + request.agent_id + ": " + error);
@@ -247,7 +247,7 @@ std::map<std::string, std::string> enclave_session::details() const {
 }
 
 send_status enclave_session::send(const channel_frame& frame) {
-  return send_sealed(process_->channel(), *sealer_, frame);
+  return send_sealed(process_->channel(), *sealer_, frame, write_timeout_);
 }
 
 } // namespace corral::tee

@@ -7,9 +7,9 @@
 #include <caf/expected.hpp>
 
 #include "actors/log.hpp"
-#include "backends/tee/channel_codec.hpp"
 #include "backends/tee/enclave_process.hpp"
 #include "backends/tee/protocol.hpp"
+#include "backends/tee/sealed_send.hpp"
 #include "backends/tee/secure_channel.hpp"
 #include "backends/tee/tee_launcher.hpp"
 #include "backends/wasm/wasm_agent.hpp"
@@ -45,7 +45,8 @@ public:
   std::map<std::string, std::string> details() const;
 
   /// Seals and sends `frame`. A frame too large for the channel is not
-  /// sent, and the channel stays usable.
+  /// sent, and the channel stays usable. The host must read the frame
+  /// within `write_timeout`.
   send_status send(const channel_frame& frame);
 
   /// Hands the receiving half to the thread that reads the channel.

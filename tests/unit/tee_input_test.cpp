@@ -193,18 +193,24 @@ BOOST_AUTO_TEST_CASE(oversized_host_call_returns_too_large) {
 
 BOOST_AUTO_TEST_CASE(stopped_host_ends_agent) {
   auto options = simulation_options();
-  options.channel_write_timeout = std::chrono::milliseconds{300};
+  options.channel_write_timeout = std::chrono::milliseconds{1000};
   tee_node fixture{options};
   auto spawned = fixture.spawn(tee_request("enclave", echo_workload()));
   auto host = host_pid_of(fixture, "enclave");
   BOOST_TEST_REQUIRE(::kill(host, SIGSTOP) == 0);
   // Larger than the socket's buffer, so the write must wait for the host.
+  auto sent = std::chrono::steady_clock::now();
   BOOST_TEST(!fixture.node().send("enclave", "echo",
                                   std::string(4u << 20, 'x')));
   auto reason = exit_of(fixture.node(), spawned.pid);
+  auto waited_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - sent)
+                     .count();
   if (!reason)
     ::kill(host, SIGCONT); // so that the fixture can stop the agent
   BOOST_TEST_REQUIRE(reason.has_value());
+  // The timeout bounds the whole frame, not each partial write of it.
+  BOOST_TEST(waited_ms < 1900);
   BOOST_TEST(reason->kind == exit_kind::backend_failure);
   BOOST_TEST(reason->detail.find("did not read") != std::string::npos,
              reason->detail);

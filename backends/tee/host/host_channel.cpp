@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "backends/tee/channel_codec.hpp"
+#include "backends/tee/sealed_send.hpp"
 #include "backends/tee/frame_io.hpp"
 
 namespace corral::tee {

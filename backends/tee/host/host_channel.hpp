@@ -5,8 +5,8 @@
 #include <optional>
 #include <string>
 
-#include "backends/tee/channel_codec.hpp"
 #include "backends/tee/protocol.hpp"
+#include "backends/tee/sealed_send.hpp"
 #include "backends/tee/secure_channel.hpp"
 
 namespace corral::tee {

@@ -86,6 +86,10 @@ std::string read_workload(const std::string& path) {
   if (!S_ISREG(info.st_mode))
     refuse("the workload " + path + " is " + file_kind(info.st_mode)
            + "; give the path of a .wasm or .wat file");
+  auto too_large = "the workload " + path + " is larger than the limit of "
+                   + std::to_string(limit) + " bytes";
+  if (static_cast<std::uint64_t>(info.st_size) > limit)
+    refuse(too_large);
   std::string bytes;
   char buffer[1 << 16];
   for (;;) {
@@ -98,9 +102,9 @@ std::string read_workload(const std::string& path) {
     if (n == 0)
       break;
     bytes.append(buffer, static_cast<std::size_t>(n));
+    // The file may grow while it is read.
     if (bytes.size() > limit)
-      refuse("the workload " + path + " is larger than the limit of "
-             + std::to_string(limit) + " bytes");
+      refuse(too_large);
   }
   ::close(fd);
   return bytes;

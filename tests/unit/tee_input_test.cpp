@@ -129,6 +129,14 @@ BOOST_AUTO_TEST_CASE(small_enclave_memory_names_field) {
                 "lower cap is backend.Tee.enclave.memory_bytes, 1 bytes");
 }
 
+BOOST_AUTO_TEST_CASE(oversized_env_is_refused) {
+  tee_node fixture;
+  auto request = tee_request("enclave", echo_workload());
+  request.env["LARGE"] = std::string(17u << 20, 'x');
+  check_refused(fixture, request, errc::invalid_request,
+                "env is too large for the enclave channel");
+}
+
 BOOST_AUTO_TEST_CASE(debug_enclave_shows_in_inspect) {
   auto options = simulation_options();
   options.policy.allow_debug = true;

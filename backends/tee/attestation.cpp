@@ -197,11 +197,13 @@ std::optional<std::string> verify_evidence(
   const auto& policy = *expected.policy;
   if (x.debug && !policy.allow_debug)
     return std::string("debug enclaves are not allowed by this node's "
-                       "policy");
+                       "policy; spawn it with debug false, or start the "
+                       "node with --tee-allow-debug");
   if (!policy.allowed_measurements.empty()
       && policy.allowed_measurements.count(x.measurement) == 0)
     return "measurement " + x.measurement
-           + " is not in this node's list of accepted measurements";
+           + " is not in this node's list of accepted measurements; add "
+             "it with --tee-measurement if this workload is trusted";
   return std::nullopt;
 }
 

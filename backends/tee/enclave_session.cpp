@@ -78,10 +78,19 @@ enclave_session::open(const session_settings& settings, const log_ids& ids,
   auto limits = wasm::resolve_limits(settings.agent_limits);
   if (!limits)
     return limits.error();
-  // The enclave's memory size caps the guest's linear memory.
-  limits->memory_pages = std::min(limits->memory_pages,
-                                  settings.enclave.memory_bytes
-                                    / wasm::page_bytes);
+  // The enclave's memory size caps the guest's linear memory. When it is
+  // the lower cap, the error for a workload that needs more memory names
+  // that field, because the Wasm backend's message names limits.
+  auto enclave_pages = settings.enclave.memory_bytes / wasm::page_bytes;
+  std::string memory_note;
+  if (enclave_pages < limits->memory_pages) {
+    limits->memory_pages = enclave_pages;
+    memory_note = " (for this Tee agent the lower cap is "
+                  "backend.Tee.enclave.memory_bytes, "
+                  + std::to_string(settings.enclave.memory_bytes)
+                  + " bytes or " + std::to_string(enclave_pages)
+                  + " pages of 64 KiB, so raise that field)";
+  }
   std::unique_ptr<enclave_session> session(new enclave_session);
   session->budget_ = wasm::resolve_budget(settings.agent_limits);
 
@@ -89,6 +98,7 @@ enclave_session::open(const session_settings& settings, const log_ids& ids,
   if (settings.options.fault != test_fault::none)
     args = {"--test-fault", to_string(settings.options.fault)};
   std::string error;
+  session->write_timeout_ = settings.options.channel_write_timeout;
   session->process_ = enclave_process::start(settings.options.host_executable,
                                              args, error);
   if (!session->process_)
@@ -99,7 +109,7 @@ enclave_session::open(const session_settings& settings, const log_ids& ids,
   auto deadline = clock::now() + settings.options.attestation_timeout;
   if (auto failed = session->start_agent(
         make_start(node_id, request, ids, *limits, session->budget_), ids,
-        deadline))
+        deadline, memory_note))
     return failed;
   return session;
 }
@@ -162,11 +172,23 @@ caf::error enclave_session::attest(const session_settings& settings,
 
 caf::error enclave_session::start_agent(const start_frame& start,
                                         const log_ids& ids,
-                                        clock::time_point deadline) {
-  if (!send(start))
+                                        clock::time_point deadline,
+                                        const std::string& memory_note) {
+  auto sent = send(start);
+  if (sent == send_status::too_large)
+    return make_error(errc::invalid_request,
+                      "agent " + std::string(ids.agent_id)
+                        + ": the spawn request's env is too large for the "
+                          "enclave channel, whose frames hold at most "
+                        + std::to_string(max_frame_bytes)
+                        + " bytes; pass less in env");
+  if (sent != send_status::sent) {
+    process_->kill();
     return make_error(errc::spawn_failed,
                       "agent " + std::string(ids.agent_id)
-                        + ": the enclave host closed the channel");
+                        + ": the enclave host did not take the start frame ("
+                        + process_->describe_exit() + ")");
+  }
   // Log lines of the start-up code may come before the ready frame.
   for (;;) {
     std::string sealed;
@@ -194,11 +216,18 @@ caf::error enclave_session::start_agent(const start_frame& start,
       return make_error(errc::spawn_failed,
                         "agent " + std::string(ids.agent_id)
                           + ": the enclave host sent no ready frame");
-    if (!ready->ok)
-      return make_error(errc::spawn_failed,
-                        "agent " + std::string(ids.agent_id)
-                          + ": the workload did not start: "
-                          + ready->detail.substr(0, 2000));
+    if (!ready->ok) {
+      auto detail = "agent " + std::string(ids.agent_id)
+                    + ": the workload did not start: "
+                    + ready->detail.substr(0, 2000);
+      // The same code as the Wasm backend for a module that needs more
+      // memory than the agent may use; any other failure is spawn_failed.
+      if (ready->error_code
+          == static_cast<std::uint8_t>(errc::resource_limit_exceeded))
+        return make_error(errc::resource_limit_exceeded,
+                          detail + memory_note);
+      return make_error(errc::spawn_failed, detail);
+    }
     memory_bytes_ = ready->memory_bytes;
     return caf::error{};
   }
@@ -212,12 +241,13 @@ std::map<std::string, std::string> enclave_session::details() const {
                     ? "yes: no hardware protection, evidence signed by the "
                       "node's simulated platform key"
                     : "no"},
+    {"debug", evidence_.debug ? "yes: a debug enclave" : "no"},
     {"enclave_host_pid", std::to_string(process_->pid())},
   };
 }
 
-bool enclave_session::send(const channel_frame& frame) {
-  return write_frame(process_->channel(), sealer_->seal(encode_frame(frame)));
+send_status enclave_session::send(const channel_frame& frame) {
+  return send_sealed(process_->channel(), *sealer_, frame, write_timeout_);
 }
 
 } // namespace corral::tee

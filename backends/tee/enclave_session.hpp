@@ -9,6 +9,7 @@
 #include "actors/log.hpp"
 #include "backends/tee/enclave_process.hpp"
 #include "backends/tee/protocol.hpp"
+#include "backends/tee/sealed_send.hpp"
 #include "backends/tee/secure_channel.hpp"
 #include "backends/tee/tee_launcher.hpp"
 #include "backends/wasm/wasm_agent.hpp"
@@ -40,11 +41,13 @@ public:
        const std::string& node_id, const spawn_request& request);
 
   /// Returns the facts `inspect` shows: enclave_type, measurement,
-  /// simulated, and the host's process id.
+  /// simulated, debug, and the host's process id.
   std::map<std::string, std::string> details() const;
 
-  /// Seals and sends `frame`; false when the host is gone.
-  bool send(const channel_frame& frame);
+  /// Seals and sends `frame`. A frame too large for the channel is not
+  /// sent, and the channel stays usable. The host must read the frame
+  /// within `write_timeout`.
+  send_status send(const channel_frame& frame);
 
   /// Hands the receiving half to the thread that reads the channel.
   std::unique_ptr<channel_opener> take_opener() {
@@ -66,6 +69,11 @@ public:
     return budget_;
   }
 
+  /// Time a write to the channel may wait for the host to read.
+  std::chrono::milliseconds write_timeout() const {
+    return write_timeout_;
+  }
+
   /// Linear memory of the instance after start-up, in bytes.
   std::uint64_t memory_bytes() const {
     return memory_bytes_;
@@ -76,7 +84,8 @@ private:
 
   caf::error attest(const session_settings& settings, const log_ids& ids);
   caf::error start_agent(const start_frame& start, const log_ids& ids,
-                         std::chrono::steady_clock::time_point deadline);
+                         std::chrono::steady_clock::time_point deadline,
+                         const std::string& memory_note);
 
   std::unique_ptr<enclave_process> process_;
   std::unique_ptr<channel_sealer> sealer_;
@@ -84,6 +93,7 @@ private:
   evidence evidence_;
   wasm::run_budget budget_;
   std::uint64_t memory_bytes_ = 0;
+  std::chrono::milliseconds write_timeout_{0};
 };
 
 } // namespace corral::tee

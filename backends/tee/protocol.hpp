@@ -97,6 +97,9 @@ struct ready_frame {
   bool ok = false;
   std::string detail;
   std::uint64_t memory_bytes = 0;
+  /// When not ok: the `errc` of the failure, e.g. resource_limit_exceeded
+  /// for a module that needs more memory than the agent may use.
+  std::uint8_t error_code = 0;
 };
 
 /// Sealed, proxy to host: run the handler for this message.
@@ -202,7 +205,8 @@ void serialize(Archive& archive, start_frame& x) {
 
 template <class Archive>
 void serialize(Archive& archive, ready_frame& x) {
-  binary::serialize_fields(archive, x.ok, x.detail, x.memory_bytes);
+  binary::serialize_fields(archive, x.ok, x.detail, x.memory_bytes,
+                           x.error_code);
 }
 
 template <class Archive>

@@ -148,17 +148,57 @@ void tee_agent::queue_message(message msg) {
 }
 
 void tee_agent::begin_next() {
-  if (ended_ || suspended_ || current_ || queue_.empty())
-    return;
-  current_ = std::move(queue_.front());
-  queue_.pop_front();
-  ctx_.begin_message(&current_->msg);
-  send_to_host(deliver_frame{current_->msg});
+  while (!ended_ && !suspended_ && !current_ && !queue_.empty()) {
+    current_ = std::move(queue_.front());
+    queue_.pop_front();
+    ctx_.begin_message(&current_->msg);
+    if (send_to_host(deliver_frame{current_->msg}))
+      return;
+    // The message does not fit in a channel frame, so the agent goes on
+    // with the next one.
+    reject_too_large();
+  }
 }
 
-void tee_agent::send_to_host(const channel_frame& frame) {
-  // A failed write means the host is gone; the reader reports its exit.
-  session_->send(frame);
+void tee_agent::reject_too_large() {
+  auto finished = std::move(*current_);
+  current_.reset();
+  ctx_.begin_message(nullptr);
+  auto detail = "agent " + ctx_.agent_id() + " (pid "
+                + std::to_string(ctx_.pid())
+                + ") cannot take the message with topic "
+                + finished.msg.topic.substr(0, 64) + " ("
+                + std::to_string(finished.msg.topic.size()) + "-byte topic, "
+                + std::to_string(finished.msg.payload.size())
+                + "-byte payload): it does not fit in one frame of the "
+                  "enclave channel, at most "
+                + std::to_string(max_frame_bytes)
+                + " bytes; send a payload of at most 16 MiB with a short "
+                  "topic";
+  ctx_.log(spdlog::level::warn, "dropped a message: " + detail);
+  if (finished.promise.pending())
+    finished.promise.deliver(
+      make_error(errc::resource_limit_exceeded, detail));
+}
+
+bool tee_agent::send_to_host(const channel_frame& frame) {
+  switch (session_->send(frame)) {
+    case send_status::sent:
+      return true;
+    case send_status::too_large:
+      return false;
+    case send_status::timed_out:
+      end_agent({exit_kind::backend_failure,
+                 "enclave channel: the enclave host did not read a frame "
+                 "within "
+                   + std::to_string(session_->write_timeout().count())
+                   + " ms (stopped or hung); the enclave host was killed"});
+      return true;
+    case send_status::failed:
+      // The host is gone, and the reader reports how it ended.
+      return true;
+  }
+  return true;
 }
 
 void tee_agent::on_frame(const std::string& plain) {

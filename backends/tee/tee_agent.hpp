@@ -52,7 +52,12 @@ private:
   void on_done(done_frame& done);
   void on_op(const op_frame& op);
   std::int64_t perform(const op_frame& op);
-  void send_to_host(const channel_frame& frame);
+  /// Sends `frame` to the host. Returns false only when it is too large
+  /// for the channel, and ends the agent when the host does not read in
+  /// time.
+  bool send_to_host(const channel_frame& frame);
+  /// Fails the current message, which does not fit in a channel frame.
+  void reject_too_large();
   void end_agent(exit_reason reason);
   bool limits_exceeded();
 

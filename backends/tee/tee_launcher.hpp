@@ -19,6 +19,10 @@ struct tee_options {
   /// Time the host gets to start, measure itself and respond to the
   /// challenge, and then to run the workload's start-up code.
   std::chrono::milliseconds attestation_timeout{5000};
+  /// Time the host has to read a whole frame that the proxy writes. A host
+  /// that does not (stopped, hung) ends its agent with `backend_failure`.
+  /// Until then the write blocks the proxy's thread.
+  std::chrono::milliseconds channel_write_timeout{5000};
   /// A fault every host of this launcher injects; tests only.
   test_fault fault = test_fault::none;
 };

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "backends/tee/channel_codec.hpp"
+#include "backends/tee/sealed_send.hpp"
 #include "backends/tee/frame_io.hpp"
 
 namespace corral::tee {
@@ -28,8 +29,8 @@ bool host_channel::open_streams() {
   return valid;
 }
 
-bool host_channel::send(const channel_frame& frame) {
-  return write_frame(fd_, sealer_->seal(encode_frame(frame)));
+send_status host_channel::send(const channel_frame& frame) {
+  return send_sealed(fd_, *sealer_, frame);
 }
 
 channel_frame host_channel::receive() {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "backends/tee/protocol.hpp"
+#include "backends/tee/sealed_send.hpp"
 #include "backends/tee/secure_channel.hpp"
 
 namespace corral::tee {
@@ -20,8 +21,9 @@ public:
   /// channel failed.
   bool open_streams();
 
-  /// Seals and sends `frame`; false when the proxy is gone.
-  bool send(const channel_frame& frame);
+  /// Seals and sends `frame`. A frame too large for the channel is not
+  /// sent, and the channel stays usable.
+  send_status send(const channel_frame& frame);
 
   /// Reads, opens and decodes the next frame. Exits the process when the
   /// proxy closed the channel (status 0) or a frame fails authentication

@@ -40,7 +40,12 @@ std::int64_t host_env::call(op_kind kind, const std::string& target,
     return wasm::abi_not_ready;
   op_frame op{static_cast<std::uint8_t>(kind), target, std::move(topic),
               std::move(payload), timeout_ms};
-  if (!channel_.send(op))
+  // A topic and payload that do not fit in one frame are refused like a
+  // payload over the ABI's limit; the guest goes on.
+  auto sent = channel_.send(op);
+  if (sent == send_status::too_large)
+    return wasm::abi_too_large;
+  if (sent != send_status::sent)
     std::_Exit(0);
   // The proxy returns every op's result before it sends anything else.
   auto answer = channel_.receive();

@@ -7,12 +7,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include <csignal>
+#include <fcntl.h>
 #include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "actors/error.hpp"
 #include "actors/module_store.hpp"
 #include "backends/tee/attestation.hpp"
 #include "backends/tee/frame_io.hpp"
@@ -53,16 +55,59 @@ T read_plain_frame() {
   std::_Exit(exit_protocol_error);
 }
 
+// Describes a file type that cannot be a workload.
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode))
+    return "a directory";
+  if (S_ISFIFO(mode))
+    return "a FIFO";
+  if (S_ISCHR(mode) || S_ISBLK(mode))
+    return "a device";
+  if (S_ISSOCK(mode))
+    return "a socket";
+  return "not a regular file";
+}
+
+// Reads the workload file, which must be a regular file within the module
+// size limit. The resource limits do not apply yet, so a FIFO would stall
+// the host and a device such as /dev/zero would exhaust its memory.
 std::string read_workload(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
+  const auto limit = wasm::max_module_file_bytes;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    std::string reason = std::strerror(errno);
+    if (path.front() != '/')
+      reason += " (a relative path is resolved in the node's working folder)";
+    refuse("cannot read the workload " + path + ": " + reason);
+  }
+  struct stat info {};
+  if (::fstat(fd, &info) != 0)
     refuse("cannot read the workload " + path + ": " + std::strerror(errno));
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  if (bytes.str().size() > wasm::max_module_file_bytes)
-    refuse("the workload " + path + " is larger than "
-           + std::to_string(wasm::max_module_file_bytes) + " bytes");
-  return bytes.str();
+  if (!S_ISREG(info.st_mode))
+    refuse("the workload " + path + " is " + file_kind(info.st_mode)
+           + "; give the path of a .wasm or .wat file");
+  auto too_large = "the workload " + path + " is larger than the limit of "
+                   + std::to_string(limit) + " bytes";
+  if (static_cast<std::uint64_t>(info.st_size) > limit)
+    refuse(too_large);
+  std::string bytes;
+  char buffer[1 << 16];
+  for (;;) {
+    auto n = ::read(fd, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      refuse("cannot read the workload " + path + ": "
+             + std::strerror(errno));
+    if (n == 0)
+      break;
+    bytes.append(buffer, static_cast<std::size_t>(n));
+    // The file may grow while it is read.
+    if (bytes.size() > limit)
+      refuse(too_large);
+  }
+  ::close(fd);
+  return bytes;
 }
 
 // Builds and signs the evidence for `hello`, with the test fault applied.
@@ -172,11 +217,16 @@ std::unique_ptr<wasm::wasm_instance> start_workload(
   limits.value_stack = start.value_stack;
   auto instance = wasm::wasm_instance::create(std::move(module), limits, env);
   ready_frame ready;
+  auto refused = [&](const caf::error& error) {
+    auto reason = to_failure(error);
+    ready.detail = reason.detail;
+    ready.error_code = static_cast<std::uint8_t>(reason.code);
+  };
   if (!instance) {
-    ready.detail = caf::to_string(instance.error());
+    refused(instance.error());
   } else if (auto error = (*instance)->initialize(start.startup_budget)) {
     (*instance)->host().flush_output();
-    ready.detail = caf::to_string(error);
+    refused(error);
   } else {
     (*instance)->host().flush_output();
     ready.ok = true;
@@ -192,6 +242,10 @@ std::unique_ptr<wasm::wasm_instance> start_workload(
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
+  // A node that died before this call closed the channel, so the host
+  // ends at its next read, before any workload code runs.
+  if (end_with_node())
+    return exit_protocol_error;
   if (sodium_init() < 0)
     return exit_protocol_error;
   auto fault = parse_test_fault(argc, argv);
@@ -215,10 +269,14 @@ int main(int argc, char** argv) {
   auto module = wasm::compile_module(
     launch.workload, bytes, wasm::is_text_module(launch.workload, bytes));
   if (!module)
-    refuse(caf::to_string(module.error()));
+    refuse(to_failure(module.error()).detail);
 
   // 2. Isolate before any workload code runs.
   if (auto problem = enter_network_namespace())
+    refuse(*problem);
+  // Entering a user namespace may change the credentials, which clears
+  // the parent death signal.
+  if (auto problem = end_with_node())
     refuse(*problem);
   if (auto problem = apply_resource_limits(launch.memory_bytes))
     refuse(*problem);

@@ -1,6 +1,7 @@
 #include "backends/tee/host/isolation.hpp"
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 
 #include <sched.h>
@@ -58,6 +59,12 @@ constexpr int allowed_calls[] = {
 };
 
 } // namespace
+
+std::optional<std::string> end_with_node() {
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+    return failed("cannot set the parent death signal", errno);
+  return std::nullopt;
+}
 
 std::optional<std::string> enter_network_namespace() {
   if (::unshare(CLONE_NEWNET) == 0)

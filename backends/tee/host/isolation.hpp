@@ -10,6 +10,13 @@ namespace corral::tee {
 /// code, the shared libraries, the interpreter's stacks and buffers.
 inline constexpr std::uint64_t host_address_space_allowance = 512ull << 20;
 
+/// Asks the kernel to send SIGKILL to the host when the node dies, so that
+/// a node killed with SIGKILL leaves no host running a handler. The signal
+/// follows the node's thread that started the host, a thread of the
+/// node's scheduler, which lives as long as the node. Returns the error,
+/// or nothing.
+std::optional<std::string> end_with_node();
+
 /// Moves the host into its own, empty network namespace (no interfaces but
 /// a down loopback). Returns the error, or nothing.
 std::optional<std::string> enter_network_namespace();

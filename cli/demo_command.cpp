@@ -225,7 +225,7 @@ int run_demo(const demo_options& options) {
   config.node_id = "demo";
   config.default_grace_ms = 1000;
   try {
-    node instance{config, with_demo_tee(builtin_backends())};
+    node instance{config, with_demo_tee(builtin_backends(), config.node_id)};
     std::cout << "started an embedded node \"demo\" in this process\n";
     run_steps(instance, options.modules);
   } catch (const demo_failure& e) {

@@ -11,9 +11,11 @@
 
 namespace corral::cli {
 
-backend_registry with_demo_tee(backend_registry backends) {
+backend_registry with_demo_tee(backend_registry backends,
+                               const std::string& node_id) {
   tee::tee_options options;
   options.policy.allowed_types = {enclave_type::simulation};
+  options.node_id = node_id;
   backends.add("Tee", std::make_shared<tee::tee_launcher>(options));
   return backends;
 }

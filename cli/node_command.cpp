@@ -340,6 +340,7 @@ int run_node(node_options& options) {
     containers->remove_leftovers_in_background();
   tee::tee_options tee_options;
   tee_options.policy = std::move(*tee_policy);
+  tee_options.node_id = options.config.node_id;
   backends.add("Tee", std::make_shared<tee::tee_launcher>(tee_options));
   node instance{options.config, std::move(backends)};
   if (int received = take_pending_stop_signal(signals)) {
@@ -476,8 +477,9 @@ void add_node_command(CLI::App& app, command_table& commands) {
   command
     ->add_option("--config", options->config_file,
                  "TOML file with [node] id, [cluster] listen, seeds, "
-                 "insecure and timing, [security] key_file and [peers]; "
-                 "flags given here override it")
+                 "insecure and timing, [security] key_file, [peers] and "
+                 "[tee] allow, measurements and allow_debug; flags given "
+                 "here override it")
     ->check(non_empty("give a file, or leave --config out"));
 
   add_tee_policy_options(*command, options->tee);

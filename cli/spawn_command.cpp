@@ -26,6 +26,8 @@ struct spawn_options {
   std::string backend;
   std::string module;
   std::string image;
+  std::string enclave_type;
+  std::string measurement;
   std::string on_node;
   std::string failover;
   std::vector<std::string> prefer;
@@ -36,15 +38,30 @@ struct spawn_options {
   bool json = false;
 };
 
-/// Reads --backend: "native", "wasm" or "container" in any case (wasm
-/// takes its module from --module, container its image from --image), or
-/// a backend's JSON form.
-result<nlohmann::json> parse_backend(const std::string& text,
-                                     const std::string& module,
-                                     const std::string& image) {
+/// Returns `path` made absolute, because the node may run in another
+/// folder than the CLI.
+std::string absolute_path(const std::string& path) {
+  std::error_code ignored;
+  auto absolute = std::filesystem::absolute(path, ignored);
+  return absolute.empty() ? path : absolute.string();
+}
+
+/// Returns `text` in lower case, for the backend names.
+std::string lower_case(const std::string& text) {
   std::string lower;
   for (char c : text)
     lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower;
+}
+
+/// Reads --backend: "native", "wasm", "container" or "tee" in any case
+/// (wasm and tee take their module from --module, container its image from
+/// --image), or a backend's JSON form.
+result<nlohmann::json> parse_backend(const std::string& text,
+                                     const spawn_options& options) {
+  const auto& module = options.module;
+  const auto& image = options.image;
+  auto lower = lower_case(text);
   if (lower == "native")
     return nlohmann::json("Native");
   if (lower == "wasm") {
@@ -52,11 +69,20 @@ result<nlohmann::json> parse_backend(const std::string& text,
       return failure{errc::invalid_request,
                      "--backend wasm needs --module PATH, the .wasm or .wat "
                      "file of the agent"};
-    // The node may run in another folder, so it gets an absolute path.
-    std::error_code ignored;
-    auto absolute = std::filesystem::absolute(module, ignored);
-    return nlohmann::json{
-      {"Wasm", {{"module", absolute.empty() ? module : absolute.string()}}}};
+    return nlohmann::json{{"Wasm", {{"module", absolute_path(module)}}}};
+  }
+  if (lower == "tee") {
+    if (module.empty())
+      return failure{errc::invalid_request,
+                     "--backend tee needs --module PATH, the .wasm or .wat "
+                     "workload the enclave runs"};
+    nlohmann::json enclave = {
+      {"enclave_type",
+       options.enclave_type.empty() ? "simulation" : options.enclave_type},
+      {"workload", absolute_path(module)}};
+    if (!options.measurement.empty())
+      enclave["expected_measurement"] = options.measurement;
+    return nlohmann::json{{"Tee", {{"enclave", std::move(enclave)}}}};
   }
   if (lower == "container") {
     if (image.empty())
@@ -70,7 +96,7 @@ result<nlohmann::json> parse_backend(const std::string& text,
   return failure{errc::invalid_request,
                  "--backend " + text
                    + " is not supported; use native, wasm (with --module), "
-                     "container (with --image), or "
+                     "container (with --image), tee (with --module), or "
                      "a backend in its JSON form, e.g. "
                      "'{\"Wasm\":{\"module\":\"/abs/agent.wasm\"}}'"};
 }
@@ -120,7 +146,7 @@ int build_request(const spawn_options& options, nlohmann::json& request) {
     request["restart"] = options.restart;
   if (!options.module.empty() && options.backend.empty()) {
     std::cerr << "corral: --module " << quote_for_error(options.module)
-              << " needs --backend wasm\n";
+              << " needs --backend wasm or --backend tee\n";
     return exit_usage;
   }
   if (!options.image.empty() && options.backend.empty()) {
@@ -128,9 +154,14 @@ int build_request(const spawn_options& options, nlohmann::json& request) {
               << " needs --backend container\n";
     return exit_usage;
   }
+  if ((!options.enclave_type.empty() || !options.measurement.empty())
+      && lower_case(options.backend) != "tee") {
+    std::cerr << "corral: --enclave-type and --measurement need --backend "
+                 "tee\n";
+    return exit_usage;
+  }
   if (!options.backend.empty()) {
-    auto backend = parse_backend(options.backend, options.module,
-                                 options.image);
+    auto backend = parse_backend(options.backend, options);
     if (!backend) {
       std::cerr << "corral: " << backend.error().detail << "\n";
       return exit_usage;
@@ -203,14 +234,28 @@ void add_spawn_command(CLI::App& app, command_table& commands) {
   command
     ->add_option("--backend", options->backend,
                  "Backend: native, wasm (with --module), container (with "
-                 "--image), or a backend's JSON form (default: native)")
+                 "--image), tee (with --module, a simulated enclave unless "
+                 "--enclave-type says otherwise), or a backend's JSON form "
+                 "(default: native)")
     ->check(non_empty("give a backend, or leave --backend out to use the "
                       "default, native"));
   command
     ->add_option("--module", options->module,
-                 "The .wasm or .wat file of a WASM agent (with --backend "
-                 "wasm); relative paths are made absolute")
+                 "The .wasm or .wat file of a WASM agent or of a Tee agent's "
+                 "workload (with --backend wasm or tee); relative paths are "
+                 "made absolute")
     ->check(non_empty("give the module's path"));
+  command
+    ->add_option("--enclave-type", options->enclave_type,
+                 "Enclave of a Tee agent (with --backend tee): simulation "
+                 "(default), sgx, sev, tdx or trustzone")
+    ->check(CLI::IsMember({"simulation", "sgx", "sev", "tdx", "trustzone"}));
+  command
+    ->add_option("--measurement", options->measurement,
+                 "Expected measurement of a Tee agent (with --backend tee): "
+                 "64 hex digits; the spawn fails with attestation_failed "
+                 "when the enclave's differs")
+    ->check(non_empty("give the measurement as 64 hex digits"));
   command
     ->add_option("--image", options->image,
                  "The image of a container agent (with --backend "

@@ -51,7 +51,7 @@ tee_launcher::tee_launcher(tee_options options)
   if (options_.host_executable.empty())
     options_.host_executable = default_host_path();
   if (options_.policy.allowed_types.count(enclave_type::simulation) != 0)
-    corral::log(spdlog::level::warn, log_ids{},
+    corral::log(spdlog::level::warn, log_ids{options_.node_id, 0, {}},
                 "Tee backend: enclave_type simulation is allowed; simulated "
                 "enclaves run the whole attestation protocol but have no "
                 "hardware protection (see docs/tee.md)");

@@ -14,6 +14,8 @@ namespace corral::tee {
 struct tee_options {
   /// The enclave types and measurements the node accepts.
   tee_policy policy;
+  /// The node's id, for the log line that warns about simulation.
+  std::string node_id;
   /// Path of corral-enclave-host; empty finds it (`default_host_path`).
   std::string host_executable;
   /// Time the host gets to start, measure itself and respond to the

@@ -1,8 +1,10 @@
-// Tee agents in a real `corral node` process: spawn and inspect through
-// the CLI, and no enclave host left running after the node is killed.
+// Tee agents in a real `corral node` process: spawn with --backend tee and
+// inspect through the CLI, the usage errors of the Tee flags, and no
+// enclave host left running after the node is killed.
 
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -35,9 +37,66 @@ bool alive(pid_t pid) {
          && line[close + 2] != 'Z';
 }
 
+std::string example(const std::string& file) {
+  return std::string{CORRAL_WASM_EXAMPLES_DIR} + "/" + file;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(cli_tee)
+
+BOOST_AUTO_TEST_CASE(backend_tee_spawns_simulated_enclave) {
+  node_process node("tee", {"--tee-allow", "simulation"});
+  // A relative workload path reaches the node as an absolute one.
+  auto relative = std::filesystem::relative(example("echo.wat")).string();
+  BOOST_TEST_REQUIRE(relative.front() != '/');
+  auto spawned = node.corral({"spawn", "--id", "enclave", "--backend", "tee",
+                              "--module", relative},
+                             std::chrono::seconds{20});
+  BOOST_TEST_REQUIRE(spawned.exit_code == 0, summary(spawned));
+  auto reply = node.corral({"send", "enclave", "echo", "sealed"});
+  BOOST_TEST(reply.exit_code == 0, summary(reply));
+  BOOST_TEST(reply.out == "sealed\n");
+
+  auto inspected = node.corral({"inspect", "enclave", "--json"});
+  BOOST_TEST_REQUIRE(inspected.exit_code == 0, summary(inspected));
+  auto details = parse_stdout(inspected)["backend_details"];
+  BOOST_TEST(details["enclave_type"] == "simulation", details.dump());
+  BOOST_TEST(details["measurement"].get<std::string>().size() == 64u,
+             details.dump());
+}
+
+BOOST_AUTO_TEST_CASE(backend_tee_checks_measurement) {
+  node_process node("tee", {"--tee-allow", "simulation"});
+  auto spawned = node.corral({"spawn", "--id", "enclave", "--backend", "tee",
+                              "--module", example("echo.wat"),
+                              "--measurement", std::string(64, '0')},
+                             std::chrono::seconds{20});
+  BOOST_TEST(spawned.exit_code != 0, summary(spawned));
+  BOOST_TEST(spawned.err.find("attestation_failed") != std::string::npos,
+             summary(spawned));
+  auto ps = node.corral({"ps"});
+  BOOST_TEST(ps.out.find("enclave") == std::string::npos, ps.out);
+}
+
+BOOST_AUTO_TEST_CASE(tee_flags_are_usage_errors_alone) {
+  node_process node;
+  auto no_module = node.corral({"spawn", "--id", "x", "--backend", "tee"});
+  BOOST_TEST(no_module.exit_code == 2, summary(no_module));
+  BOOST_TEST(no_module.err.find("--module") != std::string::npos,
+             no_module.err);
+
+  auto no_backend = node.corral(
+    {"spawn", "--id", "x", "--enclave-type", "sgx"});
+  BOOST_TEST(no_backend.exit_code == 2, summary(no_backend));
+  BOOST_TEST(no_backend.err.find("--backend tee") != std::string::npos,
+             no_backend.err);
+
+  auto bad_type = node.corral({"spawn", "--id", "x", "--backend", "tee",
+                               "--module", example("echo.wat"),
+                               "--enclave-type", "quantum"});
+  BOOST_TEST(bad_type.exit_code == 2, summary(bad_type));
+}
 
 BOOST_AUTO_TEST_CASE(killed_node_leaves_no_host) {
   node_process node("tee", {"--tee-allow", "simulation"});

@@ -64,10 +64,20 @@ result_callback<T> reply_later(control_request_context& context,
 /// Returns the JSON form of `letter`. A message whose target never
 /// resolved to an agent has no receiver address, so its "to" shows the
 /// target as given (e.g. "ghost") instead of the empty address ":0".
+/// Payload bytes of one dead letter that the listing shows. The queue may
+/// keep many messages of up to 16 MiB each, more than one reply can carry.
+constexpr std::size_t dead_letter_payload_shown = 4096;
+
 json dead_letter_json(const dead_letter& letter) {
   auto object = to_json(letter);
   if (letter.message.to.node.empty())
     object["message"]["to"] = letter.target;
+  const auto& payload = letter.message.payload;
+  if (payload.size() > dead_letter_payload_shown) {
+    object["message"]["payload"] = payload.substr(0, dead_letter_payload_shown);
+    object["message"]["payload_bytes"] = payload.size();
+    object["message"]["payload_truncated"] = true;
+  }
   return object;
 }
 

@@ -344,18 +344,18 @@ void control_endpoint::handle(const nlohmann::json& request,
   frame.delimiter = address.delimiter;
   auto& stream = context.stream();
   if (!stream) {
-    frame.body = to_frame_text(reply);
+    frame.body = to_reply_text(reply);
     outbox_->push(std::move(frame));
     return;
   }
   if (reply.value("ok", false)) {
     ++counters_->streams_opened;
     reply["stream"] = stream->id();
-    frame.body = to_frame_text(reply);
+    frame.body = to_reply_text(reply);
     stream->activate(std::move(frame));
   } else {
     stream->drop();
-    frame.body = to_frame_text(reply);
+    frame.body = to_reply_text(reply);
     outbox_->push(std::move(frame));
   }
 }
@@ -408,7 +408,7 @@ void control_endpoint::cancel_stream(const nlohmann::json& request,
     reply["id"] = request["id"];
 
   // Through the outbox, so that the reply follows the stream's end frame.
-  outgoing_frame frame{identity, delimiter, to_frame_text(reply), 0};
+  outgoing_frame frame{identity, delimiter, to_reply_text(reply), 0};
   outbox_->push(std::move(frame));
 }
 
@@ -416,7 +416,7 @@ void control_endpoint::cancel_stream(const nlohmann::json& request,
 
 void control_endpoint::reply_now(const std::string& identity, bool delimiter,
                                  const nlohmann::json& reply) {
-  send_frame(outgoing_frame{identity, delimiter, to_frame_text(reply), 0});
+  send_frame(outgoing_frame{identity, delimiter, to_reply_text(reply), 0});
 }
 
 void control_endpoint::flush_outbox() {

@@ -42,6 +42,21 @@ std::string to_frame_text(const nlohmann::json& value) {
   return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::string to_reply_text(const nlohmann::json& reply) {
+  auto text = to_frame_text(reply);
+  if (text.size() <= max_reply_bytes)
+    return text;
+  auto error = make_error_reply(
+    {errc::resource_limit_exceeded,
+     "the reply is " + std::to_string(text.size())
+       + " bytes, above the control protocol's limit of "
+       + std::to_string(max_reply_bytes)
+       + " bytes; request less (e.g. a smaller payload)"});
+  if (reply.is_object() && reply.contains("id"))
+    error["id"] = reply["id"];
+  return to_frame_text(error);
+}
+
 bool tokens_equal(const std::string& given, const std::string& expected) {
   if (given.size() != expected.size())
     return false;

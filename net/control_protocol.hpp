@@ -40,6 +40,15 @@ std::optional<failure> reply_failure(const nlohmann::json& reply);
 /// strings is replaced by U+FFFD instead of throwing.
 std::string to_frame_text(const nlohmann::json& value);
 
+/// Largest reply frame the endpoint sends, because a corral client closes
+/// the connection on a larger one and would only see a timeout.
+inline constexpr std::size_t max_reply_bytes
+  = static_cast<std::size_t>(max_received_frame_bytes);
+
+/// Serializes `reply` like `to_frame_text`. A reply above `max_reply_bytes`
+/// becomes a `resource_limit_exceeded` error reply with the same "id".
+std::string to_reply_text(const nlohmann::json& reply);
+
 /// Compares two tokens in time that depends only on their lengths, so that
 /// a client cannot guess a token byte by byte from reply times.
 bool tokens_equal(const std::string& given, const std::string& expected);

@@ -75,7 +75,7 @@ void pending_replies::send(std::uint64_t key, const reply_address& address,
   log_failed_request(node_id_, op, reply);
   // After the endpoint stopped, the outbox is closed and drops the frame.
   outbox_->push(
-    outgoing_frame{address.identity, address.delimiter, to_frame_text(reply), 0});
+    outgoing_frame{address.identity, address.delimiter, to_reply_text(reply), 0});
 }
 
 void log_failed_request(const std::string& node_id, const nlohmann::json& op,

@@ -274,6 +274,22 @@ BOOST_AUTO_TEST_CASE(stats_and_dead_letters) {
   BOOST_TEST(counters["control"]["requests"].get<int>() >= 3);
 }
 
+BOOST_AUTO_TEST_CASE(large_dead_letter_payload_is_cut) {
+  node_process node;
+  const std::string payload(100 * 1024, 'p');
+  BOOST_TEST(node.corral({"send", "ghost", "big", payload})
+               .exit_code
+             == 1);
+  auto letters = node.corral({"dead-letters", "--json"});
+  BOOST_TEST_REQUIRE(letters.exit_code == 0, summary(letters));
+  auto reply = parse_stdout(letters);
+  BOOST_TEST_REQUIRE(reply["dead_letters"].size() == 1u, letters.out);
+  auto message = reply["dead_letters"][0]["message"];
+  BOOST_TEST(message["payload"].get<std::string>().size() == 4096u);
+  BOOST_TEST(message["payload_bytes"] == payload.size());
+  BOOST_TEST(message["payload_truncated"] == true);
+}
+
 BOOST_AUTO_TEST_CASE(dead_letter_shows_target_as_given) {
   node_process node;
   const std::vector<std::string> targets = {"ghost", "4242", "n2:9"};

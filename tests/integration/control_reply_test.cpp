@@ -163,4 +163,28 @@ BOOST_AUTO_TEST_CASE(too_many_deferred_replies_are_rejected) {
   BOOST_TEST(accepted.value("id", -1) == 3, accepted.dump());
 }
 
+BOOST_AUTO_TEST_CASE(oversized_reply_becomes_error) {
+  // A reply one byte above what the client accepts, as a handler whose
+  // agent replied with a large payload would produce.
+  control_handler large = [](const json&, control_request_context&) {
+    auto reply = make_ok_reply();
+    reply["payload"] = std::string(max_reply_bytes, 'x');
+    return reply;
+  };
+  endpoint_fixture fixture{large};
+  auto client = fixture.connect();
+  auto reply = client->exchange({{"op", "x"}}, seconds{10});
+  BOOST_TEST_REQUIRE(static_cast<bool>(reply), to_string(reply.error()));
+  auto failure = reply_failure(*reply);
+  BOOST_TEST_REQUIRE(failure.has_value(), reply->dump());
+  BOOST_TEST(failure->code == errc::resource_limit_exceeded);
+  BOOST_TEST(failure->detail.find(std::to_string(max_reply_bytes))
+               != std::string::npos,
+             failure->detail);
+
+  // The connection still serves the next request.
+  auto ping = client->exchange({{"op", "y"}}, seconds{10});
+  BOOST_TEST(static_cast<bool>(ping));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -45,6 +45,8 @@ caf::behavior remote_gateway::make_behavior() {
       return send_control(agent, control);
     },
     [this](timer_atom, control_atom, std::uint64_t id) { expire_control(id); },
+    [this](timer_atom, hold_atom, const std::string& node,
+           std::uint64_t hold_id) { expire_hold(node, hold_id); },
     // An exit signal that a proxy passes on to its remote agent.
     [this](const std::string& node, const remote_signal& signal) {
       send_body(node, frame_kind::signal, signal);
@@ -199,10 +201,13 @@ void remote_gateway::on_remote_down(const std::string& from,
 }
 
 void remote_gateway::on_member_change(const member_change& change) {
-  if (change.alive)
+  if (change.alive) {
+    release_held(change.node_id);
     return;
+  }
   const auto& node = change.node_id;
   auto detail = "node " + node + " is " + change.event;
+  drop_held(node, "it is " + change.event);
   for (auto i = spawns_.begin(); i != spawns_.end();) {
     if (i->second.node != node) {
       ++i;

@@ -158,8 +158,23 @@ private:
   void expire_module_wait(const std::string& from, std::uint64_t id);
   void drop_module_waits(const std::string& node, const std::string& event);
 
+  /// Payloads from one node that is not an alive member yet.
+  struct held_payloads {
+    std::vector<inbound_payload> payloads;
+    /// Names the timer that ends this hold.
+    std::uint64_t hold_id = 0;
+    std::size_t dropped = 0;
+  };
+
+  // Payloads from nodes not yet members (remote_gateway_hold.cpp).
+  bool hold_until_up(inbound_payload& payload);
+  void release_held(const std::string& node);
+  void drop_held(const std::string& node, const std::string& why);
+  void expire_hold(const std::string& node, std::uint64_t hold_id);
+
   // Target side (remote_gateway_inbound.cpp).
   void on_payload(inbound_payload& payload);
+  void handle_payload(inbound_payload& payload);
   void on_spawn(const std::string& from, remote_spawn& spawn);
   void spawn_for(const std::string& from, std::uint64_t id,
                  spawn_request request, const std::string& fresh_module);
@@ -202,6 +217,8 @@ private:
   std::map<caf::actor_addr, pid_type> watched_;
   /// Spawns from other nodes waiting for module bytes, by (node, request_id).
   std::map<std::pair<std::string, std::uint64_t>, module_wait> module_waits_;
+  /// Payloads from nodes that are not alive members yet, by node id.
+  std::map<std::string, held_payloads> held_;
 };
 
 } // namespace corral::remote

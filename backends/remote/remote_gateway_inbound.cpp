@@ -39,6 +39,12 @@ void stop_agent(const caf::actor& kernel, pid_type pid, stop_options options) {
 } // namespace
 
 void remote_gateway::on_payload(inbound_payload& payload) {
+  if (hold_until_up(payload))
+    return;
+  handle_payload(payload);
+}
+
+void remote_gateway::handle_payload(inbound_payload& payload) {
   const auto& from = payload.from_node;
   const auto& self = services_->node_id();
   switch (static_cast<frame_kind>(payload.kind)) {

@@ -1,9 +1,11 @@
 // The Remote backend from C++: a node in the test process, joined to a
 // `corral node` process, spawns there with node::spawn and exchanges
-// requests both ways. Also measures the request round trip on loopback.
+// requests both ways. Also measures the request round trip on loopback,
+// and a spawn at once after a join, before the target knows the spawner.
 
 #include <algorithm>
 #include <iostream>
+#include <thread>
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
@@ -113,4 +115,36 @@ BOOST_AUTO_TEST_CASE(unreachable_node_fails_pending_spawn_cleanly) {
   auto live = local.instance->list();
   BOOST_TEST_REQUIRE(static_cast<bool>(live));
   BOOST_TEST(live->empty());
+}
+
+BOOST_AUTO_TEST_CASE(spawn_right_after_join_reaches_target) {
+  // The spawner's timer sends its hello to a new member. With a timer
+  // round of 250 ms, that hello leaves up to 250 ms after the spawn below,
+  // which goes out as soon as the bulk connection is up.
+  local_member spawner{"", "s1", [](cluster_config& settings) {
+                         settings.transport.tick_interval = milliseconds{250};
+                       }};
+  auto n2 = start_cluster_member("n2", {spawner.cluster.listen_address()});
+  // Spawn as soon as n2 is alive here, before n2 has heard from this node.
+  auto deadline = clock_type::now() + seconds{10};
+  while (spawner.service->check_target("n2") && clock_type::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::microseconds{200});
+  BOOST_TEST_REQUIRE(!spawner.service->check_target("n2"));
+
+  spawn_request request;
+  request.agent_id = "early";
+  request.backend = remote_backend{"n2", native_backend{}, {}};
+  auto start = clock_type::now();
+  auto spawned = spawner.instance->spawn(request);
+  auto spawn_ms = as_milliseconds(clock_type::now() - start);
+  BOOST_TEST_REQUIRE(static_cast<bool>(spawned), error_text(spawned));
+  BOOST_TEST(spawned->global.node == "n2");
+  // Well below the 10 s spawn timeout: the target held the spawn only
+  // until it knew this node.
+  BOOST_TEST(spawn_ms < 3000, spawn_ms << " ms");
+  auto reply = spawner.instance->request(std::to_string(spawned->pid), "echo",
+                                         "early", seconds{5});
+  BOOST_TEST_REQUIRE(static_cast<bool>(reply), error_text(reply));
+  BOOST_TEST(reply->payload == "early");
+  std::cout << "spawn at once after n2 joined took " << spawn_ms << " ms\n";
 }

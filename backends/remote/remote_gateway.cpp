@@ -32,7 +32,10 @@ caf::behavior remote_gateway::make_behavior() {
     [this](timer_atom, spawn_atom, std::uint64_t id) { expire_spawn(id); },
     [this](timer_atom, module_atom, const std::string& from,
            std::uint64_t id) { expire_module_wait(from, id); },
-    [this](message& msg) { return forward(msg); },
+    [this](message& msg) {
+      return forward(msg, service_->settings().request_timeout);
+    },
+    [this](remote_request& request) { return forward_until(request); },
     [this](timer_atom, deadline_atom, std::uint64_t id) {
       expire_request(id);
     },
@@ -130,7 +133,8 @@ void remote_gateway::on_spawn_reply(const std::string& from,
   send(proxy, started_atom::value, reply.result.global);
 }
 
-caf::result<message> remote_gateway::forward(message& msg) {
+caf::result<message> remote_gateway::forward(message& msg,
+                                             std::chrono::milliseconds timeout) {
   const auto node = msg.to.node;
   if (msg.kind != message_kind::request) {
     if (!send_body(node, frame_kind::message, remote_envelope{0, 0, msg, {}}))
@@ -139,18 +143,33 @@ caf::result<message> remote_gateway::forward(message& msg) {
     return caf::delegated<message>{};
   }
   auto id = next_id_++;
-  auto timeout = service_->settings().request_timeout;
+  // The target waits for its agent's reply as long as the requester waits
+  // here, so that neither side keeps a request after its requester gave up.
   remote_envelope envelope{id, static_cast<std::uint32_t>(timeout.count()),
                            msg, {}};
   if (auto error = service_->send(node, frame_kind::message,
                                   to_binary(envelope)))
     return to_error(*error);
   auto promise = make_response_promise<message>();
-  requests_[id] = pending_request{promise, node};
-  // The requester's own timeout usually ends the wait first; this one only
-  // bounds how long the gateway keeps the request.
+  requests_[id] = pending_request{promise, node, timeout};
+  count_requests();
   delayed_send(this, timeout, timer_atom::value, deadline_atom::value, id);
   return promise;
+}
+
+// The requester's deadline becomes the wait on both nodes, capped by the
+// gateway's own bound for requests.
+caf::result<message> remote_gateway::forward_until(remote_request& request) {
+  using std::chrono::milliseconds;
+  auto left = std::chrono::duration_cast<milliseconds>(
+    request.deadline - std::chrono::steady_clock::now());
+  if (left <= milliseconds{0})
+    return make_error(errc::timeout,
+                      "the request to " + to_string(request.msg.to)
+                        + " timed out before it was sent to node "
+                        + request.msg.to.node);
+  return forward(request.msg,
+                 std::min(left, service_->settings().request_timeout));
 }
 
 void remote_gateway::expire_request(std::uint64_t id) {
@@ -159,10 +178,13 @@ void remote_gateway::expire_request(std::uint64_t id) {
     return;
   i->second.promise.deliver(make_error(
     errc::timeout, "node " + i->second.node + " sent no reply within "
-                     + std::to_string(
-                       service_->settings().request_timeout.count())
-                     + " ms"));
+                     + std::to_string(i->second.timeout.count()) + " ms"));
   requests_.erase(i);
+  count_requests();
+}
+
+void remote_gateway::count_requests() {
+  service_->count_requests(requests_.size(), serving_);
 }
 
 void remote_gateway::on_reply(const std::string& from,
@@ -172,6 +194,7 @@ void remote_gateway::on_reply(const std::string& from,
     return; // Late: the request already timed out here.
   auto promise = i->second.promise;
   requests_.erase(i);
+  count_requests();
   if (envelope.msg.kind == message_kind::failure)
     promise.deliver(to_error(envelope.error.value_or(
       failure{errc::internal_error, "node " + from
@@ -238,6 +261,7 @@ void remote_gateway::on_member_change(const member_change& change) {
       errc::node_unreachable, "the request got no reply: " + detail));
     i = requests_.erase(i);
   }
+  count_requests();
   fail_controls_to(node, detail);
   end_watches_of(node, detail);
   drop_module_waits(node, change.event);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -13,6 +14,7 @@
 
 #include "actors/log.hpp"
 #include "actors/node_services.hpp"
+#include "actors/remote_routes.hpp"
 #include "backends/remote/remote_messages.hpp"
 #include "serialization/remote_bodies.hpp"
 #include "serialization/wire_frame.hpp"
@@ -66,6 +68,8 @@ private:
   struct pending_request {
     caf::response_promise promise;
     std::string node;
+    /// How long the request may wait for its reply here.
+    std::chrono::milliseconds timeout{0};
   };
 
   /// A proxy whose remote agent is alive as far as this node has heard.
@@ -111,8 +115,10 @@ private:
   void send_spawn(const caf::actor& proxy, const std::string& node,
                   spawn_request& request);
   void expire_spawn(std::uint64_t id);
-  caf::result<message> forward(message& msg);
+  caf::result<message> forward(message& msg, std::chrono::milliseconds timeout);
+  caf::result<message> forward_until(remote_request& request);
   void expire_request(std::uint64_t id);
+  void count_requests();
   void send_stop(const global_pid& agent, stop_options options);
   void on_spawn_reply(const std::string& from, remote_spawn_reply& reply);
   void on_reply(const std::string& from, remote_envelope& envelope);
@@ -206,6 +212,8 @@ private:
   std::uint64_t next_id_ = 1;
   std::map<std::uint64_t, pending_spawn> spawns_;
   std::map<std::uint64_t, pending_request> requests_;
+  /// Requests from other nodes whose agent has not replied yet.
+  std::size_t serving_ = 0;
   std::map<caf::actor_addr, live_proxy> proxies_;
   /// The proxies by their remote agent's global pid ("node:pid").
   std::map<std::string, caf::actor_addr> proxy_of_;

@@ -5,6 +5,7 @@
 #include "actors/error.hpp"
 #include "actors/log.hpp"
 #include "actors/messages.hpp"
+#include "actors/remote_routes.hpp"
 #include "backends/remote/remote_messages.hpp"
 
 namespace corral::remote {
@@ -65,6 +66,13 @@ caf::behavior remote_proxy::running() {
       cell_->messages_out.fetch_add(1, std::memory_order_relaxed);
       msg.to = remote_;
       delegate(gateway_, std::move(msg));
+      return caf::delegated<message>{};
+    },
+    [this](remote_request& request) -> caf::result<message> {
+      cell_->messages_in.fetch_add(1, std::memory_order_relaxed);
+      cell_->messages_out.fetch_add(1, std::memory_order_relaxed);
+      request.msg.to = remote_;
+      delegate(gateway_, std::move(request));
       return caf::delegated<message>{};
     },
     // The kernel kills this proxy when the grace period ends; the gateway

@@ -122,6 +122,7 @@ remote_service::find(const global_pid& target) const {
   cell->pid = target.pid;
   cell->agent_id = to_string(target);
   cell->global = target;
+  cell->remote = true;
   cell->actor = gateway();
   if (!cell->actor)
     return make_error(errc::node_unreachable,

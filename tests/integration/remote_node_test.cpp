@@ -1,9 +1,12 @@
 // The Remote backend from C++: a node in the test process, joined to a
 // `corral node` process, spawns there with node::spawn and exchanges
 // requests both ways. Also measures the request round trip on loopback,
-// and a spawn at once after a join, before the target knows the spawner.
+// and checks what only the node in the test process shows: how long a
+// target keeps a request, and a spawn at once after a join.
 
 #include <algorithm>
+#include <csignal>
+#include <future>
 #include <iostream>
 #include <thread>
 #include <vector>
@@ -115,6 +118,45 @@ BOOST_AUTO_TEST_CASE(unreachable_node_fails_pending_spawn_cleanly) {
   auto live = local.instance->list();
   BOOST_TEST_REQUIRE(static_cast<bool>(live));
   BOOST_TEST(live->empty());
+}
+
+BOOST_AUTO_TEST_CASE(target_frees_request_at_requester_deadline) {
+  auto n2 = start_cluster_member("n2");
+  member_view v2{*n2};
+  local_member target{v2.address(), "t1"};
+  BOOST_TEST_REQUIRE(poll_until(seconds{10}, [&] {
+    return !target.service->check_target("n2") && v2.state_of("t1") == "alive";
+  }));
+  auto spawn = n2->corral({"spawn", "--id", "sleeper", "--type", probe_type,
+                           "--on", "t1", "--json"});
+  BOOST_TEST_REQUIRE(spawn.exit_code == 0, summary(spawn));
+  auto spawned = parse_stdout(spawn);
+  auto through_proxy = std::to_string(spawned["pid"].get<int>());
+  auto by_global_pid = spawned["global"].get<std::string>();
+
+  for (const auto& address : {through_proxy, by_global_pid}) {
+    // The probe never replies to "hang"; the requester waits 1 s.
+    auto sent = std::async(std::launch::async, [&] {
+      return n2->corral({"send", "--timeout", "1000", address, "hang", "x"});
+    });
+    bool held = poll_until(seconds{5}, [&] {
+      return target.service->requests_serving() == 1;
+    });
+    auto result = sent.get();
+    auto returned_at = clock_type::now();
+    BOOST_TEST(held, "the request to " << address << " never reached t1");
+    BOOST_TEST(result.exit_code != 0, summary(result));
+    BOOST_TEST(result.err.find("timeout") != std::string::npos, result.err);
+    // t1 ends its wait at the requester's deadline, not after the
+    // gateway's own 60 s bound.
+    bool freed = poll_until(seconds{3}, [&] {
+      return target.service->requests_serving() == 0;
+    });
+    BOOST_TEST(freed, "t1 still holds the request to " << address);
+    std::cout << "request to " << address << " with a 1000 ms timeout: t1 "
+              << "freed it " << as_milliseconds(clock_type::now() - returned_at)
+              << " ms after the requester gave up\n";
+  }
 }
 
 BOOST_AUTO_TEST_CASE(spawn_right_after_join_reaches_target) {

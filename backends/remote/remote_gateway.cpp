@@ -11,6 +11,19 @@
 
 namespace corral::remote {
 
+namespace {
+
+/// Returns the dead-letter reason of a message that the cluster did not
+/// accept for sending. A full send queue to the node is a full mailbox for
+/// the sender, and any other error means the node cannot be reached.
+dead_letter_reason dead_letter_reason_of(const failure& error) {
+  return error.code == errc::resource_limit_exceeded
+           ? dead_letter_reason::mailbox_full
+           : dead_letter_reason::unknown_target;
+}
+
+} // namespace
+
 remote_gateway::remote_gateway(caf::actor_config& cfg,
                                std::shared_ptr<remote_service> service,
                                std::shared_ptr<node_services> services)
@@ -137,9 +150,14 @@ caf::result<message> remote_gateway::forward(message& msg,
                                              std::chrono::milliseconds timeout) {
   const auto node = msg.to.node;
   if (msg.kind != message_kind::request) {
-    if (!send_body(node, frame_kind::message, remote_envelope{0, 0, msg, {}}))
+    auto error = service_->send(node, frame_kind::message,
+                                to_binary(remote_envelope{0, 0, msg, {}}));
+    if (error) {
+      log(spdlog::level::debug, "dropped a cast to " + to_string(msg.to)
+                                  + ": " + to_string(*error));
       post_dead_letter(*services_, msg, to_string(msg.to),
-                       dead_letter_reason::unknown_target);
+                       dead_letter_reason_of(*error));
+    }
     return caf::delegated<message>{};
   }
   auto id = next_id_++;

@@ -2,7 +2,8 @@
 // `corral node` process, spawns there with node::spawn and exchanges
 // requests both ways. Also measures the request round trip on loopback,
 // and checks what only the node in the test process shows: how long a
-// target keeps a request, and a spawn at once after a join.
+// target keeps a request, why a cast was dropped, and a spawn at once
+// after a join.
 
 #include <algorithm>
 #include <csignal>
@@ -157,6 +158,45 @@ BOOST_AUTO_TEST_CASE(target_frees_request_at_requester_deadline) {
               << "freed it " << as_milliseconds(clock_type::now() - returned_at)
               << " ms after the requester gave up\n";
   }
+}
+
+BOOST_AUTO_TEST_CASE(cast_to_full_send_queue_is_mailbox_full) {
+  auto n2 = start_cluster_member("n2");
+  member_view v2{*n2};
+  local_member local{v2.address(), "local", [](cluster_config& settings) {
+                       settings.transport.max_queued_bytes_per_peer = 1 << 20;
+                     }};
+  BOOST_TEST_REQUIRE(poll_until(seconds{10}, [&] {
+    return !local.service->check_target("n2");
+  }));
+  spawn_request request;
+  request.agent_id = "sink";
+  request.backend = remote_backend{"n2", native_backend{}, {}};
+  auto spawned = local.instance->spawn(request);
+  BOOST_TEST_REQUIRE(static_cast<bool>(spawned), error_text(spawned));
+  auto proxy = std::to_string(spawned->pid);
+
+  // A frozen n2 reads nothing, so the queue to it fills. n2 is declared
+  // down only after 1 s of silence, long after the casts below.
+  auto n2_pid = n2->process().pid();
+  continue_at_exit resume{n2_pid};
+  ::kill(n2_pid, SIGSTOP);
+  std::string payload(64 * 1024, 'x');
+  std::vector<dead_letter> letters;
+  for (int round = 0; round < 60 && letters.empty(); ++round) {
+    for (int i = 0; i < 32; ++i)
+      BOOST_TEST_REQUIRE(!local.instance->send(proxy, "note", payload));
+    poll_until(milliseconds{20}, [&] {
+      letters = local.instance->dead_letters();
+      return !letters.empty();
+    });
+  }
+  BOOST_TEST_REQUIRE(!letters.empty(),
+                     "no cast was dropped after 60 rounds of 32 x 64 KiB");
+  BOOST_TEST(std::string{to_string(letters.front().reason)} == "mailbox_full");
+  BOOST_TEST(letters.front().message.topic == "note");
+  BOOST_TEST(letters.front().target == spawned->global.node + ":"
+                                         + std::to_string(spawned->global.pid));
 }
 
 BOOST_AUTO_TEST_CASE(spawn_right_after_join_reaches_target) {

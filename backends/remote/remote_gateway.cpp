@@ -53,7 +53,7 @@ caf::behavior remote_gateway::make_behavior() {
       expire_request(id);
     },
     [this](stop_atom, const global_pid& agent, stop_options options) {
-      send_stop(agent, options);
+      return stop_proxied(agent, options);
     },
     [this](inbound_payload& payload) { on_payload(payload); },
     [this](const member_change& change) { on_member_change(change); },
@@ -219,6 +219,20 @@ void remote_gateway::on_reply(const std::string& from,
                                       + " sent a failure without an error"})));
   else
     promise.deliver(std::move(envelope.msg));
+}
+
+// A full send queue only delays the stop: the proxy keeps waiting, and its
+// kill at the end of the grace period sends an immediate stop.
+caf::result<void> remote_gateway::stop_proxied(const global_pid& agent,
+                                               stop_options options) {
+  auto error = service_->send(
+    agent.node, frame_kind::stop,
+    to_binary(remote_stop{agent.pid, options.immediate, options.grace_ms}));
+  if (error && error->code != errc::resource_limit_exceeded)
+    return make_error(error->code, "cannot send the stop of "
+                                     + to_string(agent) + ": "
+                                     + error->detail);
+  return caf::unit;
 }
 
 void remote_gateway::send_stop(const global_pid& agent, stop_options options) {

@@ -119,6 +119,8 @@ private:
   caf::result<message> forward_until(remote_request& request);
   void expire_request(std::uint64_t id);
   void count_requests();
+  caf::result<void> stop_proxied(const global_pid& agent,
+                                 stop_options options);
   void send_stop(const global_pid& agent, stop_options options);
   void on_spawn_reply(const std::string& from, remote_spawn_reply& reply);
   void on_reply(const std::string& from, remote_envelope& envelope);

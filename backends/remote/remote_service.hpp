@@ -107,7 +107,7 @@ public:
 private:
   void on_member_event(const member_event& event);
   void seed_members(const std::vector<member_info>& members);
-  void on_payload(const inbound_frame& frame);
+  void on_payload(inbound_frame& frame);
   std::string this_node() const;
 
   remote_settings settings_;

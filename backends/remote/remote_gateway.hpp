@@ -169,6 +169,7 @@ private:
   /// Payloads from one node that is not an alive member yet.
   struct held_payloads {
     std::vector<inbound_payload> payloads;
+    std::size_t bytes = 0;
     /// Names the timer that ends this hold.
     std::uint64_t hold_id = 0;
     std::size_t dropped = 0;

@@ -30,10 +30,13 @@ bool remote_gateway::hold_until_up(inbound_payload& payload) {
                  hold_atom::value, node, held->second.hold_id);
   }
   auto& entry = held->second;
-  if (entry.payloads.size() >= service_->settings().max_held_payloads) {
+  const auto& settings = service_->settings();
+  if (entry.payloads.size() >= settings.max_held_payloads
+      || entry.bytes + payload.body.size() > settings.max_held_bytes) {
     ++entry.dropped;
     return true;
   }
+  entry.bytes += payload.body.size();
   entry.payloads.push_back(std::move(payload));
   return true;
 }
@@ -49,7 +52,9 @@ void remote_gateway::release_held(const std::string& node) {
         "dropped " + std::to_string(entry.dropped) + " payloads from node "
           + node + " while it was not a member: more than "
           + std::to_string(service_->settings().max_held_payloads)
-          + " arrived before it");
+          + " payloads or "
+          + std::to_string(service_->settings().max_held_bytes)
+          + " bytes arrived before it was up");
   for (auto& payload : entry.payloads)
     handle_payload(payload);
 }

@@ -37,6 +37,9 @@ struct remote_settings {
   std::chrono::milliseconds hold_for_member{3'000};
   /// Payloads held per such node; more are dropped.
   std::size_t max_held_payloads = 1024;
+  /// Bytes of payload bodies held per such node, as the transport's bound
+  /// on incomplete messages per peer; more are dropped.
+  std::size_t max_held_bytes = 128 * 1024 * 1024;
 };
 
 /// A payload message from another node, passed from the I/O thread to the

@@ -160,6 +160,52 @@ BOOST_AUTO_TEST_CASE(target_frees_request_at_requester_deadline) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(agent_request_deadline_reaches_target) {
+  auto n2 = start_cluster_member("n2");
+  member_view v2{*n2};
+  local_member target{v2.address(), "t1"};
+  local_member requester{v2.address(), "r1"};
+  BOOST_TEST_REQUIRE(poll_until(seconds{10}, [&] {
+    return !requester.service->check_target("t1")
+           && !target.service->check_target("r1");
+  }));
+  spawn_request sleeper;
+  sleeper.agent_id = "sleeper";
+  sleeper.agent_type = probe_type;
+  auto slept = target.instance->spawn(sleeper);
+  BOOST_TEST_REQUIRE(static_cast<bool>(slept), error_text(slept));
+  spawn_request asker;
+  asker.agent_id = "asker";
+  asker.agent_type = probe_type;
+  auto asked = requester.instance->spawn(asker);
+  BOOST_TEST_REQUIRE(static_cast<bool>(asked), error_text(asked));
+
+  // The asker's own request (agent_context::request) waits 500 ms for an
+  // agent of t1 that never replies.
+  nlohmann::json command{{"to", to_string(slept->global)},
+                         {"topic", "hang"},
+                         {"payload", "x"},
+                         {"timeout_ms", 500u}};
+  auto sent = std::async(std::launch::async, [&] {
+    return requester.instance->request(std::to_string(asked->pid), "request",
+                                       command.dump(), seconds{5});
+  });
+  bool held = poll_until(seconds{5}, [&] {
+    return target.service->requests_serving() == 1;
+  });
+  auto result = sent.get();
+  BOOST_TEST(held, "the asker's request never reached t1");
+  BOOST_TEST_REQUIRE(static_cast<bool>(result), error_text(result));
+  BOOST_TEST(result->payload.find("timeout") != std::string::npos,
+             result->payload);
+  BOOST_TEST(poll_until(seconds{2}, [&] {
+    return target.service->requests_serving() == 0;
+  }));
+  BOOST_TEST(poll_until(seconds{2}, [&] {
+    return requester.service->requests_waiting() == 0;
+  }));
+}
+
 BOOST_AUTO_TEST_CASE(cast_to_full_send_queue_is_mailbox_full) {
   auto n2 = start_cluster_member("n2");
   member_view v2{*n2};

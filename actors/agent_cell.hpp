@@ -43,6 +43,10 @@ struct agent_cell {
   const struct limits& limits;
   /// The CAF actor hosting the agent; set by the kernel after the spawn.
   caf::actor actor;
+  /// True when `actor` forwards to an agent of another node (a Remote
+  /// proxy, or the route to a global pid). Requests to it then go as
+  /// `remote_request`, so that the requester's deadline travels along.
+  bool remote = false;
 
   std::atomic<std::uint64_t> messages_in{0};
   std::atomic<std::uint64_t> messages_out{0};

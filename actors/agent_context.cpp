@@ -5,6 +5,7 @@
 #include "actors/error.hpp"
 #include "actors/local_spawn.hpp"
 #include "actors/log.hpp"
+#include "actors/remote_routes.hpp"
 #include "actors/router.hpp"
 
 namespace corral {
@@ -159,7 +160,8 @@ void agent_context::request(const std::string& target, std::string topic,
   // NOTE: a receiver that never replies keeps CAF's response handler (a
   // few hundred bytes) alive until this agent exits. The caller still gets
   // its timeout error on time.
-  self_->request(found.cell->actor, caf::infinite, std::move(msg))
+  self_->request(found.cell->actor, caf::infinite,
+                 make_request_message(*found.cell, std::move(msg), timeout))
     .then([this, call](message& reply) { pending_->finish(call, &reply, {}); },
           [this, call](caf::error& error) {
             pending_->finish(call, nullptr, error);

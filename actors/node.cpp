@@ -10,6 +10,7 @@
 #include "actors/kernel.hpp"
 #include "actors/local_spawn.hpp"
 #include "actors/log.hpp"
+#include "actors/remote_routes.hpp"
 #include "actors/router.hpp"
 
 namespace corral {
@@ -262,7 +263,8 @@ void node::request(const std::string& target, std::string topic,
                                 std::move(result)));
   };
   await_async<message>(prepared.found.cell->actor, timeout, std::move(finish),
-                       prepared.msg);
+                       make_request_message(*prepared.found.cell,
+                                            prepared.msg, timeout));
 }
 
 caf::expected<spawn_result> node::spawn(const spawn_request& request) {
@@ -315,7 +317,8 @@ caf::expected<message> node::request(const std::string& target,
   if (!prepared.found.cell)
     return prepared.found.error;
   auto result = await<message>(prepared.found.cell->actor, timeout,
-                               prepared.msg);
+                               make_request_message(*prepared.found.cell,
+                                                    prepared.msg, timeout));
   return finish_outside_request(*services_, prepared.msg, target, timeout,
                                 std::move(result));
 }

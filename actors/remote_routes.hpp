@@ -1,5 +1,7 @@
 #pragma once
 
+#include <algorithm>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -8,8 +10,11 @@
 #include <caf/atom.hpp>
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
+#include <caf/make_message.hpp>
+#include <caf/message.hpp>
 
 #include "actors/agent_cell.hpp"
+#include "actors/messages.hpp"
 #include "serialization/message.hpp"
 #include "serialization/pid.hpp"
 #include "serialization/remote_bodies.hpp"
@@ -22,6 +27,32 @@ namespace corral {
 /// `(control_atom, global_pid, remote_control)`, answered with the
 /// `remote_control_reply`, or with the error of a failed operation.
 using control_atom = caf::atom_constant<caf::atom("control")>;
+
+/// A request to an agent of another node with the time at which its
+/// requester stops waiting. Sent instead of the bare `message` to a cell
+/// whose `remote` flag is set, so that the gateway can tell the agent's
+/// node how long the reply is still wanted.
+struct remote_request {
+  message msg;
+  /// On this process's steady clock.
+  std::chrono::steady_clock::time_point deadline;
+};
+
+/// Returns what to send as the request `msg` to `receiver` when the
+/// requester waits `timeout` for the reply: a `remote_request` for a cell
+/// of another node, else `msg` itself.
+inline caf::message make_request_message(const agent_cell& receiver,
+                                         message msg,
+                                         std::chrono::milliseconds timeout) {
+  if (!receiver.remote)
+    return caf::make_message(std::move(msg));
+  // A day bounds the sum, so that an "infinite" timeout cannot overflow
+  // the clock; the gateway caps the wait far below that.
+  auto bounded = std::min<std::chrono::milliseconds>(timeout,
+                                                     std::chrono::hours{24});
+  return caf::make_message(remote_request{
+    std::move(msg), std::chrono::steady_clock::now() + bounded});
+}
 
 /// Reaches agents of other nodes of the cluster. The remote backend
 /// implements it and sets it in `node_services::remote` in cluster mode, so
@@ -57,5 +88,6 @@ public:
 
 } // namespace corral
 
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(corral::remote_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(corral::remote_control)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(corral::remote_control_reply)

@@ -18,7 +18,7 @@ public:
   explicit events_adapter(cluster_node& owner) : owner_(owner) {
   }
 
-  std::optional<frame_rejection> on_frame(const inbound_frame& frame) override {
+  std::optional<frame_rejection> on_frame(inbound_frame& frame) override {
     return owner_.handle_frame(frame);
   }
 
@@ -188,7 +188,7 @@ void cluster_node::stop() {
 // -- on the I/O thread -------------------------------------------------------
 
 std::optional<frame_rejection>
-cluster_node::handle_frame(const inbound_frame& frame) {
+cluster_node::handle_frame(inbound_frame& frame) {
   if (is_membership_kind(frame.kind)) {
     std::optional<std::string> error;
     {

@@ -19,7 +19,9 @@
 namespace corral {
 
 /// Handles one inbound payload message on the I/O thread; must not block.
-using payload_handler = std::function<void(const inbound_frame&)>;
+/// It may move the body out, so that a large message is not copied in one
+/// step of the I/O thread.
+using payload_handler = std::function<void(inbound_frame&)>;
 
 /// This node's place in a cluster: the transport and membership behind one
 /// small interface, for the CLI and the remote backend. Payload kinds (32
@@ -87,7 +89,7 @@ private:
     payload_handler handler;
   };
 
-  std::optional<frame_rejection> handle_frame(const inbound_frame& frame);
+  std::optional<frame_rejection> handle_frame(inbound_frame& frame);
   void handle_link_event(const std::string& peer, link_event event);
   void handle_tick(std::chrono::steady_clock::time_point now);
   void handle_stop();

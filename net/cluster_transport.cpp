@@ -423,7 +423,7 @@ void cluster_transport::receive_batch(const frame_header& header,
   }
 }
 
-void cluster_transport::deliver(const inbound_frame& frame) {
+void cluster_transport::deliver(inbound_frame& frame) {
   try {
     if (auto rejected = events_.on_frame(frame))
       drop(rejected->reason, "from " + frame.sender + ": "

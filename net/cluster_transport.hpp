@@ -50,10 +50,9 @@ class transport_events {
 public:
   virtual ~transport_events() = default;
 
-  /// Handles a whole inbound message. Returns why it was rejected, which
-  /// the transport counts and logs, or nothing.
-  virtual std::optional<frame_rejection>
-  on_frame(const inbound_frame& frame) = 0;
+  /// Handles a whole inbound message, whose body it may move out. Returns
+  /// why it was rejected, which the transport counts and logs, or nothing.
+  virtual std::optional<frame_rejection> on_frame(inbound_frame& frame) = 0;
 
   /// Reports a drop or reconnection of the control connection `peer`.
   virtual void on_link_event(const std::string& peer, link_event event) = 0;
@@ -146,7 +145,7 @@ private:
                    const zmq::message_t& body);
   void receive_chunk(const frame_header& header, std::string_view body);
   void receive_batch(const frame_header& header, std::string_view body);
-  void deliver(const inbound_frame& frame);
+  void deliver(inbound_frame& frame);
   void read_monitors();
   void queue_outbound(bool clear_wakeup);
   bool fits_in_batch(std::size_t size) const;

@@ -11,6 +11,19 @@
 
 namespace corral::remote {
 
+namespace {
+
+/// Returns the dead-letter reason of a message that the cluster did not
+/// accept for sending. A full send queue to the node is a full mailbox for
+/// the sender, and any other error means the node cannot be reached.
+dead_letter_reason dead_letter_reason_of(const failure& error) {
+  return error.code == errc::resource_limit_exceeded
+           ? dead_letter_reason::mailbox_full
+           : dead_letter_reason::unknown_target;
+}
+
+} // namespace
+
 remote_gateway::remote_gateway(caf::actor_config& cfg,
                                std::shared_ptr<remote_service> service,
                                std::shared_ptr<node_services> services)
@@ -32,12 +45,15 @@ caf::behavior remote_gateway::make_behavior() {
     [this](timer_atom, spawn_atom, std::uint64_t id) { expire_spawn(id); },
     [this](timer_atom, module_atom, const std::string& from,
            std::uint64_t id) { expire_module_wait(from, id); },
-    [this](message& msg) { return forward(msg); },
+    [this](message& msg) {
+      return forward(msg, service_->settings().request_timeout);
+    },
+    [this](remote_request& request) { return forward_until(request); },
     [this](timer_atom, deadline_atom, std::uint64_t id) {
       expire_request(id);
     },
     [this](stop_atom, const global_pid& agent, stop_options options) {
-      send_stop(agent, options);
+      return stop_proxied(agent, options);
     },
     [this](inbound_payload& payload) { on_payload(payload); },
     [this](const member_change& change) { on_member_change(change); },
@@ -45,6 +61,8 @@ caf::behavior remote_gateway::make_behavior() {
       return send_control(agent, control);
     },
     [this](timer_atom, control_atom, std::uint64_t id) { expire_control(id); },
+    [this](timer_atom, hold_atom, const std::string& node,
+           std::uint64_t hold_id) { expire_hold(node, hold_id); },
     // An exit signal that a proxy passes on to its remote agent.
     [this](const std::string& node, const remote_signal& signal) {
       send_body(node, frame_kind::signal, signal);
@@ -128,27 +146,48 @@ void remote_gateway::on_spawn_reply(const std::string& from,
   send(proxy, started_atom::value, reply.result.global);
 }
 
-caf::result<message> remote_gateway::forward(message& msg) {
+caf::result<message> remote_gateway::forward(message& msg,
+                                             std::chrono::milliseconds timeout) {
   const auto node = msg.to.node;
   if (msg.kind != message_kind::request) {
-    if (!send_body(node, frame_kind::message, remote_envelope{0, 0, msg, {}}))
+    auto error = service_->send(node, frame_kind::message,
+                                to_binary(remote_envelope{0, 0, msg, {}}));
+    if (error) {
+      log(spdlog::level::debug, "dropped a cast to " + to_string(msg.to)
+                                  + ": " + to_string(*error));
       post_dead_letter(*services_, msg, to_string(msg.to),
-                       dead_letter_reason::unknown_target);
+                       dead_letter_reason_of(*error));
+    }
     return caf::delegated<message>{};
   }
   auto id = next_id_++;
-  auto timeout = service_->settings().request_timeout;
+  // The target waits for its agent's reply as long as the requester waits
+  // here, so that neither side keeps a request after its requester gave up.
   remote_envelope envelope{id, static_cast<std::uint32_t>(timeout.count()),
                            msg, {}};
   if (auto error = service_->send(node, frame_kind::message,
                                   to_binary(envelope)))
     return to_error(*error);
   auto promise = make_response_promise<message>();
-  requests_[id] = pending_request{promise, node};
-  // The requester's own timeout usually ends the wait first; this one only
-  // bounds how long the gateway keeps the request.
+  requests_[id] = pending_request{promise, node, timeout};
+  count_requests();
   delayed_send(this, timeout, timer_atom::value, deadline_atom::value, id);
   return promise;
+}
+
+// The requester's deadline becomes the wait on both nodes, capped by the
+// gateway's own bound for requests.
+caf::result<message> remote_gateway::forward_until(remote_request& request) {
+  using std::chrono::milliseconds;
+  auto left = std::chrono::duration_cast<milliseconds>(
+    request.deadline - std::chrono::steady_clock::now());
+  if (left <= milliseconds{0})
+    return make_error(errc::timeout,
+                      "the request to " + to_string(request.msg.to)
+                        + " timed out before it was sent to node "
+                        + request.msg.to.node);
+  return forward(request.msg,
+                 std::min(left, service_->settings().request_timeout));
 }
 
 void remote_gateway::expire_request(std::uint64_t id) {
@@ -157,10 +196,13 @@ void remote_gateway::expire_request(std::uint64_t id) {
     return;
   i->second.promise.deliver(make_error(
     errc::timeout, "node " + i->second.node + " sent no reply within "
-                     + std::to_string(
-                       service_->settings().request_timeout.count())
-                     + " ms"));
+                     + std::to_string(i->second.timeout.count()) + " ms"));
   requests_.erase(i);
+  count_requests();
+}
+
+void remote_gateway::count_requests() {
+  service_->count_requests(requests_.size(), serving_);
 }
 
 void remote_gateway::on_reply(const std::string& from,
@@ -170,12 +212,27 @@ void remote_gateway::on_reply(const std::string& from,
     return; // Late: the request already timed out here.
   auto promise = i->second.promise;
   requests_.erase(i);
+  count_requests();
   if (envelope.msg.kind == message_kind::failure)
     promise.deliver(to_error(envelope.error.value_or(
       failure{errc::internal_error, "node " + from
                                       + " sent a failure without an error"})));
   else
     promise.deliver(std::move(envelope.msg));
+}
+
+// A full send queue only delays the stop: the proxy keeps waiting, and its
+// kill at the end of the grace period sends an immediate stop.
+caf::result<void> remote_gateway::stop_proxied(const global_pid& agent,
+                                               stop_options options) {
+  auto error = service_->send(
+    agent.node, frame_kind::stop,
+    to_binary(remote_stop{agent.pid, options.immediate, options.grace_ms}));
+  if (error && error->code != errc::resource_limit_exceeded)
+    return make_error(error->code, "cannot send the stop of "
+                                     + to_string(agent) + ": "
+                                     + error->detail);
+  return caf::unit;
 }
 
 void remote_gateway::send_stop(const global_pid& agent, stop_options options) {
@@ -199,10 +256,13 @@ void remote_gateway::on_remote_down(const std::string& from,
 }
 
 void remote_gateway::on_member_change(const member_change& change) {
-  if (change.alive)
+  if (change.alive) {
+    release_held(change.node_id);
     return;
+  }
   const auto& node = change.node_id;
   auto detail = "node " + node + " is " + change.event;
+  drop_held(node, "it is " + change.event);
   for (auto i = spawns_.begin(); i != spawns_.end();) {
     if (i->second.node != node) {
       ++i;
@@ -233,6 +293,7 @@ void remote_gateway::on_member_change(const member_change& change) {
       errc::node_unreachable, "the request got no reply: " + detail));
     i = requests_.erase(i);
   }
+  count_requests();
   fail_controls_to(node, detail);
   end_watches_of(node, detail);
   drop_module_waits(node, change.event);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -13,6 +14,7 @@
 
 #include "actors/log.hpp"
 #include "actors/node_services.hpp"
+#include "actors/remote_routes.hpp"
 #include "backends/remote/remote_messages.hpp"
 #include "serialization/remote_bodies.hpp"
 #include "serialization/wire_frame.hpp"
@@ -66,6 +68,8 @@ private:
   struct pending_request {
     caf::response_promise promise;
     std::string node;
+    /// How long the request may wait for its reply here.
+    std::chrono::milliseconds timeout{0};
   };
 
   /// A proxy whose remote agent is alive as far as this node has heard.
@@ -111,8 +115,12 @@ private:
   void send_spawn(const caf::actor& proxy, const std::string& node,
                   spawn_request& request);
   void expire_spawn(std::uint64_t id);
-  caf::result<message> forward(message& msg);
+  caf::result<message> forward(message& msg, std::chrono::milliseconds timeout);
+  caf::result<message> forward_until(remote_request& request);
   void expire_request(std::uint64_t id);
+  void count_requests();
+  caf::result<void> stop_proxied(const global_pid& agent,
+                                 stop_options options);
   void send_stop(const global_pid& agent, stop_options options);
   void on_spawn_reply(const std::string& from, remote_spawn_reply& reply);
   void on_reply(const std::string& from, remote_envelope& envelope);
@@ -158,8 +166,24 @@ private:
   void expire_module_wait(const std::string& from, std::uint64_t id);
   void drop_module_waits(const std::string& node, const std::string& event);
 
+  /// Payloads from one node that is not an alive member yet.
+  struct held_payloads {
+    std::vector<inbound_payload> payloads;
+    std::size_t bytes = 0;
+    /// Names the timer that ends this hold.
+    std::uint64_t hold_id = 0;
+    std::size_t dropped = 0;
+  };
+
+  // Payloads from nodes not yet members (remote_gateway_hold.cpp).
+  bool hold_until_up(inbound_payload& payload);
+  void release_held(const std::string& node);
+  void drop_held(const std::string& node, const std::string& why);
+  void expire_hold(const std::string& node, std::uint64_t hold_id);
+
   // Target side (remote_gateway_inbound.cpp).
   void on_payload(inbound_payload& payload);
+  void handle_payload(inbound_payload& payload);
   void on_spawn(const std::string& from, remote_spawn& spawn);
   void spawn_for(const std::string& from, std::uint64_t id,
                  spawn_request request, const std::string& fresh_module);
@@ -191,6 +215,8 @@ private:
   std::uint64_t next_id_ = 1;
   std::map<std::uint64_t, pending_spawn> spawns_;
   std::map<std::uint64_t, pending_request> requests_;
+  /// Requests from other nodes whose agent has not replied yet.
+  std::size_t serving_ = 0;
   std::map<caf::actor_addr, live_proxy> proxies_;
   /// The proxies by their remote agent's global pid ("node:pid").
   std::map<std::string, caf::actor_addr> proxy_of_;
@@ -202,6 +228,8 @@ private:
   std::map<caf::actor_addr, pid_type> watched_;
   /// Spawns from other nodes waiting for module bytes, by (node, request_id).
   std::map<std::pair<std::string, std::uint64_t>, module_wait> module_waits_;
+  /// Payloads from nodes that are not alive members yet, by node id.
+  std::map<std::string, held_payloads> held_;
 };
 
 } // namespace corral::remote

@@ -39,6 +39,12 @@ void stop_agent(const caf::actor& kernel, pid_type pid, stop_options options) {
 } // namespace
 
 void remote_gateway::on_payload(inbound_payload& payload) {
+  if (hold_until_up(payload))
+    return;
+  handle_payload(payload);
+}
+
+void remote_gateway::handle_payload(inbound_payload& payload) {
   const auto& from = payload.from_node;
   const auto& self = services_->node_id();
   switch (static_cast<frame_kind>(payload.kind)) {
@@ -215,6 +221,8 @@ void remote_gateway::on_message(const std::string& from,
   send(cell->actor, std::move(msg));
 }
 
+// The agent has until the requester's deadline, which the sender sent as
+// `timeout_ms`. After it, no requester waits for the reply.
 void remote_gateway::deliver_request(const std::string& from,
                                      remote_envelope& envelope,
                                      const caf::actor& receiver) {
@@ -224,13 +232,19 @@ void remote_gateway::deliver_request(const std::string& from,
                                              ? envelope.timeout_ms
                                              : service_->settings()
                                                  .request_timeout.count()};
+  ++serving_;
+  count_requests();
   request(receiver, timeout, std::move(envelope.msg))
     .then(
       [this, from, id](message& reply) {
+        --serving_;
+        count_requests();
         send_body(from, frame_kind::message,
                   remote_envelope{id, 0, std::move(reply), {}});
       },
       [this, from, id, copy](caf::error& error) {
+        --serving_;
+        count_requests();
         reply_failure(from, id, copy, to_failure(error));
       });
 }

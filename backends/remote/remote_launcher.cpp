@@ -44,6 +44,8 @@ remote_launcher::spawn(const spawn_context& ctx) {
     if (auto error = stage_module(*wasm, ctx.services->modules,
                                   ctx.services->node_id()))
       return error;
+  // Requests to the proxy then carry their deadline (see remote_request).
+  ctx.cell->remote = true;
   auto proxy = ctx.system.spawn<remote_proxy>(ctx.cell, ctx.services,
                                               std::move(gateway), node,
                                               std::move(inner));

@@ -4,6 +4,7 @@
 // the cluster's I/O thread.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -21,6 +22,9 @@ using failed_atom = caf::atom_constant<caf::atom("rfailed")>;
 /// Marks the timer of a spawn that waits for its WASM module's bytes.
 using module_atom = caf::atom_constant<caf::atom("rmodule")>;
 
+/// Marks the timer of payloads held until their sender is a member.
+using hold_atom = caf::atom_constant<caf::atom("rhold")>;
+
 /// Timings of the remote backend.
 struct remote_settings {
   /// Time a spawn waits for the target node's reply.
@@ -28,6 +32,14 @@ struct remote_settings {
   /// Time a request waits for its reply from another node, unless the
   /// requester's own (usually shorter) timeout ends it first.
   std::chrono::milliseconds request_timeout{60'000};
+  /// Time that payloads from a node that is not an alive member yet wait
+  /// for it to become one; about the time a joining member has to answer.
+  std::chrono::milliseconds hold_for_member{3'000};
+  /// Payloads held per such node; more are dropped.
+  std::size_t max_held_payloads = 1024;
+  /// Bytes of payload bodies held per such node, as the transport's bound
+  /// on incomplete messages per peer; more are dropped.
+  std::size_t max_held_bytes = 128 * 1024 * 1024;
 };
 
 /// A payload message from another node, passed from the I/O thread to the

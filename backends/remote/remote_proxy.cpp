@@ -5,6 +5,7 @@
 #include "actors/error.hpp"
 #include "actors/log.hpp"
 #include "actors/messages.hpp"
+#include "actors/remote_routes.hpp"
 #include "backends/remote/remote_messages.hpp"
 
 namespace corral::remote {
@@ -67,11 +68,29 @@ caf::behavior remote_proxy::running() {
       delegate(gateway_, std::move(msg));
       return caf::delegated<message>{};
     },
-    // The kernel kills this proxy when the grace period ends; the gateway
-    // then kills the remote agent too.
+    [this](remote_request& request) -> caf::result<message> {
+      cell_->messages_in.fetch_add(1, std::memory_order_relaxed);
+      cell_->messages_out.fetch_add(1, std::memory_order_relaxed);
+      request.msg.to = remote_;
+      delegate(gateway_, std::move(request));
+      return caf::delegated<message>{};
+    },
+    // The proxy exits when the remote agent's exit comes back. The kernel
+    // kills it when the grace period ends first, and the gateway then
+    // kills the remote agent too. A stop that cannot leave this node (its
+    // cluster stopped, or the node is unreachable) ends the proxy at once:
+    // the agent's node stops the agent when this node leaves or is down.
     [this](shutdown_atom) {
-      send(gateway_, stop_atom::value, remote_,
-           stop_options{false, services_->config.default_grace_ms});
+      request(gateway_, caf::infinite, stop_atom::value, remote_,
+              stop_options{false, services_->config.default_grace_ms})
+        .then([] {},
+              [this](caf::error& error) {
+                log(spdlog::level::debug,
+                    "stop of remote agent " + to_string(remote_)
+                      + " not sent: " + describe(error)
+                      + "; exiting without its exit reason");
+                quit(to_exit_error({exit_kind::shutdown, {}}));
+              });
     },
     [this](exited_atom, const exit_reason& reason) {
       log(spdlog::level::debug,

@@ -33,7 +33,7 @@ void remote_service::attach(std::shared_ptr<node_services> services,
   auto self = shared_from_this();
   cluster.on_payload(static_cast<std::uint8_t>(frame_kind::spawn),
                      static_cast<std::uint8_t>(frame_kind::publish),
-                     [self](const inbound_frame& frame) {
+                     [self](inbound_frame& frame) {
                        self->on_payload(frame);
                      });
   cluster.add_member_listener(
@@ -122,6 +122,7 @@ remote_service::find(const global_pid& target) const {
   cell->pid = target.pid;
   cell->agent_id = to_string(target);
   cell->global = target;
+  cell->remote = true;
   cell->actor = gateway();
   if (!cell->actor)
     return make_error(errc::node_unreachable,
@@ -184,11 +185,13 @@ void remote_service::on_member_event(const member_event& event) {
 }
 
 // Runs on the I/O thread: the gateway decodes the body on a CAF thread.
-void remote_service::on_payload(const inbound_frame& frame) {
+// The body moves, because copying a module of up to 64 MiB here would
+// hold up the heartbeats behind it.
+void remote_service::on_payload(inbound_frame& frame) {
   auto gateway = this->gateway();
   if (gateway)
-    caf::anon_send(gateway,
-                   inbound_payload{frame.sender, frame.kind, frame.body});
+    caf::anon_send(gateway, inbound_payload{frame.sender, frame.kind,
+                                            std::move(frame.body)});
 }
 
 } // namespace corral::remote

@@ -80,6 +80,25 @@ public:
     watch_records_.store(count);
   }
 
+  /// Returns how many requests to agents of other nodes wait here for
+  /// their reply; for tests that check that none outlives its deadline.
+  std::size_t requests_waiting() const {
+    return requests_waiting_.load();
+  }
+
+  /// Returns how many requests from other nodes wait here for the reply of
+  /// an agent of this node. Tests check with it that each request ends by
+  /// its requester's deadline.
+  std::size_t requests_serving() const {
+    return requests_serving_.load();
+  }
+
+  /// Called by the gateway whenever one of the two request counts changes.
+  void count_requests(std::size_t waiting, std::size_t serving) {
+    requests_waiting_.store(waiting);
+    requests_serving_.store(serving);
+  }
+
   /// The settings given at creation.
   const remote_settings& settings() const {
     return settings_;
@@ -88,7 +107,7 @@ public:
 private:
   void on_member_event(const member_event& event);
   void seed_members(const std::vector<member_info>& members);
-  void on_payload(const inbound_frame& frame);
+  void on_payload(inbound_frame& frame);
   std::string this_node() const;
 
   remote_settings settings_;
@@ -100,6 +119,8 @@ private:
   /// from are absent.
   std::map<std::string, member_event_kind> members_;
   std::atomic<std::size_t> watch_records_{0};
+  std::atomic<std::size_t> requests_waiting_{0};
+  std::atomic<std::size_t> requests_serving_{0};
 };
 
 } // namespace corral::remote

@@ -4,6 +4,7 @@
 // built-in backends, the Remote backend and the probe agent type, joined
 // to a cluster through a seed.
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -26,16 +27,18 @@ std::string error_text(const caf::expected<T>& x) {
 }
 
 /// A node in this process in the cluster of `seed`, with the Remote
-/// backend. Members are destroyed in reverse order: the cluster stops
-/// before the node.
+/// backend; an empty `seed` starts a cluster that others join. `tune`
+/// changes the cluster settings before the start. Members are destroyed
+/// in reverse order: the cluster stops before the node.
 struct local_member {
   std::shared_ptr<remote::remote_service> service
     = std::make_shared<remote::remote_service>();
   std::unique_ptr<node> instance;
   cluster_node cluster;
 
-  explicit local_member(const std::string& seed,
-                        const std::string& node_id = "local") {
+  explicit local_member(
+    const std::string& seed, const std::string& node_id = "local",
+    const std::function<void(cluster_config&)>& tune = {}) {
     register_probe();
     auto backends = builtin_backends();
     backends.add("Remote", service->make_launcher());
@@ -46,7 +49,10 @@ struct local_member {
     cluster_config settings;
     settings.node_id = node_id;
     settings.listen_address = "tcp://127.0.0.1:0";
-    settings.seeds = {seed};
+    if (!seed.empty())
+      settings.seeds = {seed};
+    if (tune)
+      tune(settings);
     auto error = cluster.start(settings);
     BOOST_TEST_REQUIRE(!error, error->detail);
   }

@@ -160,6 +160,26 @@ BOOST_AUTO_TEST_CASE(stop_of_proxy_stops_remote_agent) {
   BOOST_TEST(ps.exit_code == 0, summary(ps));
 }
 
+BOOST_AUTO_TEST_CASE(node_with_proxies_stops_promptly) {
+  two_members cluster;
+  spawn_json(*cluster.n1, {"--id", "away-1", "--on", "n2"});
+  spawn_json(*cluster.n1, {"--id", "away-2", "--on", "n2"});
+
+  auto start = clock_type::now();
+  int code = cluster.n1->process().terminate(seconds{15});
+  auto stop_ms = as_milliseconds(clock_type::now() - start);
+  BOOST_TEST(code == 0, cluster.n1->process().err());
+  // The default grace period is 5 s. The proxies do not wait for it,
+  // because their stops cannot leave a node whose cluster has stopped.
+  BOOST_TEST(stop_ms < 2500, stop_ms << " ms");
+  // n2 stops the agents of the node that left.
+  BOOST_TEST(poll_until(seconds{5}, [&] {
+    return !lists_agent(*cluster.n2, "away-1")
+           && !lists_agent(*cluster.n2, "away-2");
+  }));
+  std::cout << "n1 with two proxies stopped in " << stop_ms << " ms\n";
+}
+
 BOOST_AUTO_TEST_CASE(killed_target_ends_proxy_with_node_down) {
   two_members cluster;
   auto result = spawn_json(*cluster.n1, {"--id", "w4", "--on", "n2"});

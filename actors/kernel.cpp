@@ -244,8 +244,10 @@ void kernel_actor::remove_watcher(const caf::actor& watcher) {
                   watchers_.end());
 }
 
-// The caller has published the agent and let it run. The kernel adds its
-// entry and supervises it like a child it spawned itself.
+// The caller has published the agent. The kernel adds its entry,
+// supervises it like a child it spawned itself and lets it run. Launched
+// from here, the children of one drain queue on the kernel's worker, so a
+// spawning agent's worker keeps a short queue.
 void kernel_actor::register_spawn(local_spawn& spawned) {
   auto pid = spawned.cell->pid;
   auto parent = spawned.cell->parent;
@@ -253,9 +255,14 @@ void kernel_actor::register_spawn(local_spawn& spawned) {
   auto& entry = insert_entry(std::move(spawned.cell), std::move(request), 0,
                              nullptr);
   entry.start_time_ms = spawned.start_time_ms;
+  // Attached here rather than by the caller, to keep the caller's work per
+  // spawn small. An agent that a message started and that has exited
+  // already reports at once, and the kernel handles the report next.
+  report_exit_to_kernel(*services_, *entry.cell);
   if (auto supervisor = supervisor_of(parent))
     supervisor->add(entry.request, pid, 0);
   change_state(entry, process_state::running);
+  send(entry.actor(), launch_atom::value);
   // The parent began to stop, or the node to shut down, after the caller
   // checked: the child stops at once, as its siblings do.
   auto parent_entry = parent == kernel_pid ? nullptr : table_.find(parent);

@@ -127,7 +127,6 @@ spawn_here(caf::actor_system& system,
     return caf::expected<spawn_result>{std::move(outcome.error())};
   }
   cell->actor = std::move(outcome->actor);
-  report_exit_to_kernel(*services, *cell);
 
   local_spawn queued;
   queued.cell = cell;
@@ -143,14 +142,16 @@ spawn_here(caf::actor_system& system,
     return caf::expected<spawn_result>{
       claim_error(pushed.claim, shared->agent_id, config.max_agents)};
   }
-  if (self != nullptr) {
-    if (pushed.first)
+  // The kernel launches the agent after it adds the table entry. A launch
+  // from here would queue every child on this worker. In CAF 0.17 another
+  // worker steals from the tail of that queue by scanning all of it
+  // (`double_ended_queue::take_tail`), and the scan blocks this worker's
+  // next push.
+  if (pushed.first) {
+    if (self != nullptr)
       self->send(services->kernel, drain_atom::value);
-    self->send(cell->actor, launch_atom::value);
-  } else {
-    if (pushed.first)
+    else
       caf::anon_send(services->kernel, drain_atom::value);
-    caf::anon_send(cell->actor, launch_atom::value);
   }
   return caf::expected<spawn_result>{
     spawn_result{cell->pid, cell->agent_id, cell->global}};

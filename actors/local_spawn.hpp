@@ -4,8 +4,8 @@
 // it (`backend::spawns_on_caller`), a spawn needs no request to the kernel
 // and no wake-up of its worker. The caller checks the request, takes a pid,
 // creates the actor unscheduled, publishes the agent and queues it in the
-// kernel's inbox (`spawn_inbox`), then lets it run. The kernel adds the
-// queued agents to its table before it handles its next message.
+// kernel's inbox (`spawn_inbox`). The kernel adds the queued agents to its
+// table before it handles its next message and then lets them run.
 
 #include <memory>
 #include <optional>

@@ -38,15 +38,17 @@ void directory::release(const std::string& agent_id, pid_type pid) {
     by_name_.erase(name);
 }
 
-// The caller holds the lock for writing.
+// The caller holds the lock for writing. One hash lookup claims a free
+// name, and a claim beyond `max_live` is given back.
 directory::claim directory::claim_name(const std::string& agent_id,
                                        pid_type pid, std::size_t max_live) {
-  auto name = by_name_.find(agent_id);
-  if (name != by_name_.end())
+  auto [name, inserted] = by_name_.try_emplace(agent_id, pid);
+  if (!inserted)
     return {claim::name_taken, name->second};
-  if (by_name_.size() >= max_live)
+  if (by_name_.size() > max_live) {
+    by_name_.erase(name);
     return {claim::full, 0};
-  by_name_.emplace(agent_id, pid);
+  }
   return {};
 }
 

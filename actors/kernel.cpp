@@ -163,7 +163,7 @@ kernel_actor::start_agent(std::shared_ptr<const spawn_request> shared,
                         + " is not available on node " + services_->node_id()
                         + ": this build of corral does not include it");
 
-  auto cell = make_agent_cell(*services_, shared);
+  auto cell = make_agent_cell(*services_, request);
   // The name is taken before the agent runs: a spawn on another thread
   // (spawn_here) may claim it at the same time.
   auto max_live = services_->config.max_agents;
@@ -183,7 +183,7 @@ kernel_actor::start_agent(std::shared_ptr<const spawn_request> shared,
   cell->actor = outcome->actor;
   report_exit_to_kernel(*services_, *cell);
   services_->agents.publish(cell);
-  auto& inserted = insert_entry(std::move(cell), std::move(shared),
+  auto& inserted = insert_entry(std::move(cell), store(request),
                                 restart_count, &*outcome);
   if (outcome->started)
     change_state(inserted, process_state::running);
@@ -196,13 +196,13 @@ kernel_actor::start_agent(std::shared_ptr<const spawn_request> shared,
 // exited when the agent dies first.
 process_entry&
 kernel_actor::insert_entry(std::shared_ptr<agent_cell> cell,
-                           std::shared_ptr<const spawn_request> shared,
+                           std::shared_ptr<const stored_request> request,
                            std::uint32_t restart_count,
                            const spawn_outcome* outcome) {
   process_entry entry;
   entry.restart_count = restart_count;
   entry.start_time_ms = now_ms();
-  entry.request = store(*shared);
+  entry.request = std::move(request);
   entry.cell = std::move(cell);
   if (outcome != nullptr && !outcome->agent_type.empty())
     entry.extras().agent_type = outcome->agent_type;
@@ -244,18 +244,24 @@ void kernel_actor::remove_watcher(const caf::actor& watcher) {
                   watchers_.end());
 }
 
-// The caller has published the agent and let it run. The kernel adds its
-// entry and supervises it like a child it spawned itself.
+// The caller has published the agent. The kernel adds its entry,
+// supervises it like a child it spawned itself and lets it run. Launched
+// from here, the children of one drain queue on the kernel's worker, so a
+// spawning agent's worker keeps a short queue.
 void kernel_actor::register_spawn(local_spawn& spawned) {
   auto pid = spawned.cell->pid;
   auto parent = spawned.cell->parent;
-  auto request = spawned.request;
-  auto& entry = insert_entry(std::move(spawned.cell), std::move(request), 0,
-                             nullptr);
+  auto& entry = insert_entry(std::move(spawned.cell),
+                             std::move(spawned.request), 0, nullptr);
   entry.start_time_ms = spawned.start_time_ms;
+  // Attached here rather than by the caller, to keep the caller's work per
+  // spawn small. An agent that a message started and that has exited
+  // already reports at once, and the kernel handles the report next.
+  report_exit_to_kernel(*services_, *entry.cell);
   if (auto supervisor = supervisor_of(parent))
     supervisor->add(entry.request, pid, 0);
   change_state(entry, process_state::running);
+  send(entry.actor(), launch_atom::value);
   // The parent began to stop, or the node to shut down, after the caller
   // checked: the child stops at once, as its siblings do.
   auto parent_entry = parent == kernel_pid ? nullptr : table_.find(parent);

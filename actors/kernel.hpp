@@ -42,7 +42,7 @@ private:
   caf::error check_parent(const spawn_request& request);
   spawn_result result_of(const process_entry& entry) const;
   process_entry& insert_entry(std::shared_ptr<agent_cell> cell,
-                              std::shared_ptr<const spawn_request> request,
+                              std::shared_ptr<const stored_request> request,
                               std::uint32_t restart_count,
                               const spawn_outcome* outcome);
   void drain_spawns();

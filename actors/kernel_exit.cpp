@@ -27,8 +27,7 @@ void kernel_actor::on_down(const caf::down_msg& down) {
 void kernel_actor::on_agent_down(pid_type pid, caf::actor_id id,
                                  const caf::error& error) {
   auto entry = table_.find(pid);
-  // A spawn outside the kernel that was given up leaves a report for a pid
-  // the table never held.
+  // A report that names no live entry of this actor is stale.
   if (entry == nullptr || entry->actor().id() != id)
     return;
   auto extras = entry->find_extras();

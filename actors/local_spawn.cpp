@@ -66,20 +66,19 @@ void return_pid(node_services& services, pid_type pid) {
 
 // The cell copies what the request sets rather than pointing into it, so
 // that the kernel can keep the request packed (stored_request).
-std::shared_ptr<agent_cell>
-make_agent_cell(node_services& services,
-                const std::shared_ptr<const spawn_request>& request) {
-  auto caps = request->caps
-                ? std::make_shared<const capabilities>(*request->caps)
+std::shared_ptr<agent_cell> make_agent_cell(node_services& services,
+                                            const spawn_request& request) {
+  auto caps = request.caps
+                ? std::make_shared<const capabilities>(*request.caps)
                 : services.default_capabilities;
-  auto limits = sets_any(request->limits)
-                  ? std::make_shared<const struct limits>(request->limits)
+  auto limits = sets_any(request.limits)
+                  ? std::make_shared<const struct limits>(request.limits)
                   : services.no_limits;
   auto cell = std::make_shared<agent_cell>(std::move(caps), std::move(limits));
   cell->pid = services.next_pid.fetch_add(1);
-  cell->agent_id = request->agent_id;
+  cell->agent_id = request.agent_id;
   cell->global = {services.node_id(), cell->pid};
-  cell->parent = request->parent_pid.value_or(kernel_pid);
+  cell->parent = request.parent_pid.value_or(kernel_pid);
   return cell;
 }
 
@@ -101,7 +100,7 @@ void report_exit_to_kernel(const node_services& services,
 std::optional<caf::expected<spawn_result>>
 spawn_here(caf::actor_system& system,
            const std::shared_ptr<node_services>& services,
-           spawn_request& request, const agent_cell* parent,
+           const spawn_request& request, const agent_cell* parent,
            caf::event_based_actor* self) {
   auto parent_pid = parent == nullptr ? kernel_pid : parent->pid;
   if (request.parent_pid.value_or(kernel_pid) != parent_pid)
@@ -116,22 +115,20 @@ spawn_here(caf::actor_system& system,
   if (parent != nullptr)
     if (auto error = check_parent_here(*parent))
       return caf::expected<spawn_result>{std::move(error)};
-  auto shared = std::make_shared<const spawn_request>(std::move(request));
   const auto& config = services->config;
-  auto cell = make_agent_cell(*services, shared);
+  auto cell = make_agent_cell(*services, request);
 
-  spawn_context context{system, *shared, cell, services, true};
+  spawn_context context{system, request, cell, services, true};
   auto outcome = impl->spawn(context);
   if (!outcome) {
     return_pid(*services, cell->pid);
     return caf::expected<spawn_result>{std::move(outcome.error())};
   }
   cell->actor = std::move(outcome->actor);
-  report_exit_to_kernel(*services, *cell);
 
   local_spawn queued;
   queued.cell = cell;
-  queued.request = shared;
+  queued.request = store(request);
   queued.start_time_ms = now_ms();
   auto pushed = services->spawns.push(std::move(queued), services->agents,
                                       config.max_agents);
@@ -139,18 +136,20 @@ spawn_here(caf::actor_system& system,
     cancel(*cell);
     if (pushed.closed)
       return caf::expected<spawn_result>{
-        shutting_down(*services, shared->agent_id)};
+        shutting_down(*services, request.agent_id)};
     return caf::expected<spawn_result>{
-      claim_error(pushed.claim, shared->agent_id, config.max_agents)};
+      claim_error(pushed.claim, request.agent_id, config.max_agents)};
   }
-  if (self != nullptr) {
-    if (pushed.first)
+  // The kernel launches the agent after it adds the table entry. A launch
+  // from here would queue every child on this worker. In CAF 0.17 another
+  // worker steals from the tail of that queue by scanning all of it
+  // (`double_ended_queue::take_tail`), and the scan blocks this worker's
+  // next push.
+  if (pushed.first) {
+    if (self != nullptr)
       self->send(services->kernel, drain_atom::value);
-    self->send(cell->actor, launch_atom::value);
-  } else {
-    if (pushed.first)
+    else
       caf::anon_send(services->kernel, drain_atom::value);
-    caf::anon_send(cell->actor, launch_atom::value);
   }
   return caf::expected<spawn_result>{
     spawn_result{cell->pid, cell->agent_id, cell->global}};

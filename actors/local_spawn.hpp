@@ -4,8 +4,8 @@
 // it (`backend::spawns_on_caller`), a spawn needs no request to the kernel
 // and no wake-up of its worker. The caller checks the request, takes a pid,
 // creates the actor unscheduled, publishes the agent and queues it in the
-// kernel's inbox (`spawn_inbox`), then lets it run. The kernel adds the
-// queued agents to its table before it handles its next message.
+// kernel's inbox (`spawn_inbox`). The kernel adds the queued agents to its
+// table before it handles its next message and then lets them run.
 
 #include <memory>
 #include <optional>
@@ -39,9 +39,8 @@ void return_pid(node_services& services, pid_type pid);
 /// Creates the cell of a new agent for `request` with the next pid. An
 /// agent whose request sets no capabilities or no limits shares the
 /// node's defaults instead of a copy.
-std::shared_ptr<agent_cell>
-make_agent_cell(node_services& services,
-                const std::shared_ptr<const spawn_request>& request);
+std::shared_ptr<agent_cell> make_agent_cell(node_services& services,
+                                            const spawn_request& request);
 
 /// Sends `(agent_down_atom, pid, actor id, reason)` to the kernel when the
 /// actor of `cell` terminates, at once if it already has. The kernel learns
@@ -53,12 +52,11 @@ void report_exit_to_kernel(const node_services& services,
 /// Spawns `request` on the calling thread when its backend spawns on the
 /// caller and it is either top-level or a child of `parent` (the calling
 /// agent's cell). `self` is the calling actor, or null outside any actor.
-/// Returns nullopt, with `request` untouched, when the kernel has to spawn
-/// it instead.
+/// Returns nullopt when the kernel has to spawn it instead.
 std::optional<caf::expected<spawn_result>>
 spawn_here(caf::actor_system& system,
            const std::shared_ptr<node_services>& services,
-           spawn_request& request, const agent_cell* parent,
+           const spawn_request& request, const agent_cell* parent,
            caf::event_based_actor* self);
 
 } // namespace corral

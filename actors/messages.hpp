@@ -39,8 +39,9 @@ using warning_atom = caf::atom_constant<caf::atom("warning")>;
 using timer_atom = caf::atom_constant<caf::atom("timer")>;
 using resolve_atom = caf::atom_constant<caf::atom("resolve")>;
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
-/// Sent to an agent spawned outside the kernel (see spawn_here), so that it
-/// runs for the first time. Agents ignore it.
+/// Sent by the kernel to an agent spawned outside the kernel (see
+/// spawn_here) once its table contains the agent, so that the agent runs
+/// for the first time. Agents ignore it.
 using launch_atom = caf::atom_constant<caf::atom("launch")>;
 /// Sent by an agent to itself when results of its own spawns wait for
 /// their callbacks.

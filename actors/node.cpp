@@ -268,8 +268,7 @@ void node::request(const std::string& target, std::string topic,
 }
 
 caf::expected<spawn_result> node::spawn(const spawn_request& request) {
-  auto copy = request;
-  if (auto here = spawn_here(*system_, services_, copy, nullptr, nullptr)) {
+  if (auto here = spawn_here(*system_, services_, request, nullptr, nullptr)) {
     // Runs the messages that the spawn caused, as the kernel's path does.
     if (services_->config.deterministic)
       run_pending();

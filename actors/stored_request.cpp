@@ -7,8 +7,9 @@ namespace corral {
 
 namespace {
 
-// The binary form of a request that sets only its agent_id, agent_type and
-// restart type. Such requests keep no binary form of their own.
+// The binary form of a request that sets only its agent_id, agent_type,
+// restart type and parent pid. Such requests keep no binary form of their
+// own.
 const std::string& plain_form() {
   static const std::string form = [] {
     spawn_request plain;
@@ -26,7 +27,7 @@ bool is_plain(const spawn_request& x) {
   static_assert(sizeof(supervisor_spec) == 32);
   const supervisor_spec defaults;
   const auto& spec = x.supervision;
-  return !x.caps && !x.parent_pid && x.env.empty()
+  return !x.caps && x.env.empty()
          && std::holds_alternative<native_backend>(x.backend)
          && spec.strategy == defaults.strategy
          && spec.max_restarts == defaults.max_restarts
@@ -42,7 +43,9 @@ stored_request::stored_request(const spawn_request& request)
   : backend_(backend_name(request.backend)),
     type_size_(static_cast<std::uint32_t>(request.agent_type.size())),
     id_size_(static_cast<std::uint16_t>(request.agent_id.size())),
-    restart_(request.restart) {
+    restart_(request.restart),
+    has_parent_(request.parent_pid.has_value()),
+    parent_(request.parent_pid.value_or(kernel_pid)) {
   packed_.reserve(request.agent_id.size() + request.agent_type.size());
   packed_ += request.agent_id;
   packed_ += request.agent_type;
@@ -52,6 +55,7 @@ stored_request::stored_request(const spawn_request& request)
   rest.agent_id.clear();
   rest.agent_type.clear();
   rest.restart = restart_type::permanent;
+  rest.parent_pid.reset();
   packed_ += to_binary(rest);
 }
 
@@ -69,6 +73,8 @@ stored_request::unpack() const {
   request->agent_id = agent_id();
   request->agent_type = agent_type();
   request->restart = restart_;
+  if (has_parent_)
+    request->parent_pid = parent_;
   return std::shared_ptr<const spawn_request>{std::move(request)};
 }
 

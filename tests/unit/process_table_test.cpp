@@ -277,13 +277,15 @@ BOOST_AUTO_TEST_CASE(plain_stored_request_unpacks) {
 BOOST_AUTO_TEST_CASE(stored_request_keeps_one_set_field) {
   // Each request sets one field beyond the plain ones, so a field that
   // the plain check missed would be lost here.
-  std::vector<spawn_request> requests(6);
+  std::vector<spawn_request> requests(7);
   requests[0].caps = capabilities{};
   requests[1].parent_pid = 3;
   requests[2].env = {{"KEY", "value"}};
   requests[3].backend = container_backend{"corral/echo"};
   requests[4].supervision.backoff_max_ms = 5;
   requests[5].limits.value_stack = 64;
+  // The kernel's pid is 0, and a request that names it still names one.
+  requests[6].parent_pid = kernel_pid;
   for (auto& request : requests) {
     request.agent_id = "one-field";
     auto unpacked = store(request)->unpack();

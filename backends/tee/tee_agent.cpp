@@ -18,7 +18,8 @@ void read_channel(caf::actor proxy, enclave_process& process,
                   std::unique_ptr<channel_opener> opener) {
   for (;;) {
     std::string sealed;
-    auto status = read_frame(process.channel(), sealed);
+    auto status = read_frame(process.channel(), sealed, std::nullopt,
+                             channel_spin);
     if (status != read_status::ok) {
       caf::anon_send(proxy, host_exit_atom::value, process.describe_exit());
       return;

@@ -35,7 +35,7 @@ send_status host_channel::send(const channel_frame& frame) {
 
 channel_frame host_channel::receive() {
   std::string sealed;
-  auto status = read_frame(fd_, sealed);
+  auto status = read_frame(fd_, sealed, std::nullopt, channel_spin);
   if (status == read_status::closed)
     std::_Exit(0);
   if (status != read_status::ok)

@@ -193,6 +193,8 @@ const char* name_of(dead_letter_reason x) {
       return "timeout";
     case dead_letter_reason::capability_denied:
       return "capability_denied";
+    case dead_letter_reason::too_large:
+      return "too_large";
   }
   return nullptr;
 }

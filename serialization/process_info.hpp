@@ -84,6 +84,9 @@ enum class dead_letter_reason : std::uint8_t {
   mailbox_full,
   timeout,
   capability_denied,
+  /// The message does not fit where it had to go next, e.g. one frame of
+  /// a Tee agent's enclave channel.
+  too_large,
 };
 
 /// Returns the snake_case name of `x`.

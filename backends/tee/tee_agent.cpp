@@ -177,6 +177,8 @@ void tee_agent::reject_too_large() {
                 + " bytes; send a payload of at most 16 MiB with a short "
                   "topic";
   ctx_.log(spdlog::level::warn, "dropped a message: " + detail);
+  post_dead_letter(ctx_.services(), finished.msg, std::to_string(ctx_.pid()),
+                   dead_letter_reason::too_large);
   if (finished.promise.pending())
     finished.promise.deliver(
       make_error(errc::resource_limit_exceeded, detail));

@@ -535,7 +535,8 @@ BOOST_AUTO_TEST_CASE(status_fields_are_checked) {
   check_errors<dead_letter>({
     {R"({"reason":"lost"})",
      R"(dead_letter.reason: unknown value "lost" (expected unknown_target, )"
-     R"(exited_target, mailbox_full, timeout or capability_denied))"},
+     R"(exited_target, mailbox_full, timeout, capability_denied or )"
+     R"(too_large))"},
     {R"({"message":{"to":"x"}})",
      R"(dead_letter.message.to: expected a global pid "node:pid", got "x")"},
   });

@@ -44,7 +44,7 @@ BOOST_AUTO_TEST_CASE(every_enumerator_name_round_trips) {
   check_names_round_trip(exit_kind::attestation_failed);
   check_names_round_trip(message_kind::failure);
   check_names_round_trip(process_state::exited);
-  check_names_round_trip(dead_letter_reason::capability_denied);
+  check_names_round_trip(dead_letter_reason::too_large);
 }
 
 BOOST_AUTO_TEST_CASE(names_are_snake_case) {

@@ -180,6 +180,21 @@ BOOST_AUTO_TEST_CASE(oversized_message_is_refused) {
   BOOST_TEST(fixture.state_of("enclave") == "running");
 }
 
+BOOST_AUTO_TEST_CASE(oversized_cast_is_dead_letter) {
+  tee_node fixture;
+  fixture.spawn(tee_request("enclave", echo_workload()));
+  std::string payload((17u << 20), 'x');
+  BOOST_TEST(!fixture.node().send("enclave", "echo", payload));
+  // The agent handles messages in order, so once "after" has its reply the
+  // oversized one before it has been dropped.
+  BOOST_TEST(fixture.ask("enclave", "echo", "after") == "after");
+  auto letters = fixture.node().dead_letters();
+  BOOST_TEST_REQUIRE(letters.size() == 1u);
+  BOOST_TEST(letters[0].reason == dead_letter_reason::too_large);
+  BOOST_TEST(letters[0].message.payload.size() == payload.size());
+  BOOST_TEST(fixture.state_of("enclave") == "running");
+}
+
 BOOST_AUTO_TEST_CASE(oversized_host_call_returns_too_large) {
   tee_node fixture;
   module_folder folder;

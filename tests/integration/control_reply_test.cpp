@@ -143,6 +143,9 @@ BOOST_AUTO_TEST_CASE(too_many_deferred_replies_are_rejected) {
   deferring_handler slow;
   control_endpoint_config config;
   config.max_deferred_replies = 2;
+  // One handler thread keeps the promises in the order of their requests,
+  // so that promises[0] belongs to request 0.
+  config.handler_threads = 1;
   endpoint_fixture fixture{slow.handler(), config};
   zmq::context_t context{1};
   auto socket = raw_socket(context, to_endpoint(fixture.address));

@@ -1,6 +1,7 @@
-// Links and monitors between agents, Erlang style: a link is a set of
-// peers that hear of each other's abnormal exit; a monitor delivers one down
-// notice to its holder. Targets of other nodes go through the gateway.
+// Links and monitors between agents, as in Erlang. Linked agents get an
+// exit signal when the other exits abnormally, and a monitor delivers one
+// down notice to the agent that set it. Targets of other nodes go through
+// the gateway.
 
 #include <algorithm>
 

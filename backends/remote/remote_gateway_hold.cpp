@@ -19,6 +19,10 @@ bool remote_gateway::hold_until_up(inbound_payload& payload) {
   if (held == held_.end()) {
     // The transport passes on only frames of authenticated peers, and with
     // CurveZMQ a peer's key was checked against the listed ones.
+    // NOTE: this takes the service's mutex for every payload from a member.
+    // 64 B throughput was 5.33M against 5.64M msgs/s before (medians of 3
+    // calls, within their spread); a member set kept in the gateway would
+    // avoid the lock.
     if (!service_->check_target(node))
       return false;
     held = held_.emplace(node, held_payloads{}).first;

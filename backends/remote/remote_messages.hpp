@@ -32,8 +32,9 @@ struct remote_settings {
   /// Time a request waits for its reply from another node, unless the
   /// requester's own (usually shorter) timeout ends it first.
   std::chrono::milliseconds request_timeout{60'000};
-  /// Time that payloads from a node that is not an alive member yet wait
-  /// for it to become one; about the time a joining member has to answer.
+  /// Time that payloads from a node that is not yet an alive member wait
+  /// for it to become one. It is about the time a joining member has to
+  /// respond.
   std::chrono::milliseconds hold_for_member{3'000};
   /// Payloads held per such node; more are dropped.
   std::size_t max_held_payloads = 1024;

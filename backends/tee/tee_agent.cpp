@@ -60,22 +60,67 @@ exit_reason reason_of(const done_frame& done) {
 
 } // namespace
 
-tee_agent::tee_agent(caf::actor_config& cfg,
-                     std::unique_ptr<enclave_session> session,
+tee_agent::tee_agent(caf::actor_config& cfg, session_opening opening,
                      std::shared_ptr<agent_cell> cell,
                      std::shared_ptr<node_services> services,
                      std::map<std::string, std::string> env)
   : caf::event_based_actor(cfg),
-    session_(std::move(session)),
+    opening_(std::make_unique<session_opening>(std::move(opening))),
     ctx_(this, std::move(cell), std::move(services), std::move(env)) {
-  ctx_.cell().memory_bytes.store(session_->memory_bytes());
 }
 
 caf::behavior tee_agent::make_behavior() {
-  reader_ = std::thread(read_channel, caf::actor_cast<caf::actor>(this),
-                        std::ref(session_->process()),
-                        session_->take_opener());
+  // The thread that starts the host must outlive it, because the host gets
+  // SIGKILL when that thread ends (PR_SET_PDEATHSIG). So one thread opens
+  // the session and then reads its channel.
+  reader_ = std::thread([this, self = caf::actor_cast<caf::actor>(this)] {
+    auto opened = enclave_session::open(*opening_, &canceller_);
+    enclave_process* process = nullptr;
+    std::unique_ptr<channel_opener> opener;
+    {
+      std::lock_guard<std::mutex> guard{opened_mutex_};
+      // An agent that ended meanwhile kills the host here, with `opened`.
+      if (exiting_)
+        return;
+      if (opened) {
+        process = &(*opened)->process();
+        opener = (*opened)->take_opener();
+      }
+      opened_ = std::move(opened);
+    }
+    caf::anon_send(self, opened_atom::value);
+    if (opener)
+      read_channel(self, *process, std::move(opener));
+  });
+  // Messages that arrive during attestation wait in the mailbox.
+  set_default_handler(caf::skip);
+  return {
+    [this](opened_atom) { on_opened(); },
+    [this](shutdown_atom) { quit(to_exit_error({exit_kind::shutdown, {}})); },
+  };
+}
+
+void tee_agent::on_opened() {
+  opening_.reset();
+  auto opened = [this] {
+    std::lock_guard<std::mutex> guard{opened_mutex_};
+    auto result = std::move(*opened_);
+    opened_.reset();
+    return result;
+  }();
+  if (!opened) {
+    quit(std::move(opened.error()));
+    return;
+  }
+  session_ = std::move(*opened);
+  ctx_.cell().memory_bytes.store(session_->memory_bytes());
+  send(ctx_.services().kernel, started_atom::value, ctx_.pid(),
+       session_->details());
   set_default_handler(caf::drop);
+  become(running());
+}
+
+caf::behavior tee_agent::running() {
   return {
     [this](message& msg) { return accept(msg); },
     [this](host_frame_atom, const std::string& plain) { on_frame(plain); },
@@ -105,14 +150,23 @@ caf::behavior tee_agent::make_behavior() {
 }
 
 void tee_agent::on_exit() {
+  {
+    std::lock_guard<std::mutex> guard{opened_mutex_};
+    exiting_ = true;
+    // A session opened after the agent began to exit is killed below.
+    if (opened_ && *opened_)
+      session_ = std::move(**opened_);
+    opened_.reset();
+  }
+  canceller_.cancel();
   wasm::fail_pending(ctx_, current_, queue_, "it was killed");
   if (session_) {
     session_->process().kill();
     session_->process().shutdown_channel();
-    if (reader_.joinable())
-      reader_.join();
-    session_.reset();
   }
+  if (reader_.joinable())
+    reader_.join();
+  session_.reset();
   ctx_.release_cell();
 }
 

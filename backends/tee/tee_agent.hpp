@@ -3,6 +3,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -22,6 +23,8 @@ using host_frame_atom = caf::atom_constant<caf::atom("hostframe")>;
 using channel_error_atom = caf::atom_constant<caf::atom("chanerror")>;
 /// The host process ended; the payload describes its wait status.
 using host_exit_atom = caf::atom_constant<caf::atom("hostexit")>;
+/// The thread that opens the session finished, with or without success.
+using opened_atom = caf::atom_constant<caf::atom("opened")>;
 
 /// The enclave proxy: the CAF actor that represents a Tee agent in the
 /// process table. It queues the agent's messages and hands them one at a
@@ -29,22 +32,30 @@ using host_exit_atom = caf::atom_constant<caf::atom("hostexit")>;
 /// workload's host calls (send, request, publish, ...) with its
 /// agent_context. It ends the agent when the channel fails authentication
 /// (`backend_failure`) or the host dies (`crashed`). A thread per agent
-/// reads the channel.
+/// starts and attests the host, off the kernel's thread, and then reads
+/// the channel.
 class tee_agent : public caf::event_based_actor {
 public:
-  /// Takes over the attested `session` as the agent described by `cell`.
-  tee_agent(caf::actor_config& cfg, std::unique_ptr<enclave_session> session,
+  /// Prepares the agent described by `cell`, whose session `opening`
+  /// describes.
+  tee_agent(caf::actor_config& cfg, session_opening opening,
             std::shared_ptr<agent_cell> cell,
             std::shared_ptr<node_services> services,
             std::map<std::string, std::string> env);
 
-  /// Returns the running behavior and starts the reader thread.
+  /// Starts the thread that opens the session and returns the behavior
+  /// that waits for it, holding the agent's messages until then.
   caf::behavior make_behavior() override;
 
-  /// Kills and reaps the host, joins the reader and releases the cell.
+  /// Cancels an unfinished attestation, kills and reaps the host, joins the
+  /// threads and releases the cell.
   void on_exit() override;
 
 private:
+  caf::behavior running();
+  /// Takes the opened session over and reports to the kernel that the
+  /// agent runs, or exits with the reason it could not start.
+  void on_opened();
   caf::result<message> accept(message& msg);
   void queue_message(message msg);
   void begin_next();
@@ -61,6 +72,13 @@ private:
   void end_agent(exit_reason reason);
   bool limits_exceeded();
 
+  std::unique_ptr<session_opening> opening_;
+  open_canceller canceller_;
+  /// Guards `opened_` and `exiting_`, shared with the reader thread.
+  std::mutex opened_mutex_;
+  /// The session the reader thread opened, until the actor takes it.
+  std::optional<caf::expected<std::unique_ptr<enclave_session>>> opened_;
+  bool exiting_ = false;
   std::unique_ptr<enclave_session> session_;
   agent_context ctx_;
   std::thread reader_;

@@ -75,6 +75,10 @@ cluster_transport::start(std::string node_id, const std::string& listen_address,
                      + " exceeds chunk_bytes "
                      + std::to_string(config.chunk_bytes)
                      + "; a batch must fit in one frame"};
+  if (config.busy_poll.count() < 0)
+    return failure{errc::invalid_request,
+                   "busy_poll of " + std::to_string(config.busy_poll.count())
+                     + " us is negative; use 0 to turn busy polling off"};
   std::unique_ptr<cluster_transport> transport;
   try {
     transport.reset(

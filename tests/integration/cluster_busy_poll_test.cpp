@@ -1,6 +1,6 @@
 // The I/O thread's busy polling after payload traffic: it must find the
-// replies of a ping-pong without blocking, be off at a window of 0, and
-// end when the traffic ends.
+// replies of a ping-pong without blocking, be off at a window of 0, end
+// when the traffic ends, and reject a negative window.
 
 #include <chrono>
 #include <condition_variable>
@@ -124,6 +124,15 @@ BOOST_AUTO_TEST_CASE(zero_window_turns_busy_polling_off) {
   nodes.exchange(round_trips);
   BOOST_TEST(busy_poll_hits(nodes.client) == 0u);
   BOOST_TEST(busy_poll_hits(nodes.echo) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(negative_window_is_rejected) {
+  cluster_node node;
+  auto error = node.start(busy_poll_config("n1", microseconds{-1}));
+  BOOST_TEST_REQUIRE(static_cast<bool>(error));
+  BOOST_TEST((error->code == errc::invalid_request));
+  BOOST_TEST(error->detail.find("busy_poll") != std::string::npos,
+             error->detail);
 }
 
 BOOST_AUTO_TEST_CASE(busy_polling_ends_with_traffic) {

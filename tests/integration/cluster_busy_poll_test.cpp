@@ -89,9 +89,15 @@ struct echo_pair {
   void exchange(int count) {
     const std::string body(64, 'x');
     for (int i = 0; i < count; ++i) {
+      // Counted before the send, because the echo may arrive before this
+      // thread takes the lock.
+      std::uint64_t expected = 0;
+      {
+        std::lock_guard<std::mutex> guard{mutex};
+        expected = replies + 1;
+      }
       BOOST_TEST_REQUIRE(!client.send("echo", lane::bulk, echo_kind, body));
       std::unique_lock<std::mutex> lock{mutex};
-      auto expected = replies + 1;
       BOOST_TEST_REQUIRE(replied.wait_for(lock, seconds{5},
                                           [&] { return replies == expected; }),
                          "no echo of round trip " << i << " within 5 s");

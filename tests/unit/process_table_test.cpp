@@ -293,3 +293,42 @@ BOOST_AUTO_TEST_CASE(stored_request_keeps_one_set_field) {
     BOOST_TEST(to_binary(**unpacked) == to_binary(request));
   }
 }
+
+// A spawn outside the kernel hands over the request without its agent_id,
+// and the kernel packs it with the agent_id of the agent's cell.
+BOOST_AUTO_TEST_CASE(split_fields_pack_with_cell_agent_id) {
+  spawn_request request;
+  request.agent_id = "split-request";
+  request.agent_type = "a-type-longer-than-fifteen-characters";
+  request.parent_pid = 4;
+  request.env = {{"KEY", "value"}};
+  request.restart = restart_type::temporary;
+
+  auto fields = split_fields(request);
+  BOOST_TEST(fields.agent_type == request.agent_type);
+  BOOST_TEST(!fields.encoded.empty());
+  stored_request stored{"split-request", std::move(fields)};
+
+  BOOST_TEST(stored.agent_id() == "split-request");
+  BOOST_TEST(stored.agent_type() == request.agent_type);
+  BOOST_TEST(stored.restart() == restart_type::temporary);
+  auto unpacked = stored.unpack();
+  BOOST_REQUIRE(unpacked);
+  BOOST_TEST(to_binary(**unpacked) == to_binary(request));
+}
+
+BOOST_AUTO_TEST_CASE(plain_split_fields_encode_nothing) {
+  spawn_request request;
+  request.agent_id = "plain-split";
+  request.agent_type = "echo";
+  request.parent_pid = 9;
+
+  auto fields = split_fields(request);
+
+  BOOST_TEST(fields.encoded.empty());
+  BOOST_TEST(fields.has_parent);
+  BOOST_TEST(fields.parent == 9u);
+  auto unpacked = stored_request{"plain-split", std::move(fields)}.unpack();
+  BOOST_REQUIRE(unpacked);
+  BOOST_TEST(to_binary(**unpacked) == to_binary(request));
+}

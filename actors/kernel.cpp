@@ -255,9 +255,13 @@ void kernel_actor::remove_watcher(const caf::actor& watcher) {
 void kernel_actor::register_spawn(local_spawn& spawned) {
   auto pid = spawned.cell->pid;
   auto parent = spawned.cell->parent;
-  auto& entry = insert_entry(std::move(spawned.cell),
-                             std::move(spawned.request), 0, nullptr);
-  entry.start_time_ms = spawned.start_time_ms;
+  // Packed here rather than by the caller, to keep the caller's work per
+  // spawn small. `insert_entry` takes the start time here too, because the
+  // agent first runs after this launch.
+  auto request = std::make_shared<const stored_request>(
+    spawned.cell->agent_id, std::move(spawned.request));
+  auto& entry = insert_entry(std::move(spawned.cell), std::move(request), 0,
+                             nullptr);
   // Attached here rather than by the caller, to keep the caller's work per
   // spawn small. An agent that a message started and that has exited
   // already reports at once, and the kernel handles the report next.

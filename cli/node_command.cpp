@@ -55,6 +55,8 @@ struct node_options {
   security_options security;
   std::string config_file;
   membership_config membership;
+  /// [cluster] busy_poll_us of --config, when set.
+  std::optional<std::chrono::microseconds> busy_poll;
   /// Which enclaves Tee agents may run in.
   tee_policy_options tee;
   /// The parsed subcommand, to tell flags given from defaults.
@@ -90,6 +92,7 @@ std::optional<failure> apply_config_file(node_options& options) {
     options.security.peer_key_files = *file->peer_key_files;
   options.security.file_peers = file->peers;
   options.membership = file->membership;
+  options.busy_poll = file->busy_poll;
   if (file->tee_allow && !given("--tee-allow"))
     options.tee.allow = *file->tee_allow;
   if (file->tee_measurements && !given("--tee-measurement"))
@@ -154,6 +157,8 @@ result<std::unique_ptr<cluster_node>> start_cluster(const node_options& options,
     config.seeds.push_back(split_seed(seed).address);
   config.transport.security = std::move(security);
   config.membership = options.membership;
+  if (options.busy_poll)
+    config.transport.busy_poll = *options.busy_poll;
   config.local_agents = [&local] {
     return static_cast<std::uint64_t>(local.stats().live_agents);
   };

@@ -15,6 +15,9 @@ namespace {
 /// Maximum timing accepted, in ms: an hour. Longer timeouts would make a
 /// dead node look alive for longer than anyone waits.
 constexpr std::int64_t max_timing_ms = 3'600'000;
+/// Busy polling longer than this only burns CPU: a round trip on loopback
+/// takes about 100 µs.
+constexpr std::int64_t max_busy_poll_us = 10'000;
 
 /// Thrown by the readers below with the key's path; turned into a failure
 /// at the top.
@@ -109,6 +112,21 @@ void read_positive(const toml::table& table, const char* name,
   target = Target(value);
 }
 
+/// Reads [cluster] busy_poll_us, from 0 (off) to 10,000.
+std::optional<std::chrono::microseconds>
+read_busy_poll(const toml::table& cluster) {
+  const auto* node = cluster.get("busy_poll_us");
+  if (node == nullptr)
+    return std::nullopt;
+  const std::string path = "cluster.busy_poll_us";
+  if (!node->is_integer())
+    fail(path, "expected an integer");
+  auto value = *node->value<std::int64_t>();
+  if (value < 0 || value > max_busy_poll_us)
+    fail(path, "must be from 0 (off) to " + std::to_string(max_busy_poll_us));
+  return std::chrono::microseconds{value};
+}
+
 void read_timing(const toml::table& timing, membership_config& config) {
   const std::string path = "cluster.timing";
   check_keys(timing, path,
@@ -194,10 +212,12 @@ node_file_settings read_settings(const toml::table& root,
     settings.node_id = read_string(*node, "id", "node.id");
   }
   if (const auto* cluster = sub_table(root, "cluster", "cluster")) {
-    check_keys(*cluster, "cluster", {"listen", "seeds", "insecure", "timing"});
+    check_keys(*cluster, "cluster",
+               {"listen", "seeds", "insecure", "busy_poll_us", "timing"});
     settings.listen = read_string(*cluster, "listen", "cluster.listen");
     settings.seeds = read_string_array(*cluster, "seeds", "cluster.seeds");
     settings.insecure = read_bool(*cluster, "insecure", "cluster.insecure");
+    settings.busy_poll = read_busy_poll(*cluster);
     if (const auto* timing = sub_table(*cluster, "timing", "cluster.timing"))
       read_timing(*timing, settings.membership);
   }

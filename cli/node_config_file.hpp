@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -18,6 +19,8 @@ struct node_file_settings {
   std::optional<std::string> listen;
   std::optional<std::vector<std::string>> seeds;
   std::optional<bool> insecure;
+  /// [cluster] busy_poll_us: the I/O thread's busy-poll window.
+  std::optional<std::chrono::microseconds> busy_poll;
   /// [security] key_file, relative to the config file's folder unless
   /// absolute.
   std::optional<std::string> key_file;

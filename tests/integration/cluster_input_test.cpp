@@ -330,7 +330,7 @@ BOOST_AUTO_TEST_CASE(config_file_sets_cluster_options) {
   auto path = write_file(directory.path() + "/node.toml",
                          "[node]\nid = \"from-file\"\n"
                          "[cluster]\nlisten = \"tcp://127.0.0.1:0\"\n"
-                         "insecure = true\n"
+                         "insecure = true\nbusy_poll_us = 0\n"
                          "[cluster.timing]\nheartbeat_interval_ms = 50\n");
   node_process node{"f1", {"--config", path}};
   auto members = parse_stdout(node.corral({"nodes", "--json"}));
@@ -353,6 +353,11 @@ BOOST_AUTO_TEST_CASE(bad_config_files_name_the_problem) {
     {"[cluster]\ncolour = \"red\"\n", "cluster.colour: unknown key"},
     {"[cluster.timing]\ndown_after_ms = -1\n", "cluster.timing.down_after_ms"},
     {"[cluster.timing]\nsuspect_after_ms = 50\n", "suspect_after_ms"},
+    {"[cluster]\nbusy_poll_us = -1\n",
+     "cluster.busy_poll_us: must be from 0 (off) to 10000"},
+    {"[cluster]\nbusy_poll_us = 10001\n", "must be from 0 (off) to 10000"},
+    {"[cluster]\nbusy_poll_us = \"fast\"\n",
+     "cluster.busy_poll_us: expected an integer"},
     {"[cluster\n", "line 1"},
     {"[peers]\nn2 = \"tooshort\"\n", "peers.n2"},
     {"[peers]\nn2 = \"tooshort\"\n", "\"tooshort\" has 8 characters"},

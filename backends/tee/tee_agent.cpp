@@ -1,5 +1,7 @@
 #include "backends/tee/tee_agent.hpp"
 
+#include <system_error>
+
 #include <caf/all.hpp>
 
 #include "actors/error.hpp"
@@ -12,29 +14,16 @@ namespace corral::tee {
 
 namespace {
 
-// Reads the channel until it ends, and reports every frame, the first
-// authentication failure, or the host's exit to `proxy`.
-void read_channel(caf::actor proxy, enclave_process& process,
-                  std::unique_ptr<channel_opener> opener) {
-  for (;;) {
-    std::string sealed;
-    auto status = read_frame(process.channel(), sealed, std::nullopt,
-                             channel_spin);
-    if (status != read_status::ok) {
-      caf::anon_send(proxy, host_exit_atom::value, process.describe_exit());
-      return;
-    }
-    auto plain = opener->open(sealed);
-    if (!plain) {
-      caf::anon_send(proxy, channel_error_atom::value,
-                     std::string("a sealed frame from the enclave host "
-                                 "failed authentication (tampered, "
-                                 "replayed or reordered)"));
-      return;
-    }
-    caf::anon_send(proxy, host_frame_atom::value, std::move(*plain));
-  }
-}
+// Frames the actor reads inline in one go before it returns to its
+// mailbox, so that a workload sending many frames cannot keep it away from
+// the messages waiting there.
+constexpr int max_inline_frames = 64;
+
+// Time after an exchange read inline until the reader thread watches the
+// channel again. Until then, a frame the host sends unasked (a replayed
+// one) waits unread. Waking the thread after every exchange would cost
+// two thread wake-ups per message.
+constexpr std::chrono::milliseconds idle_check_delay{1};
 
 exit_reason reason_of(const done_frame& done) {
   switch (static_cast<done_status>(done.status)) {
@@ -72,21 +61,22 @@ tee_agent::tee_agent(caf::actor_config& cfg,
 }
 
 caf::behavior tee_agent::make_behavior() {
-  reader_ = std::thread(read_channel, caf::actor_cast<caf::actor>(this),
-                        std::ref(session_->process()),
-                        session_->take_opener());
   set_default_handler(caf::drop);
+  start_reader();
   return {
     [this](message& msg) { return accept(msg); },
-    [this](host_frame_atom, const std::string& plain) { on_frame(plain); },
+    [this](host_frame_atom, const std::string& plain) {
+      reader_->frame_handled();
+      on_frame(plain);
+      await_host();
+    },
     [this](channel_error_atom, const std::string& detail) {
-      end_agent({exit_kind::backend_failure,
-                 "enclave channel: " + detail
-                   + "; the enclave host was killed"});
+      fail_channel(detail);
     },
     [this](host_exit_atom, const std::string& detail) {
       end_agent({exit_kind::crashed, "enclave host " + detail});
     },
+    [this](idle_check_atom) { on_idle_check(); },
     [this](suspend_atom) { suspended_ = true; },
     [this](resume_atom) {
       suspended_ = false;
@@ -109,8 +99,9 @@ void tee_agent::on_exit() {
   if (session_) {
     session_->process().kill();
     session_->process().shutdown_channel();
-    if (reader_.joinable())
-      reader_.join();
+    if (reader_)
+      reader_->stop();
+    reader_.reset();
     session_.reset();
   }
   ctx_.release_cell();
@@ -153,12 +144,87 @@ void tee_agent::begin_next() {
     current_ = std::move(queue_.front());
     queue_.pop_front();
     ctx_.begin_message(&current_->msg);
-    if (send_to_host(deliver_frame{current_->msg}))
+    if (send_to_host(deliver_frame{current_->msg})) {
+      await_host();
       return;
+    }
     // The message does not fit in a channel frame, so the agent goes on
     // with the next one.
     reject_too_large();
   }
+}
+
+void tee_agent::start_reader() {
+  auto& process = session_->process();
+  try {
+    reader_ = std::make_unique<channel_reader>(process.channel(),
+                                               session_->take_opener());
+  } catch (const std::system_error& error) {
+    end_agent({exit_kind::backend_failure,
+               std::string(error.what())
+                 + "; the enclave host was killed, free descriptors and "
+                   "spawn the agent again"});
+    return;
+  }
+  auto proxy = caf::actor_cast<caf::actor>(this);
+  reader_->start([proxy, &process](channel_event event, std::string text) {
+    switch (event) {
+      case channel_event::frame:
+        caf::anon_send(proxy, host_frame_atom::value, std::move(text));
+        break;
+      case channel_event::authentication:
+        caf::anon_send(proxy, channel_error_atom::value, std::move(text));
+        break;
+      case channel_event::closed:
+        caf::anon_send(proxy, host_exit_atom::value, process.describe_exit());
+        break;
+    }
+  });
+}
+
+void tee_agent::await_host() {
+  // Frames handled here may send the next message to the host, which
+  // calls this again; the loop below then waits for that reply.
+  if (awaiting_ || !reader_)
+    return;
+  awaiting_ = true;
+  for (int frames = 0; current_ && !ended_; ++frames) {
+    if (frames == max_inline_frames)
+      break;
+    auto got = reader_->await_frame(inline_reply_spin);
+    if (got.what == channel_reader::inline_result::kind::none)
+      break;
+    if (got.what == channel_reader::inline_result::kind::authentication) {
+      fail_channel(got.plain);
+      break;
+    }
+    on_frame(got.plain);
+  }
+  if (!ended_ && current_)
+    reader_->hand_off(); // the host still works on the message
+  else if (!ended_)
+    schedule_idle_check();
+  awaiting_ = false;
+}
+
+void tee_agent::schedule_idle_check() {
+  if (idle_check_pending_)
+    return;
+  idle_check_pending_ = true;
+  delayed_send(this, idle_check_delay, idle_check_atom::value);
+}
+
+void tee_agent::on_idle_check() {
+  idle_check_pending_ = false;
+  // While a message is with the host, its frames are read anyway. The end
+  // of that exchange schedules the next check.
+  if (!current_ && !ended_)
+    reader_->hand_off();
+}
+
+void tee_agent::fail_channel(const std::string& detail) {
+  end_agent({exit_kind::backend_failure,
+             "enclave channel: " + detail + "; the enclave host was killed"});
 }
 
 void tee_agent::reject_too_large() {

@@ -52,9 +52,9 @@ void channel_reader::stop() {
 }
 
 void channel_reader::wake_reader() {
-  std::uint64_t one = 1;
+  std::uint64_t increment = 1;
   // A full counter (2^64 - 2 wake-ups not yet read) still wakes the thread.
-  [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof(one));
+  [[maybe_unused]] auto n = ::write(wake_fd_, &increment, sizeof(increment));
 }
 
 void channel_reader::hand_off() {
@@ -63,9 +63,11 @@ void channel_reader::hand_off() {
 }
 
 void channel_reader::frame_handled() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (unhandled_ > 0)
-    --unhandled_;
+  // Without the lock: the thread holds it while it reads a frame, which
+  // takes as long as the host needs to write it.
+  auto count = unhandled_.load();
+  while (count > 0 && !unhandled_.compare_exchange_weak(count, count - 1)) {
+  }
 }
 
 void channel_reader::run(report_fn report) {
@@ -125,7 +127,7 @@ bool channel_reader::read_reported(const report_fn& report) {
     report(channel_event::authentication, authentication_failure);
     return false;
   }
-  ++unhandled_;
+  unhandled_.fetch_add(1);
   report(channel_event::frame, std::move(*plain));
   return true;
 }
@@ -161,7 +163,7 @@ channel_reader::await_frame(std::chrono::microseconds spin) {
     std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
     // A thread holding the lock is reading a frame, and reported frames
     // must be handled first, so the next one is the thread's too.
-    if (!lock.owns_lock() || unhandled_ > 0) {
+    if (!lock.owns_lock() || unhandled_.load() > 0) {
       lock = {};
       hand_off();
       return {};
@@ -183,11 +185,11 @@ channel_reader::await_frame(std::chrono::microseconds spin) {
       std::string sealed;
       if (read_frame(fd_, sealed) == read_status::ok) {
         if (auto plain = opener_->open(sealed)) {
-          result.what = inline_result::kind::frame;
+          result.outcome = inline_result::kind::frame;
           result.plain = std::move(*plain);
           inline_frames_.fetch_add(1, std::memory_order_relaxed);
         } else {
-          result.what = inline_result::kind::authentication;
+          result.outcome = inline_result::kind::authentication;
           result.plain = authentication_failure;
         }
       }
@@ -204,7 +206,7 @@ channel_reader::await_frame(std::chrono::microseconds spin) {
     actor_reading_ = false;
   }
   actor_done_.notify_one();
-  if (result.what == inline_result::kind::none)
+  if (result.outcome == inline_result::kind::none)
     hand_off();
   return result;
 }

@@ -23,10 +23,11 @@ enum class channel_event {
 };
 
 /// Time the proxy actor waits inline for the enclave host's next frame
-/// after it sent a frame that the host answers. The echo workload answers
-/// within about 10 us on an idle machine, so a reply of a short handler is
-/// read without a hand-off to another thread. Longer handlers lose this
-/// time once per message, and their reply comes through the reader thread.
+/// after it sent a frame that the host replies to. A whole round trip to
+/// the echo workload took 13.7 us at load average 3 to 4 (corral-bench,
+/// two cores), so the reply of a short handler is read without a hand-off
+/// to another thread. Longer handlers cost this time once per message, and
+/// their reply comes through the reader thread.
 inline constexpr std::chrono::microseconds inline_reply_spin{50};
 
 /// The proxy's receiving end of the sealed channel, shared by the proxy
@@ -47,7 +48,7 @@ public:
   struct inline_result {
     /// A frame opened inline (`frame`), nothing in time (`none`), or a
     /// frame that failed authentication (`authentication`).
-    enum class kind { frame, none, authentication } what = kind::none;
+    enum class kind { frame, none, authentication } outcome = kind::none;
     /// The plaintext of the frame.
     std::string plain;
   };
@@ -76,6 +77,7 @@ public:
   void hand_off();
 
   /// Records that the owner handled one frame reported by the thread.
+  /// Does not wait for the thread.
   void frame_handled();
 
   /// Stops the reader thread and joins it. The owner shuts the channel
@@ -105,8 +107,9 @@ private:
   std::condition_variable actor_done_;
   /// Set while the actor reads inline: the thread must not read then.
   bool actor_reading_ = false;
-  /// Frames reported by the thread and not yet handled by the actor.
-  std::size_t unhandled_ = 0;
+  /// Frames reported by the thread and not yet handled by the actor. The
+  /// thread counts up under the lock, before it reports a frame.
+  std::atomic<std::size_t> unhandled_{0};
   /// Set when the thread is to wait for data and read it. When clear, it
   /// waits only for the peer's hang-up.
   std::atomic<bool> reader_wanted_{false};

@@ -192,9 +192,9 @@ void tee_agent::await_host() {
     if (frames == max_inline_frames)
       break;
     auto got = reader_->await_frame(inline_reply_spin);
-    if (got.what == channel_reader::inline_result::kind::none)
+    if (got.outcome == channel_reader::inline_result::kind::none)
       break;
-    if (got.what == channel_reader::inline_result::kind::authentication) {
+    if (got.outcome == channel_reader::inline_result::kind::authentication) {
       fail_channel(got.plain);
       break;
     }

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -140,7 +141,7 @@ BOOST_AUTO_TEST_CASE(waiting_frame_is_read_inline) {
   channel_fixture c;
   c.host_sends("reply");
   auto got = c.reader->await_frame(1s);
-  BOOST_TEST((got.what == kind::frame));
+  BOOST_TEST((got.outcome == kind::frame));
   BOOST_TEST(got.plain == "reply");
   BOOST_TEST(c.reader->inline_frames() == 1u);
   std::this_thread::sleep_for(20ms);
@@ -155,7 +156,7 @@ BOOST_AUTO_TEST_CASE(frame_during_wait_is_read_inline) {
   });
   auto got = c.reader->await_frame(2s);
   host.join();
-  BOOST_TEST((got.what == kind::frame));
+  BOOST_TEST((got.outcome == kind::frame));
   BOOST_TEST(got.plain == "late but in time");
   BOOST_TEST(c.log.empty());
 }
@@ -163,7 +164,7 @@ BOOST_AUTO_TEST_CASE(frame_during_wait_is_read_inline) {
 BOOST_AUTO_TEST_CASE(frame_after_wait_goes_to_thread) {
   channel_fixture c;
   auto got = c.reader->await_frame(1ms);
-  BOOST_TEST((got.what == kind::none));
+  BOOST_TEST((got.outcome == kind::none));
   c.host_sends("after the wait");
   BOOST_TEST(is_frame(c.log.next(), "after the wait"));
   BOOST_TEST(c.reader->inline_frames() == 0u);
@@ -177,10 +178,13 @@ BOOST_AUTO_TEST_CASE(reported_frames_come_first) {
   c.host_sends("second");
   // "first" is not handled yet, so "second" must not overtake it.
   auto got = c.reader->await_frame(1s);
-  BOOST_TEST((got.what == kind::none));
+  BOOST_TEST((got.outcome == kind::none));
   BOOST_TEST(is_frame(c.log.next(), "second"));
   c.reader->frame_handled();
   c.reader->frame_handled();
+  // The thread reports "second" while it holds the lock, and releases it
+  // right after.
+  std::this_thread::sleep_for(20ms);
   // Sent during the wait: the thread, still asked for frames, would read
   // one that is already there.
   std::thread host([&] {
@@ -189,8 +193,25 @@ BOOST_AUTO_TEST_CASE(reported_frames_come_first) {
   });
   got = c.reader->await_frame(2s);
   host.join();
-  BOOST_TEST((got.what == kind::frame));
+  BOOST_TEST((got.outcome == kind::frame));
   BOOST_TEST(got.plain == "third");
+}
+
+BOOST_AUTO_TEST_CASE(handled_frame_does_not_wait) {
+  channel_fixture c;
+  c.reader->hand_off();
+  c.host_sends("first");
+  BOOST_TEST_REQUIRE(is_frame(c.log.next(), "first"));
+  auto bytes = c.framed("slow to arrive");
+  c.host_writes(bytes.substr(0, 10));
+  // The thread is now blocked inside the cut frame.
+  std::this_thread::sleep_for(20ms);
+  auto marked = std::async(std::launch::async,
+                           [&] { c.reader->frame_handled(); });
+  bool returned = marked.wait_for(1s) == std::future_status::ready;
+  c.host_writes(bytes.substr(10));
+  BOOST_TEST(returned);
+  BOOST_TEST(is_frame(c.log.next(), "slow to arrive"));
 }
 
 BOOST_AUTO_TEST_CASE(partial_frame_goes_to_thread) {
@@ -198,7 +219,7 @@ BOOST_AUTO_TEST_CASE(partial_frame_goes_to_thread) {
   auto bytes = c.framed("cut in two");
   c.host_writes(bytes.substr(0, 10));
   auto got = c.reader->await_frame(2ms);
-  BOOST_TEST((got.what == kind::none));
+  BOOST_TEST((got.outcome == kind::none));
   c.host_writes(bytes.substr(10));
   BOOST_TEST(is_frame(c.log.next(), "cut in two"));
 }
@@ -209,7 +230,7 @@ BOOST_AUTO_TEST_CASE(tampered_frame_fails_inline) {
   bytes[bytes.size() / 2] ^= 0x01;
   c.host_writes(bytes);
   auto got = c.reader->await_frame(1s);
-  BOOST_TEST((got.what == kind::authentication));
+  BOOST_TEST((got.outcome == kind::authentication));
   BOOST_TEST(got.plain.find("failed authentication") != std::string::npos,
              got.plain);
 }
@@ -236,7 +257,7 @@ BOOST_AUTO_TEST_CASE(host_exit_during_wait_ends_it) {
   auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
     std::chrono::steady_clock::now() - started);
   host.join();
-  BOOST_TEST((got.what == kind::none));
+  BOOST_TEST((got.outcome == kind::none));
   BOOST_TEST(waited.count() < 1000);
   auto end = c.log.next();
   BOOST_TEST_REQUIRE(end.has_value());

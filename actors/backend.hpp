@@ -34,8 +34,10 @@ struct spawn_context {
 struct spawn_outcome {
   caf::actor actor;
   /// False when the agent still has to get ready (e.g. a container that
-  /// boots, or a remote spawn that waits for the target node); it then
-  /// sends `started_atom` to the kernel, or exits. An exit with one of
+  /// boots, a Tee agent whose host is attested, or a remote spawn that
+  /// waits for the target node). The agent then sends `started_atom` to
+  /// the kernel with its pid, and its global pid or backend details where
+  /// it has them, or exits. An exit with one of
   /// corral's error codes (`make_error`) before that fails the spawn with
   /// that error.
   bool started = true;

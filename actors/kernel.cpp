@@ -86,6 +86,10 @@ caf::behavior kernel_actor::make_behavior() {
     [this](started_atom, pid_type pid, global_pid& remote) {
       mark_started(pid, std::move(remote));
     },
+    [this](started_atom, pid_type pid,
+           std::map<std::string, std::string>& details) {
+      mark_started(pid, std::nullopt, std::move(details));
+    },
     [this](kill_atom, pid_type pid, std::uint64_t token) {
       auto entry = table_.find(pid);
       if (entry == nullptr || entry->stop_token != token)
@@ -251,9 +255,13 @@ void kernel_actor::remove_watcher(const caf::actor& watcher) {
 void kernel_actor::register_spawn(local_spawn& spawned) {
   auto pid = spawned.cell->pid;
   auto parent = spawned.cell->parent;
-  auto& entry = insert_entry(std::move(spawned.cell),
-                             std::move(spawned.request), 0, nullptr);
-  entry.start_time_ms = spawned.start_time_ms;
+  // Packed here rather than by the caller, to keep the caller's work per
+  // spawn small. `insert_entry` takes the start time here too, because the
+  // agent first runs after this launch.
+  auto request = std::make_shared<const stored_request>(
+    spawned.cell->agent_id, std::move(spawned.request));
+  auto& entry = insert_entry(std::move(spawned.cell), std::move(request), 0,
+                             nullptr);
   // Attached here rather than by the caller, to keep the caller's work per
   // spawn small. An agent that a message started and that has exited
   // already reports at once, and the kernel handles the report next.
@@ -281,12 +289,15 @@ spawn_result kernel_actor::result_of(const process_entry& entry) const {
 // A proxy of a remote agent passes that agent's global pid, which then
 // becomes the entry's (and the spawn result's) global pid.
 void kernel_actor::mark_started(pid_type pid,
-                                std::optional<global_pid> remote) {
+                                std::optional<global_pid> remote,
+                                std::map<std::string, std::string> details) {
   auto entry = table_.find(pid);
   if (entry == nullptr || entry->state != process_state::starting)
     return;
   if (remote)
     entry->extras().global = std::move(*remote);
+  if (!details.empty())
+    entry->extras().backend_details = std::move(details);
   change_state(*entry, process_state::running);
   auto extras = entry->find_extras();
   if (extras != nullptr && extras->start_waiter) {

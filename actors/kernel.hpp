@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,7 +51,10 @@ private:
   /// Stops sending state changes to `watcher`.
   void remove_watcher(const caf::actor& watcher);
   void register_spawn(local_spawn& spawned);
-  void mark_started(pid_type pid, std::optional<global_pid> remote);
+  /// Moves a later-started agent to running, with what the backend learned
+  /// while starting it.
+  void mark_started(pid_type pid, std::optional<global_pid> remote,
+                    std::map<std::string, std::string> details = {});
 
   // Operations on live agents (kernel.cpp).
   caf::result<exit_reason> handle_stop(const std::string& target,

@@ -127,7 +127,8 @@ kernel_actor::suspend_remote(const global_pid& agent,
 }
 
 // The proxy's entry (pid, parent, children, restarts) merged with what
-// only the agent's node records: its state, type and usage.
+// only the agent's node records: its state, type, usage and how its
+// backend runs it (e.g. a Tee agent's enclave and measurement).
 caf::result<process_info>
 kernel_actor::inspect_proxy(const process_entry& entry,
                             const global_pid& agent) {
@@ -141,6 +142,7 @@ kernel_actor::inspect_proxy(const process_entry& entry,
       auto merged = local;
       merged.agent_type = remote.agent_type;
       merged.usage = remote.usage;
+      merged.backend_details = remote.backend_details;
       if (remote.state == process_state::suspended
           || remote.state == process_state::stopping)
         merged.state = remote.state;

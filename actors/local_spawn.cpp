@@ -128,8 +128,7 @@ spawn_here(caf::actor_system& system,
 
   local_spawn queued;
   queued.cell = cell;
-  queued.request = store(request);
-  queued.start_time_ms = now_ms();
+  queued.request = split_fields(request);
   auto pushed = services->spawns.push(std::move(queued), services->agents,
                                       config.max_agents);
   if (pushed.closed || pushed.claim.status != directory::claim::ok) {

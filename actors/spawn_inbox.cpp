@@ -2,7 +2,7 @@
 
 namespace corral {
 
-spawn_inbox::push_result spawn_inbox::push(local_spawn spawn,
+spawn_inbox::push_result spawn_inbox::push(local_spawn&& spawn,
                                            directory& agents,
                                            std::size_t max_live) {
   push_result result;

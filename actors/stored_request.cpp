@@ -39,24 +39,41 @@ bool is_plain(const spawn_request& x) {
 
 } // namespace
 
-stored_request::stored_request(const spawn_request& request)
-  : backend_(backend_name(request.backend)),
-    type_size_(static_cast<std::uint32_t>(request.agent_type.size())),
-    id_size_(static_cast<std::uint16_t>(request.agent_id.size())),
-    restart_(request.restart),
-    has_parent_(request.parent_pid.has_value()),
-    parent_(request.parent_pid.value_or(kernel_pid)) {
-  packed_.reserve(request.agent_id.size() + request.agent_type.size());
-  packed_ += request.agent_id;
-  packed_ += request.agent_type;
+request_fields split_fields(const spawn_request& request) {
+  request_fields fields;
+  fields.agent_type = request.agent_type;
+  fields.backend = backend_name(request.backend);
+  fields.restart = request.restart;
+  fields.has_parent = request.parent_pid.has_value();
+  fields.parent = request.parent_pid.value_or(kernel_pid);
   if (is_plain(request))
-    return;
+    return fields;
   auto rest = request;
   rest.agent_id.clear();
   rest.agent_type.clear();
   rest.restart = restart_type::permanent;
   rest.parent_pid.reset();
-  packed_ += to_binary(rest);
+  fields.encoded = to_binary(rest);
+  return fields;
+}
+
+stored_request::stored_request(const spawn_request& request)
+  : stored_request(request.agent_id, split_fields(request)) {
+}
+
+stored_request::stored_request(const std::string& agent_id,
+                               request_fields fields)
+  : backend_(fields.backend),
+    type_size_(static_cast<std::uint32_t>(fields.agent_type.size())),
+    id_size_(static_cast<std::uint16_t>(agent_id.size())),
+    restart_(fields.restart),
+    has_parent_(fields.has_parent),
+    parent_(fields.parent) {
+  packed_.reserve(agent_id.size() + fields.agent_type.size()
+                  + fields.encoded.size());
+  packed_ += agent_id;
+  packed_ += fields.agent_type;
+  packed_ += fields.encoded;
 }
 
 caf::expected<std::shared_ptr<const spawn_request>>

@@ -10,6 +10,28 @@
 
 namespace corral {
 
+/// The fields of a spawn request other than its agent_id, in the form that
+/// `stored_request` packs them. A thread that spawns outside the kernel
+/// hands these to the kernel, which adds the agent_id from the agent's
+/// cell and packs them there. The spawning thread then allocates nothing
+/// for a request that sets only its agent_id and agent_type (with an
+/// agent_type of at most 15 characters, the short-string limit of
+/// libstdc++).
+struct request_fields {
+  std::string agent_type;
+  /// The binary form of the fields not listed here, or empty when the
+  /// request sets none of them.
+  std::string encoded;
+  const char* backend = "";
+  restart_type restart = restart_type::permanent;
+  /// Set when the request names its parent, even the kernel (pid 0).
+  bool has_parent = false;
+  pid_type parent = kernel_pid;
+};
+
+/// Copies or encodes the fields of `request` other than its agent_id.
+request_fields split_fields(const spawn_request& request);
+
 /// A spawn request as the kernel keeps it after the spawn, for restarts
 /// and `inspect`: one string with the agent_id, the agent_type and the
 /// binary form of the other fields, instead of the 616-byte struct. The
@@ -21,6 +43,9 @@ class stored_request {
 public:
   /// Packs `request`.
   explicit stored_request(const spawn_request& request);
+
+  /// Packs the request with `agent_id` and the other `fields`.
+  stored_request(const std::string& agent_id, request_fields fields);
 
   /// Returns the request as it was packed, or `internal_error` when its
   /// bytes no longer decode (a bug in the binary forms, not bad input).

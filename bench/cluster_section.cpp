@@ -16,11 +16,8 @@ const std::string caf_baseline = "CAF BASP";
 
 result_row make_cluster_row(std::string id, std::string label,
                             std::string unit, better direction) {
-  result_row row;
-  row.id = std::move(id);
-  row.label = std::move(label);
-  row.unit = std::move(unit);
-  row.direction = direction;
+  auto row = make_row(std::move(id), std::move(label), std::move(unit),
+                      direction);
   row.baseline_name = zmq_baseline;
   return row;
 }

@@ -59,6 +59,25 @@ std::string verdict(std::optional<bool> met) {
 
 } // namespace
 
+result_row make_row(std::string id, std::string label, std::string unit,
+                    better direction, target_kind target,
+                    double target_value) {
+  result_row row;
+  row.id = std::move(id);
+  row.label = std::move(label);
+  row.unit = std::move(unit);
+  row.direction = direction;
+  row.target = target;
+  row.target_value = target_value;
+  return row;
+}
+
+result_row* find_row(std::vector<result_row>& rows, const std::string& id) {
+  auto found = std::find_if(rows.begin(), rows.end(),
+                            [&](const result_row& x) { return x.id == id; });
+  return found == rows.end() ? nullptr : &*found;
+}
+
 double result_row::corral() const {
   return median(corral_runs);
 }

@@ -59,6 +59,14 @@ struct result_row {
   std::optional<bool> target_met() const;
 };
 
+/// Returns a row without figures yet.
+result_row make_row(std::string id, std::string label, std::string unit,
+                    better direction, target_kind target = target_kind::none,
+                    double target_value = 0);
+
+/// Returns the row of `rows` with `id`, or null.
+result_row* find_row(std::vector<result_row>& rows, const std::string& id);
+
 /// What the header of a report names besides the rows.
 struct report_context {
   std::string settings;

@@ -11,7 +11,7 @@
 #include "bench/caf_runs.hpp"
 #include "bench/cluster_section.hpp"
 #include "bench/corral_runs.hpp"
-#include "bench/erlang_runs.hpp"
+#include "bench/erlang_section.hpp"
 #include "bench/subprocess.hpp"
 #include "bench/tee_section.hpp"
 #include "bench/wasm_runs.hpp"
@@ -84,19 +84,6 @@ void measure_latency(const bench_options& options, progress_line& progress,
     p50.caf_runs.push_back(theirs.p50_us);
     p99.caf_runs.push_back(theirs.p99_us);
   }
-}
-
-result_row make_row(std::string id, std::string label, std::string unit,
-                    better direction, target_kind target = target_kind::none,
-                    double target_value = 0) {
-  result_row row;
-  row.id = std::move(id);
-  row.label = std::move(label);
-  row.unit = std::move(unit);
-  row.direction = direction;
-  row.target = target;
-  row.target_value = target_value;
-  return row;
 }
 
 // Measures idle memory in a fresh process, so that memory freed by earlier
@@ -327,93 +314,6 @@ void add_wasm_rows(const bench_options& options,
   }
 }
 
-result_row* find_row(std::vector<result_row>& rows, const std::string& id) {
-  auto found = std::find_if(rows.begin(), rows.end(),
-                            [&](const result_row& x) { return x.id == id; });
-  return found == rows.end() ? nullptr : &*found;
-}
-
-// The rows that have an Erlang counterpart, by the key the Erlang module
-// prints.
-std::vector<std::pair<std::string, std::string>>
-erlang_counterparts(const bench_options& options) {
-  std::vector<std::pair<std::string, std::string>> result = {
-    {"spawn.inside", "spawn_us"},
-    {"memory.idle", "idle_bytes"},
-    {"latency.agent.p50", "latency_p50_us"},
-    {"latency.agent.p99", "latency_p99_us"},
-  };
-  for (auto pairs : options.pairs)
-    result.emplace_back("round_trips." + std::to_string(pairs),
-                        "round_trips_per_s_" + std::to_string(pairs));
-  return result;
-}
-
-double erlang_value(const erlang_figures& figures, const std::string& key) {
-  if (key == "spawn_us")
-    return figures.spawn_us;
-  if (key == "idle_bytes")
-    return figures.idle_bytes;
-  if (key == "latency_p50_us")
-    return figures.latency.p50_us;
-  if (key == "latency_p99_us")
-    return figures.latency.p99_us;
-  auto pairs = std::stoul(key.substr(std::string{"round_trips_per_s_"}.size()));
-  return figures.round_trips_per_s.at(pairs);
-}
-
-// A row for an Erlang figure whose corral section did not run, so that
-// `--only erlang` still shows it.
-result_row make_erlang_only_row(const std::string& key) {
-  std::string unit = "round trips/s";
-  if (key.size() > 3 && key.compare(key.size() - 3, 3, "_us") == 0)
-    unit = key.rfind("spawn", 0) == 0 ? "us/process" : "us";
-  else if (key == "idle_bytes")
-    unit = "bytes";
-  auto row = make_row("erlang." + key, "Erlang only: " + key, unit,
-                      unit == "round trips/s" ? better::higher
-                                              : better::lower);
-  row.caf_note = "";
-  return row;
-}
-
-void add_erlang_figures(const bench_options& options, progress_line& progress,
-                        std::vector<result_row>& rows,
-                        report_context& context) {
-  std::string reason;
-  auto baseline = erlang_baseline::prepare(reason);
-  auto counterparts = erlang_counterparts(options);
-  if (!baseline) {
-    for (const auto& [id, key] : counterparts)
-      if (auto row = find_row(rows, id))
-        row->erlang_note = reason;
-    for (int run = 1; run <= options.runs; ++run)
-      progress.step("Erlang/OTP baseline skipped: " + reason);
-    return;
-  }
-  context.erlang_release = baseline->release();
-
-  // Row indexes, not pointers: adding the Erlang-only rows may move rows.
-  std::vector<std::pair<std::size_t, std::string>> targets;
-  for (const auto& [id, key] : counterparts) {
-    auto row = find_row(rows, id);
-    if (row == nullptr) {
-      rows.push_back(make_erlang_only_row(key));
-      targets.emplace_back(rows.size() - 1, key);
-    } else {
-      targets.emplace_back(static_cast<std::size_t>(row - rows.data()), key);
-    }
-  }
-  for (int run = 1; run <= options.runs; ++run) {
-    progress.step("Erlang/OTP baseline (run " + std::to_string(run) + "/"
-                  + std::to_string(options.runs) + ")");
-    auto figures = baseline->run(options.spawning, options.pairs,
-                                 options.ping_pong, options.low_rate);
-    for (const auto& [index, key] : targets)
-      rows[index].erlang_runs.push_back(erlang_value(figures, key));
-  }
-}
-
 // Compares scheduler settings on the figures they move: round trips with
 // two pairs and the low-rate latency from an agent and from a client.
 void add_sweep_rows(const bench_options& options,
@@ -504,7 +404,9 @@ std::vector<result_row> run_suite(const bench_options& options,
   if (sections.count("latency"))
     add_latency_rows(options, settings, progress, rows);
   if (sections.count("erlang"))
-    add_erlang_figures(options, progress, rows, context);
+    add_erlang_figures(
+      options, [&](const std::string& x) { progress.step(x); }, rows,
+      context);
   if (sections.count("wasm"))
     add_wasm_rows(options, settings, progress, rows);
   if (sections.count("tee"))

@@ -9,16 +9,11 @@ namespace {
 
 result_row make_tee_row(std::string id, std::string label, std::string unit,
                         target_kind target, double target_value) {
-  result_row row;
-  row.id = std::move(id);
-  row.label = std::move(label);
-  row.unit = std::move(unit);
-  row.direction = better::lower;
+  auto row = make_row(std::move(id), std::move(label), std::move(unit),
+                      better::lower, target, target_value);
   row.baseline_name = "Wasm";
   row.caf_note = "";
   row.erlang_note = "";
-  row.target = target;
-  row.target_value = target_value;
   return row;
 }
 

@@ -24,6 +24,13 @@ using clock_type = std::chrono::steady_clock;
 constexpr int max_frames_per_round = 256;
 constexpr std::size_t max_bytes_per_round = 4 * 1024 * 1024;
 
+/// A yield of the busy-poll loop that takes longer than this ends the
+/// window. Uncontended, a yield returns within microseconds, and other
+/// threads that run for a short moment (ZeroMQ's I/O thread, a woken
+/// caller) finish within it. Under contention the scheduler gives other
+/// threads slices of milliseconds.
+constexpr std::chrono::microseconds busy_poll_max_yield{50};
+
 std::size_t lane_index(lane which) {
   return which == lane::control ? 0 : 1;
 }
@@ -68,6 +75,10 @@ cluster_transport::start(std::string node_id, const std::string& listen_address,
                      + " exceeds chunk_bytes "
                      + std::to_string(config.chunk_bytes)
                      + "; a batch must fit in one frame"};
+  if (config.busy_poll.count() < 0)
+    return failure{errc::invalid_request,
+                   "busy_poll of " + std::to_string(config.busy_poll.count())
+                     + " us is negative; use 0 to turn busy polling off"};
   std::unique_ptr<cluster_transport> transport;
   try {
     transport.reset(
@@ -216,14 +227,42 @@ void cluster_transport::build_poll_items() {
   }
 }
 
-void cluster_transport::poll_once() {
-  build_poll_items();
+void cluster_transport::wait_for_events() {
   auto& items = poll_items_;
+  // In the busy-poll window a message finds this thread awake, so it
+  // costs no wake-up. The yield lets the threads that share this core run,
+  // e.g. ZeroMQ's I/O thread and the thread that waits for a reply.
+  for (;;) {
+    auto now = clock_type::now();
+    if (now >= busy_poll_until_ || now >= next_tick_)
+      break;
+    if (zmq::poll(items.data(), items.size(), std::chrono::milliseconds{0})
+        > 0) {
+      ++counters_.busy_poll_hits;
+      return;
+    }
+    std::this_thread::yield();
+    // A long yield means that other threads wait for this core. A thread
+    // that yields stays runnable, so the scheduler does not run it early
+    // when a message arrives, as it would run a woken thread. Blocking is
+    // then faster and leaves the core to the others.
+    if (clock_type::now() - now > busy_poll_max_yield) {
+      busy_poll_until_ = {};
+      break;
+    }
+  }
   auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
     next_tick_ - clock_type::now());
   if (wait.count() < 0)
     wait = std::chrono::milliseconds{0};
   zmq::poll(items.data(), items.size(), wait);
+}
+
+void cluster_transport::poll_once() {
+  build_poll_items();
+  auto& items = poll_items_;
+  wait_for_events();
+  moved_payload_ = false;
 
   if (zap_ && (items[2].revents & ZMQ_POLLIN))
     counters_.refused_keys += zap_->answer_requests(clock_type::now());
@@ -243,6 +282,8 @@ void cluster_transport::poll_once() {
   // request.
   queue_outbound(woken);
   flush_pending();
+  if (moved_payload_)
+    busy_poll_until_ = clock_type::now() + config_.busy_poll;
 }
 
 // -- receiving ---------------------------------------------------------------
@@ -424,6 +465,8 @@ void cluster_transport::receive_batch(const frame_header& header,
 }
 
 void cluster_transport::deliver(inbound_frame& frame) {
+  if (is_payload_kind(frame.kind))
+    moved_payload_ = true;
   try {
     if (auto rejected = events_.on_frame(frame))
       drop(rejected->reason, "from " + frame.sender + ": "

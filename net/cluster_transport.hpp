@@ -137,6 +137,7 @@ private:
                           const zmq::message_t& header);
   void run();
   void poll_once();
+  void wait_for_events();
   void build_poll_items();
   void receive_frames();
   void receive_one();
@@ -191,6 +192,11 @@ private:
   std::string last_identity_;
 
   std::chrono::steady_clock::time_point next_tick_;
+  /// End of the busy-poll window, `busy_poll` after the last round that
+  /// moved a payload message. Until then the I/O thread does not block.
+  std::chrono::steady_clock::time_point busy_poll_until_;
+  /// Set when the current round received or queued a payload message.
+  bool moved_payload_ = false;
   std::atomic<bool> stopping_{false};
   std::thread io_thread_;
 };

@@ -55,6 +55,10 @@ frame_header cluster_transport::make_header(std::uint8_t kind, lane which,
 
 void cluster_transport::queue_outbound(bool clear_wakeup) {
   outbox_.take(taken_, clear_wakeup);
+  // The outbox contains payloads only, because membership sends its
+  // frames directly.
+  if (!taken_.empty())
+    moved_payload_ = true;
   // Messages of a burst mostly go to one peer, so the link of the previous
   // message is tried before the map.
   peer_link* link = nullptr;

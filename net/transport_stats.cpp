@@ -84,6 +84,7 @@ nlohmann::json to_json(const transport_counters& x) {
     {"handler_exceptions", x.handler_exceptions},
     {"refused_keys", x.refused_keys},
     {"members_without_key", x.members_without_key},
+    {"busy_poll_hits", x.busy_poll_hits},
     {"dropped", std::move(dropped)},
     {"dropped_total", dropped_total},
   };
@@ -107,6 +108,7 @@ transport_counters atomic_transport_counters::snapshot() const {
   x.handler_exceptions = handler_exceptions;
   x.refused_keys = refused_keys;
   x.members_without_key = members_without_key;
+  x.busy_poll_hits = busy_poll_hits;
   for (std::size_t i = 0; i < drop_reason_count; ++i)
     x.dropped[i] = dropped[i];
   return x;

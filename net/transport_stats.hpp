@@ -78,6 +78,9 @@ struct transport_counters {
   std::uint64_t refused_keys = 0;
   /// Links not opened because the config has no public key for the member.
   std::uint64_t members_without_key = 0;
+  /// Non-blocking polls after payload traffic that found work, i.e. rounds
+  /// that started without the I/O thread having blocked.
+  std::uint64_t busy_poll_hits = 0;
   std::array<std::uint64_t, drop_reason_count> dropped{};
 };
 
@@ -100,6 +103,7 @@ struct atomic_transport_counters {
   std::atomic<std::uint64_t> handler_exceptions{0};
   std::atomic<std::uint64_t> refused_keys{0};
   std::atomic<std::uint64_t> members_without_key{0};
+  std::atomic<std::uint64_t> busy_poll_hits{0};
   std::array<std::atomic<std::uint64_t>, drop_reason_count> dropped{};
 
   /// Returns a copy of every counter.

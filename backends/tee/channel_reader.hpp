@@ -63,8 +63,13 @@ public:
   channel_reader(const channel_reader&) = delete;
   channel_reader& operator=(const channel_reader&) = delete;
 
-  /// Starts the reader thread. Call once.
+  /// Starts a reader thread that calls `run`. Call once, and only when no
+  /// other thread calls `run`.
   void start(report_fn report);
+
+  /// Reads the channel on the calling thread, the reader thread, until the
+  /// channel ends or `stop` is called. Call from one thread only.
+  void run(report_fn report);
 
   /// Waits up to `spin` for the next frame, yielding the core between
   /// polls, and reads it when it has arrived whole. Returns `none` at
@@ -80,8 +85,9 @@ public:
   /// Does not wait for the thread.
   void frame_handled();
 
-  /// Stops the reader thread and joins it. The owner shuts the channel
-  /// down first when the thread may be blocked inside a frame.
+  /// Stops the reader thread, and joins it when `start` started it. The
+  /// owner shuts the channel down first when the thread may be blocked
+  /// inside a frame.
   void stop();
 
   /// Returns how many frames the actor has read inline, for tests.
@@ -90,7 +96,6 @@ public:
   }
 
 private:
-  void run(report_fn report);
   void wake_reader();
   bool read_reported(const report_fn& report);
   /// Peeks at the channel: the size of the next frame once all of it has

@@ -69,12 +69,54 @@ start_frame make_start(const std::string& node_id,
   return start;
 }
 
+// Detaches the canceller when `open` returns, before the process it
+// points to may go away.
+struct canceller_scope {
+  open_canceller* canceller;
+  ~canceller_scope() {
+    if (canceller != nullptr)
+      canceller->detach();
+  }
+};
+
 } // namespace
+
+void open_canceller::cancel() {
+  std::lock_guard<std::mutex> guard{mutex_};
+  cancelled_ = true;
+  if (process_ != nullptr) {
+    process_->kill();
+    process_->shutdown_channel();
+  }
+}
+
+bool open_canceller::attach(enclave_process& process) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  if (cancelled_)
+    return false;
+  process_ = &process;
+  return true;
+}
+
+void open_canceller::detach() {
+  std::lock_guard<std::mutex> guard{mutex_};
+  process_ = nullptr;
+}
+
+caf::expected<std::unique_ptr<enclave_session>>
+enclave_session::open(const session_opening& opening,
+                      open_canceller* canceller) {
+  session_settings settings{opening.options, *opening.platform_key,
+                            opening.enclave, opening.agent_limits};
+  log_ids ids{opening.node_id, opening.pid, opening.request.agent_id};
+  return open(settings, ids, opening.node_id, opening.request, canceller);
+}
 
 caf::expected<std::unique_ptr<enclave_session>>
 enclave_session::open(const session_settings& settings, const log_ids& ids,
                       const std::string& node_id,
-                      const spawn_request& request) {
+                      const spawn_request& request,
+                      open_canceller* canceller) {
   auto limits = wasm::resolve_limits(settings.agent_limits);
   if (!limits)
     return limits.error();
@@ -104,6 +146,11 @@ enclave_session::open(const session_settings& settings, const log_ids& ids,
   if (!session->process_)
     return make_error(errc::spawn_failed,
                       "agent " + request.agent_id + ": " + error);
+  canceller_scope scope{canceller};
+  if (canceller != nullptr && !canceller->attach(*session->process_))
+    return make_error(errc::spawn_failed,
+                      "agent " + request.agent_id
+                        + ": stopped before its enclave host was attested");
   if (auto failed = session->attest(settings, ids))
     return failed;
   auto deadline = clock::now() + settings.options.attestation_timeout;

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include <caf/expected.hpp>
@@ -26,6 +27,39 @@ struct session_settings {
   const limits& agent_limits;
 };
 
+/// Everything one session needs, owned, so that a thread of the agent's
+/// own can open it after the kernel's spawn call returned.
+struct session_opening {
+  tee_options options;
+  std::shared_ptr<const simulated_platform_key> platform_key;
+  enclave_config enclave;
+  limits agent_limits;
+  std::string node_id;
+  spawn_request request;
+  pid_type pid = 0;
+};
+
+/// Lets the agent's actor end an `open` that another thread runs, so that
+/// an agent stopped during attestation does not wait for the host's
+/// deadlines.
+class open_canceller {
+public:
+  /// Kills the host being opened; an `open` that has not started its host
+  /// yet fails at once.
+  void cancel();
+
+  /// Registers the host that `open` started; false when cancelled already.
+  bool attach(enclave_process& process);
+
+  /// Forgets the host before `open` returns it or lets it go.
+  void detach();
+
+private:
+  std::mutex mutex_;
+  bool cancelled_ = false;
+  enclave_process* process_ = nullptr;
+};
+
 /// An attested enclave host with its sealed channel, ready to run the
 /// agent: what the proxy actor takes over after a successful spawn.
 class enclave_session {
@@ -35,10 +69,16 @@ public:
   /// `attestation_failed` for rejected or missing evidence,
   /// `spawn_failed` when the host or the workload cannot start,
   /// `invalid_request` for bad limits. On error the host is killed and
-  /// reaped before this returns.
+  /// reaped before this returns. `canceller`, when given, may end it from
+  /// another thread.
   static caf::expected<std::unique_ptr<enclave_session>>
   open(const session_settings& settings, const log_ids& ids,
-       const std::string& node_id, const spawn_request& request);
+       const std::string& node_id, const spawn_request& request,
+       open_canceller* canceller = nullptr);
+
+  /// Opens the session that `opening` describes.
+  static caf::expected<std::unique_ptr<enclave_session>>
+  open(const session_opening& opening, open_canceller* canceller);
 
   /// Returns the facts `inspect` shows: enclave_type, measurement,
   /// simulated, debug, and the host's process id.

@@ -25,6 +25,24 @@ constexpr int max_inline_frames = 64;
 // two thread wake-ups per message.
 constexpr std::chrono::milliseconds idle_check_delay{1};
 
+// Returns what the reader thread calls with each event on the channel.
+channel_reader::report_fn report_to(caf::actor proxy,
+                                    enclave_process& process) {
+  return [proxy, &process](channel_event event, std::string text) {
+    switch (event) {
+      case channel_event::frame:
+        caf::anon_send(proxy, host_frame_atom::value, std::move(text));
+        break;
+      case channel_event::authentication:
+        caf::anon_send(proxy, channel_error_atom::value, std::move(text));
+        break;
+      case channel_event::closed:
+        caf::anon_send(proxy, host_exit_atom::value, process.describe_exit());
+        break;
+    }
+  };
+}
+
 exit_reason reason_of(const done_frame& done) {
   switch (static_cast<done_status>(done.status)) {
     case done_status::returned:
@@ -49,34 +67,91 @@ exit_reason reason_of(const done_frame& done) {
 
 } // namespace
 
-tee_agent::tee_agent(caf::actor_config& cfg,
-                     std::unique_ptr<enclave_session> session,
+tee_agent::tee_agent(caf::actor_config& cfg, session_opening opening,
                      std::shared_ptr<agent_cell> cell,
                      std::shared_ptr<node_services> services,
                      std::map<std::string, std::string> env)
   : caf::event_based_actor(cfg),
-    session_(std::move(session)),
+    opening_(std::make_unique<session_opening>(std::move(opening))),
     ctx_(this, std::move(cell), std::move(services), std::move(env)) {
-  ctx_.cell().memory_bytes.store(session_->memory_bytes());
 }
 
 caf::behavior tee_agent::make_behavior() {
+  // The thread that starts the host must outlive it, because the host gets
+  // SIGKILL when that thread ends (PR_SET_PDEATHSIG). So one thread opens
+  // the session and then reads its channel.
+  reader_ = std::thread([this, self = caf::actor_cast<caf::actor>(this)] {
+    auto opened = enclave_session::open(*opening_, &canceller_);
+    enclave_process* process = nullptr;
+    channel_reader* channel = nullptr;
+    {
+      std::lock_guard<std::mutex> guard{opened_mutex_};
+      // An agent that ended meanwhile kills the host here, with `opened`.
+      if (exiting_)
+        return;
+      if (opened) {
+        process = &(*opened)->process();
+        try {
+          channel_ = std::make_unique<channel_reader>(
+            process->channel(), (*opened)->take_opener());
+          channel = channel_.get();
+        } catch (const std::system_error& error) {
+          // Replacing the session kills and reaps the host.
+          opened = make_error(errc::spawn_failed,
+                              std::string(error.what())
+                                + "; free descriptors and spawn the agent "
+                                  "again");
+        }
+      }
+      opened_ = std::move(opened);
+    }
+    caf::anon_send(self, opened_atom::value);
+    if (channel)
+      channel->run(report_to(self, *process));
+  });
+  // Messages that arrive during attestation wait in the mailbox.
+  set_default_handler(caf::skip);
+  return {
+    [this](opened_atom) { on_opened(); },
+    [this](shutdown_atom) { quit(to_exit_error({exit_kind::shutdown, {}})); },
+  };
+}
+
+void tee_agent::on_opened() {
+  opening_.reset();
+  auto opened = [this] {
+    std::lock_guard<std::mutex> guard{opened_mutex_};
+    auto result = std::move(*opened_);
+    opened_.reset();
+    return result;
+  }();
+  if (!opened) {
+    quit(std::move(opened.error()));
+    return;
+  }
+  session_ = std::move(*opened);
+  ctx_.cell().memory_bytes.store(session_->memory_bytes());
+  send(ctx_.services().kernel, started_atom::value, ctx_.pid(),
+       session_->details());
   set_default_handler(caf::drop);
-  start_reader();
+  become(running());
+}
+
+caf::behavior tee_agent::running() {
   return {
     [this](message& msg) { return accept(msg); },
     [this](host_frame_atom, const std::string& plain) {
-      reader_->frame_handled();
+      channel_->frame_handled();
       on_frame(plain);
       await_host();
     },
     [this](channel_error_atom, const std::string& detail) {
       fail_channel(detail);
     },
+    [this](idle_check_atom) { on_idle_check(); },
     [this](host_exit_atom, const std::string& detail) {
       end_agent({exit_kind::crashed, "enclave host " + detail});
     },
-    [this](idle_check_atom) { on_idle_check(); },
     [this](suspend_atom) { suspended_ = true; },
     [this](resume_atom) {
       suspended_ = false;
@@ -95,15 +170,26 @@ caf::behavior tee_agent::make_behavior() {
 }
 
 void tee_agent::on_exit() {
+  {
+    std::lock_guard<std::mutex> guard{opened_mutex_};
+    exiting_ = true;
+    // A session opened after the agent began to exit is killed below.
+    if (opened_ && *opened_)
+      session_ = std::move(**opened_);
+    opened_.reset();
+  }
+  canceller_.cancel();
   wasm::fail_pending(ctx_, current_, queue_, "it was killed");
   if (session_) {
     session_->process().kill();
     session_->process().shutdown_channel();
-    if (reader_)
-      reader_->stop();
-    reader_.reset();
-    session_.reset();
   }
+  if (channel_)
+    channel_->stop();
+  if (reader_.joinable())
+    reader_.join();
+  channel_.reset();
+  session_.reset();
   ctx_.release_cell();
 }
 
@@ -154,44 +240,16 @@ void tee_agent::begin_next() {
   }
 }
 
-void tee_agent::start_reader() {
-  auto& process = session_->process();
-  try {
-    reader_ = std::make_unique<channel_reader>(process.channel(),
-                                               session_->take_opener());
-  } catch (const std::system_error& error) {
-    end_agent({exit_kind::backend_failure,
-               std::string(error.what())
-                 + "; the enclave host was killed, free descriptors and "
-                   "spawn the agent again"});
-    return;
-  }
-  auto proxy = caf::actor_cast<caf::actor>(this);
-  reader_->start([proxy, &process](channel_event event, std::string text) {
-    switch (event) {
-      case channel_event::frame:
-        caf::anon_send(proxy, host_frame_atom::value, std::move(text));
-        break;
-      case channel_event::authentication:
-        caf::anon_send(proxy, channel_error_atom::value, std::move(text));
-        break;
-      case channel_event::closed:
-        caf::anon_send(proxy, host_exit_atom::value, process.describe_exit());
-        break;
-    }
-  });
-}
-
 void tee_agent::await_host() {
   // Frames handled here may send the next message to the host, which
   // calls this again; the loop below then waits for that reply.
-  if (awaiting_ || !reader_)
+  if (awaiting_ || !channel_)
     return;
   awaiting_ = true;
   for (int frames = 0; current_ && !ended_; ++frames) {
     if (frames == max_inline_frames)
       break;
-    auto got = reader_->await_frame(inline_reply_spin);
+    auto got = channel_->await_frame(inline_reply_spin);
     if (got.outcome == channel_reader::inline_result::kind::none)
       break;
     if (got.outcome == channel_reader::inline_result::kind::authentication) {
@@ -201,7 +259,7 @@ void tee_agent::await_host() {
     on_frame(got.plain);
   }
   if (!ended_ && current_)
-    reader_->hand_off(); // the host still works on the message
+    channel_->hand_off(); // the host still works on the message
   else if (!ended_)
     schedule_idle_check();
   awaiting_ = false;
@@ -219,7 +277,7 @@ void tee_agent::on_idle_check() {
   // While a message is with the host, its frames are read anyway. The end
   // of that exchange schedules the next check.
   if (!current_ && !ended_)
-    reader_->hand_off();
+    channel_->hand_off();
 }
 
 void tee_agent::fail_channel(const std::string& detail) {

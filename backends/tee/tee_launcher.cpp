@@ -75,22 +75,23 @@ caf::expected<spawn_outcome> tee_launcher::spawn(const spawn_context& ctx) {
                       "agent " + ctx.request.agent_id + ": " + *denied);
   }
 
-  session_settings settings{options_, *platform_key_, enclave,
-                            ctx.cell->limits};
-  auto session = enclave_session::open(settings, ids_of(ctx),
-                                       ctx.services->node_id(), ctx.request);
-  if (!session)
-    return session.error();
-  auto details = (*session)->details();
-  auto actor = ctx.system.spawn<tee_agent>(std::move(*session), ctx.cell,
-                                           ctx.services, ctx.request.env);
+  // The agent's own thread starts and attests the host, so that a slow
+  // host does not hold up the kernel.
+  session_opening opening{options_,
+                          platform_key_,
+                          enclave,
+                          ctx.cell->limits,
+                          ctx.services->node_id(),
+                          ctx.request,
+                          ctx.cell->pid};
   spawn_outcome outcome;
-  outcome.actor = std::move(actor);
+  outcome.actor = ctx.system.spawn<tee_agent>(std::move(opening), ctx.cell,
+                                              ctx.services, ctx.request.env);
+  outcome.started = false;
   auto slash = enclave.workload.find_last_of('/');
   outcome.agent_type = slash == std::string::npos
                          ? enclave.workload
                          : enclave.workload.substr(slash + 1);
-  outcome.details = std::move(details);
   return outcome;
 }
 

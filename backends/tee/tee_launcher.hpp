@@ -34,10 +34,10 @@ struct tee_options {
 std::string default_host_path();
 
 /// The Tee backend: checks the enclave config, the platform and the
-/// node's policy, starts an enclave host, verifies its evidence against a
-/// fresh nonce, opens the sealed channel, and spawns the proxy actor. A
-/// rejected enclave gets `attestation_failed` and its host is killed and
-/// reaped before the spawn returns.
+/// node's policy, and spawns the proxy actor, whose own thread starts an
+/// enclave host, verifies its evidence against a fresh nonce and opens the
+/// sealed channel. A rejected enclave gets `attestation_failed` and its
+/// host is killed and reaped before the spawn returns.
 class tee_launcher : public backend {
 public:
   /// Creates the backend with a fresh simulated platform key.

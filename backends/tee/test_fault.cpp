@@ -20,6 +20,8 @@ const char* to_string(test_fault x) {
       return "crash_on_message";
     case test_fault::exit_before_evidence:
       return "exit_before_evidence";
+    case test_fault::stall_before_evidence:
+      return "stall_before_evidence";
   }
   return "none";
 }
@@ -32,7 +34,8 @@ test_fault parse_test_fault(int argc, char** argv) {
                        test_fault::tamper_ciphertext,
                        test_fault::replay_ciphertext,
                        test_fault::crash_on_message,
-                       test_fault::exit_before_evidence})
+                       test_fault::exit_before_evidence,
+                       test_fault::stall_before_evidence})
       if (std::strcmp(argv[i + 1], to_string(fault)) == 0)
         return fault;
   }

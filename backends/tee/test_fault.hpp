@@ -14,6 +14,7 @@ enum class test_fault {
   replay_ciphertext, ///< send the first sealed reply twice
   crash_on_message,  ///< abort() when the first message arrives
   exit_before_evidence, ///< write a line to stderr and exit 1 at the challenge
+  stall_before_evidence, ///< sleep at the challenge until killed
 };
 
 /// The name used on the host's command line (`--test-fault NAME`).

@@ -1,8 +1,9 @@
 // The Remote backend between `corral node` processes on 127.0.0.1, driven
 // by the CLI: spawn on another node, request-reply through the proxy and by
 // global pid, lifecycle commands by global pid, errors for unknown nodes,
-// unknown pids and refused spawns, node_down when the target node is
-// killed, and errors instead of waits while the target node is frozen.
+// unknown pids and refused spawns, the enclave details of a Tee agent on
+// the other node, node_down when the target node is killed, and errors
+// instead of waits while the target node is frozen.
 
 #include <csignal>
 #include <iostream>
@@ -102,6 +103,38 @@ BOOST_AUTO_TEST_CASE(wasm_echo_on_other_node) {
   auto remote = cluster.v2->inspect("wecho");
   BOOST_TEST_REQUIRE(remote.is_object());
   BOOST_TEST(remote["backend"] == "Wasm");
+}
+
+// Inspecting the proxy shows how the other node runs the agent, so that an
+// operator on the spawning node can tell that a Tee agent is simulated.
+BOOST_AUTO_TEST_CASE(remote_tee_shows_enclave) {
+  auto n1 = start_cluster_member("n1");
+  member_view v1(*n1);
+  auto n2 = start_cluster_member("n2", {v1.address()},
+                                 {"--tee-allow", "simulation"});
+  member_view v2(*n2);
+  std::vector<std::string> ids{"n1", "n2"};
+  BOOST_TEST_REQUIRE(poll_until(seconds{10}, [&] {
+    return all_alive(v1, ids) && all_alive(v2, ids);
+  }));
+  auto result = spawn_json(*n1, {"--id", "sealed", "--on", "n2", "--backend",
+                                 "tee", "--module", example("echo.wat")});
+  auto proxy = std::to_string(result["pid"].get<int>());
+  auto reply = n1->corral({"send", proxy, "echo", "through"});
+  BOOST_TEST(reply.exit_code == 0, summary(reply));
+  BOOST_TEST(reply.out == "through\n");
+
+  auto on_n1 = v1.inspect(proxy);
+  BOOST_TEST_REQUIRE(on_n1.is_object());
+  BOOST_TEST(on_n1["backend"] == "Remote");
+  const auto& details = on_n1["backend_details"];
+  BOOST_TEST(details["enclave_type"] == "simulation", on_n1.dump());
+  BOOST_TEST(details["simulated"].get<std::string>().rfind("yes", 0) == 0u,
+             on_n1.dump());
+  auto on_n2 = v2.inspect("sealed");
+  BOOST_TEST_REQUIRE(on_n2.is_object());
+  BOOST_TEST(details["measurement"] == on_n2["backend_details"]["measurement"],
+             on_n1.dump());
 }
 
 BOOST_AUTO_TEST_CASE(missing_module_on_target_is_named) {

@@ -57,15 +57,17 @@ struct continue_at_exit {
 };
 
 /// Starts `corral node` in cluster mode without keys on a free loopback
-/// port.
+/// port, with `extra` node options appended.
 inline std::unique_ptr<node_process>
 start_cluster_member(const std::string& id,
-                     const std::vector<std::string>& seeds = {}) {
+                     const std::vector<std::string>& seeds = {},
+                     const std::vector<std::string>& extra = {}) {
   std::vector<std::string> args{"--listen", "tcp://127.0.0.1:0", "--insecure"};
   for (const auto& seed : seeds) {
     args.push_back("--seed");
     args.push_back(seed);
   }
+  args.insert(args.end(), extra.begin(), extra.end());
   return std::make_unique<node_process>(id, args);
 }
 

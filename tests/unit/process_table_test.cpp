@@ -208,6 +208,39 @@ BOOST_AUTO_TEST_CASE(reserved_name_is_taken) {
   BOOST_TEST(agents.add(make_cell(3, "a"), 10).status == directory::claim::ok);
 }
 
+// Removing agents frees their names and table slots for later agents,
+// and lookups of the agents that stay still find them by pid and name.
+BOOST_AUTO_TEST_CASE(removed_agents_free_names_and_pids) {
+  directory agents;
+  for (pid_type pid = 1; pid <= 500; ++pid)
+    BOOST_REQUIRE(agents.add(make_cell(pid, "agent-" + std::to_string(pid)),
+                             500)
+                    .status
+                  == directory::claim::ok);
+  for (pid_type pid = 1; pid <= 500; pid += 2)
+    agents.remove(pid);
+
+  for (pid_type pid = 501; pid <= 750; ++pid)
+    BOOST_REQUIRE(agents.add(make_cell(pid, "agent-" + std::to_string(pid)),
+                             500)
+                    .status
+                  == directory::claim::ok);
+
+  BOOST_TEST(agents.size() == 500u);
+  BOOST_TEST(agents.find(1) == nullptr);
+  BOOST_TEST(agents.find("agent-1") == nullptr);
+  BOOST_TEST(agents.add(make_cell(751, "agent-2"), 1000).status
+             == directory::claim::name_taken);
+  BOOST_TEST(agents.add(make_cell(752, "extra"), 500).status
+             == directory::claim::full);
+  for (pid_type pid = 2; pid <= 750; pid += (pid < 500 ? 2 : 1)) {
+    auto cell = agents.find(pid);
+    BOOST_REQUIRE(cell != nullptr);
+    BOOST_TEST(cell->agent_id == "agent-" + std::to_string(pid));
+    BOOST_TEST(agents.find(cell->agent_id) == cell);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(third_spawn_fills_two_slots) {
   auto config = node_fixture::test_config();
   config.max_agents = 2;
@@ -292,4 +325,43 @@ BOOST_AUTO_TEST_CASE(stored_request_keeps_one_set_field) {
     BOOST_REQUIRE(unpacked);
     BOOST_TEST(to_binary(**unpacked) == to_binary(request));
   }
+}
+
+// A spawn outside the kernel hands over the request without its agent_id,
+// and the kernel packs it with the agent_id of the agent's cell.
+BOOST_AUTO_TEST_CASE(split_fields_pack_with_cell_agent_id) {
+  spawn_request request;
+  request.agent_id = "split-request";
+  request.agent_type = "a-type-longer-than-fifteen-characters";
+  request.parent_pid = 4;
+  request.env = {{"KEY", "value"}};
+  request.restart = restart_type::temporary;
+
+  auto fields = split_fields(request);
+  BOOST_TEST(fields.agent_type == request.agent_type);
+  BOOST_TEST(!fields.encoded.empty());
+  stored_request stored{"split-request", std::move(fields)};
+
+  BOOST_TEST(stored.agent_id() == "split-request");
+  BOOST_TEST(stored.agent_type() == request.agent_type);
+  BOOST_TEST(stored.restart() == restart_type::temporary);
+  auto unpacked = stored.unpack();
+  BOOST_REQUIRE(unpacked);
+  BOOST_TEST(to_binary(**unpacked) == to_binary(request));
+}
+
+BOOST_AUTO_TEST_CASE(plain_split_fields_encode_nothing) {
+  spawn_request request;
+  request.agent_id = "plain-split";
+  request.agent_type = "echo";
+  request.parent_pid = 9;
+
+  auto fields = split_fields(request);
+
+  BOOST_TEST(fields.encoded.empty());
+  BOOST_TEST(fields.has_parent);
+  BOOST_TEST(fields.parent == 9u);
+  auto unpacked = stored_request{"plain-split", std::move(fields)}.unpack();
+  BOOST_REQUIRE(unpacked);
+  BOOST_TEST(to_binary(**unpacked) == to_binary(request));
 }

@@ -295,10 +295,12 @@ BOOST_AUTO_TEST_CASE(restart_attests_again) {
   auto before = fixture.node().inspect("enclave");
   BOOST_TEST_REQUIRE(static_cast<bool>(before));
   fixture.ask("enclave", "echo", "x");
+  // The new agent is `starting` until its host is attested again.
   BOOST_TEST_REQUIRE(wait_until(
     [&] {
       auto pid = fixture.pid_of("enclave");
-      return pid != 0 && pid != first.pid;
+      return pid != 0 && pid != first.pid
+             && fixture.state_of("enclave") == "running";
     },
     patience));
   auto after = fixture.node().inspect("enclave");

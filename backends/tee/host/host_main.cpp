@@ -287,6 +287,9 @@ int main(int argc, char** argv) {
     std::fputs("test fault: exiting before the evidence\n", stderr);
     std::_Exit(1);
   }
+  // Bounded, so that a host whose proxy never kills it still ends.
+  if (fault == test_fault::stall_before_evidence)
+    ::sleep(60);
   kx_key_pair keys;
   auto proof = make_evidence(launch, hello, *host_digest,
                              sha256_hex(bytes), keys, *provider, fault);

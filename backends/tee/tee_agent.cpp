@@ -1,5 +1,7 @@
 #include "backends/tee/tee_agent.hpp"
 
+#include <system_error>
+
 #include <caf/all.hpp>
 
 #include "actors/error.hpp"
@@ -12,28 +14,33 @@ namespace corral::tee {
 
 namespace {
 
-// Reads the channel until it ends, and reports every frame, the first
-// authentication failure, or the host's exit to `proxy`.
-void read_channel(caf::actor proxy, enclave_process& process,
-                  std::unique_ptr<channel_opener> opener) {
-  for (;;) {
-    std::string sealed;
-    auto status = read_frame(process.channel(), sealed, std::nullopt,
-                             channel_spin);
-    if (status != read_status::ok) {
-      caf::anon_send(proxy, host_exit_atom::value, process.describe_exit());
-      return;
+// Frames the actor reads inline in one go before it returns to its
+// mailbox, so that a workload sending many frames cannot keep it away from
+// the messages waiting there.
+constexpr int max_inline_frames = 64;
+
+// Time after an exchange read inline until the reader thread watches the
+// channel again. Until then, a frame the host sends unasked (a replayed
+// one) waits unread. Waking the thread after every exchange would cost
+// two thread wake-ups per message.
+constexpr std::chrono::milliseconds idle_check_delay{1};
+
+// Returns what the reader thread calls with each event on the channel.
+channel_reader::report_fn report_to(caf::actor proxy,
+                                    enclave_process& process) {
+  return [proxy, &process](channel_event event, std::string text) {
+    switch (event) {
+      case channel_event::frame:
+        caf::anon_send(proxy, host_frame_atom::value, std::move(text));
+        break;
+      case channel_event::authentication:
+        caf::anon_send(proxy, channel_error_atom::value, std::move(text));
+        break;
+      case channel_event::closed:
+        caf::anon_send(proxy, host_exit_atom::value, process.describe_exit());
+        break;
     }
-    auto plain = opener->open(sealed);
-    if (!plain) {
-      caf::anon_send(proxy, channel_error_atom::value,
-                     std::string("a sealed frame from the enclave host "
-                                 "failed authentication (tampered, "
-                                 "replayed or reordered)"));
-      return;
-    }
-    caf::anon_send(proxy, host_frame_atom::value, std::move(*plain));
-  }
+  };
 }
 
 exit_reason reason_of(const done_frame& done) {
@@ -76,7 +83,7 @@ caf::behavior tee_agent::make_behavior() {
   reader_ = std::thread([this, self = caf::actor_cast<caf::actor>(this)] {
     auto opened = enclave_session::open(*opening_, &canceller_);
     enclave_process* process = nullptr;
-    std::unique_ptr<channel_opener> opener;
+    channel_reader* channel = nullptr;
     {
       std::lock_guard<std::mutex> guard{opened_mutex_};
       // An agent that ended meanwhile kills the host here, with `opened`.
@@ -84,13 +91,23 @@ caf::behavior tee_agent::make_behavior() {
         return;
       if (opened) {
         process = &(*opened)->process();
-        opener = (*opened)->take_opener();
+        try {
+          channel_ = std::make_unique<channel_reader>(
+            process->channel(), (*opened)->take_opener());
+          channel = channel_.get();
+        } catch (const std::system_error& error) {
+          // Replacing the session kills and reaps the host.
+          opened = make_error(errc::spawn_failed,
+                              std::string(error.what())
+                                + "; free descriptors and spawn the agent "
+                                  "again");
+        }
       }
       opened_ = std::move(opened);
     }
     caf::anon_send(self, opened_atom::value);
-    if (opener)
-      read_channel(self, *process, std::move(opener));
+    if (channel)
+      channel->run(report_to(self, *process));
   });
   // Messages that arrive during attestation wait in the mailbox.
   set_default_handler(caf::skip);
@@ -123,12 +140,15 @@ void tee_agent::on_opened() {
 caf::behavior tee_agent::running() {
   return {
     [this](message& msg) { return accept(msg); },
-    [this](host_frame_atom, const std::string& plain) { on_frame(plain); },
-    [this](channel_error_atom, const std::string& detail) {
-      end_agent({exit_kind::backend_failure,
-                 "enclave channel: " + detail
-                   + "; the enclave host was killed"});
+    [this](host_frame_atom, const std::string& plain) {
+      channel_->frame_handled();
+      on_frame(plain);
+      await_host();
     },
+    [this](channel_error_atom, const std::string& detail) {
+      fail_channel(detail);
+    },
+    [this](idle_check_atom) { on_idle_check(); },
     [this](host_exit_atom, const std::string& detail) {
       end_agent({exit_kind::crashed, "enclave host " + detail});
     },
@@ -164,8 +184,11 @@ void tee_agent::on_exit() {
     session_->process().kill();
     session_->process().shutdown_channel();
   }
+  if (channel_)
+    channel_->stop();
   if (reader_.joinable())
     reader_.join();
+  channel_.reset();
   session_.reset();
   ctx_.release_cell();
 }
@@ -207,12 +230,59 @@ void tee_agent::begin_next() {
     current_ = std::move(queue_.front());
     queue_.pop_front();
     ctx_.begin_message(&current_->msg);
-    if (send_to_host(deliver_frame{current_->msg}))
+    if (send_to_host(deliver_frame{current_->msg})) {
+      await_host();
       return;
+    }
     // The message does not fit in a channel frame, so the agent goes on
     // with the next one.
     reject_too_large();
   }
+}
+
+void tee_agent::await_host() {
+  // Frames handled here may send the next message to the host, which
+  // calls this again; the loop below then waits for that reply.
+  if (awaiting_ || !channel_)
+    return;
+  awaiting_ = true;
+  for (int frames = 0; current_ && !ended_; ++frames) {
+    if (frames == max_inline_frames)
+      break;
+    auto got = channel_->await_frame(inline_reply_spin);
+    if (got.outcome == channel_reader::inline_result::kind::none)
+      break;
+    if (got.outcome == channel_reader::inline_result::kind::authentication) {
+      fail_channel(got.plain);
+      break;
+    }
+    on_frame(got.plain);
+  }
+  if (!ended_ && current_)
+    channel_->hand_off(); // the host still works on the message
+  else if (!ended_)
+    schedule_idle_check();
+  awaiting_ = false;
+}
+
+void tee_agent::schedule_idle_check() {
+  if (idle_check_pending_)
+    return;
+  idle_check_pending_ = true;
+  delayed_send(this, idle_check_delay, idle_check_atom::value);
+}
+
+void tee_agent::on_idle_check() {
+  idle_check_pending_ = false;
+  // While a message is with the host, its frames are read anyway. The end
+  // of that exchange schedules the next check.
+  if (!current_ && !ended_)
+    channel_->hand_off();
+}
+
+void tee_agent::fail_channel(const std::string& detail) {
+  end_agent({exit_kind::backend_failure,
+             "enclave channel: " + detail + "; the enclave host was killed"});
 }
 
 void tee_agent::reject_too_large() {

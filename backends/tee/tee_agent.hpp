@@ -12,6 +12,7 @@
 #include <caf/response_promise.hpp>
 
 #include "actors/agent_context.hpp"
+#include "backends/tee/channel_reader.hpp"
 #include "backends/tee/enclave_session.hpp"
 #include "backends/wasm/guest_requests.hpp"
 
@@ -25,6 +26,8 @@ using channel_error_atom = caf::atom_constant<caf::atom("chanerror")>;
 using host_exit_atom = caf::atom_constant<caf::atom("hostexit")>;
 /// The thread that opens the session finished, with or without success.
 using opened_atom = caf::atom_constant<caf::atom("opened")>;
+/// Time to let the reader thread watch an idle channel again.
+using idle_check_atom = caf::atom_constant<caf::atom("idlecheck")>;
 
 /// The enclave proxy: the CAF actor that represents a Tee agent in the
 /// process table. It queues the agent's messages and hands them one at a
@@ -33,7 +36,10 @@ using opened_atom = caf::atom_constant<caf::atom("opened")>;
 /// agent_context. It ends the agent when the channel fails authentication
 /// (`backend_failure`) or the host dies (`crashed`). A thread per agent
 /// starts and attests the host, off the kernel's thread, and then reads
-/// the channel.
+/// the channel. After the actor sends the host a frame that the host
+/// replies to, it waits inline for the reply for up to
+/// `inline_reply_spin`. Replies that come later go through that thread
+/// and the actor's mailbox.
 class tee_agent : public caf::event_based_actor {
 public:
   /// Prepares the agent described by `cell`, whose session `opening`
@@ -69,6 +75,14 @@ private:
   bool send_to_host(const channel_frame& frame);
   /// Fails the current message, which does not fit in a channel frame.
   void reject_too_large();
+  /// Reads the host's frames inline while a message is with the host, for
+  /// a short time per frame, and handles them.
+  void await_host();
+  /// Hands the channel to the reader thread shortly after the last
+  /// exchange, unless another one has begun.
+  void schedule_idle_check();
+  void on_idle_check();
+  void fail_channel(const std::string& detail);
   void end_agent(exit_reason reason);
   bool limits_exceeded();
 
@@ -78,6 +92,9 @@ private:
   std::mutex opened_mutex_;
   /// The session the reader thread opened, until the actor takes it.
   std::optional<caf::expected<std::unique_ptr<enclave_session>>> opened_;
+  /// The proxy's end of the channel, shared with the reader thread. Set
+  /// by that thread, under `opened_mutex_`, before it reports `opened_atom`.
+  std::unique_ptr<channel_reader> channel_;
   bool exiting_ = false;
   std::unique_ptr<enclave_session> session_;
   agent_context ctx_;
@@ -87,6 +104,8 @@ private:
   std::uint64_t next_correlation_ = 1;
   bool suspended_ = false;
   bool ended_ = false;
+  bool awaiting_ = false;
+  bool idle_check_pending_ = false;
   bool warned_fuel_ = false;
   bool warned_messages_ = false;
 };

@@ -46,6 +46,22 @@ const char* relay_wat = R"((module
     (i32.const 0)))
 )";
 
+/// Replies with the payload after counting to 300,000, which takes
+/// milliseconds in the interpreter: longer than the proxy's inline wait.
+const char* slow_echo_wat = R"((module
+  (import "corral" "message_payload" (func $payload (param i32 i32) (result i32)))
+  (import "corral" "reply" (func $reply (param i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "corral_on_message") (param $kind i32) (param $topic_len i32) (param $payload_len i32) (result i32)
+    (local $i i32)
+    (loop $count
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $count (i32.lt_u (local.get $i) (i32.const 300000))))
+    (drop (call $payload (i32.const 0) (i32.const 60000)))
+    (drop (call $reply (i32.const 0) (local.get $payload_len)))
+    (i32.const 0)))
+)";
+
 std::string echo_workload() {
   return example_module("echo.wat");
 }
@@ -129,6 +145,15 @@ BOOST_AUTO_TEST_CASE(request_reply_through_channel) {
   BOOST_TEST_REQUIRE(static_cast<bool>(info));
   BOOST_TEST(info->usage.messages_in == 2u);
   BOOST_TEST(info->usage.fuel > 0u);
+}
+
+BOOST_AUTO_TEST_CASE(reply_after_inline_wait_arrives) {
+  tee_node fixture;
+  module_folder folder;
+  fixture.spawn(tee_request("slow", folder.write("slow.wat", slow_echo_wat)));
+  for (const char* payload : {"first", "second", "third"})
+    BOOST_TEST(fixture.ask("slow", "echo", payload) == payload);
+  BOOST_TEST(fixture.state_of("slow") == "running");
 }
 
 BOOST_AUTO_TEST_CASE(native_agent_requests_tee) {

@@ -6,6 +6,7 @@
 #include "bench/caf_remote_runs.hpp"
 #include "bench/cluster_runs.hpp"
 #include "bench/erlang_runs.hpp"
+#include "bench/remote_runs.hpp"
 
 namespace corral::bench {
 
@@ -127,16 +128,48 @@ void add_erlang_distribution(const bench_options& options,
   }
 }
 
+// The round trip of an application: a request through a Remote proxy to
+// an echo agent on the other node, against the same raw ZeroMQ exchange.
+void add_remote_rows(const bench_options& options,
+                     const scheduler_settings& settings,
+                     const progress_step& step, std::vector<result_row>& rows) {
+  const auto& work = options.cluster;
+  auto p50 = make_cluster_row("cluster.remote_rtt.p50",
+                              "Remote agent request-reply RTT p50, 64 B",
+                              "us", better::lower);
+  p50.target = target_kind::ratio_to_caf_at_most;
+  p50.target_value = 1.5;
+  p50.erlang_note = "";
+  auto p99 = make_cluster_row("cluster.remote_rtt.p99",
+                              "Remote agent request-reply RTT p99, 64 B",
+                              "us", better::lower);
+  p99.erlang_note = "";
+  for (int run = 1; run <= options.runs; ++run) {
+    step(p50.label + ", corral" + run_suffix(run, options.runs));
+    auto ours = corral_remote_round_trip(settings, work);
+    step(p50.label + ", raw ZeroMQ" + run_suffix(run, options.runs));
+    auto theirs = zmq_dealer_router_round_trip(work);
+    p50.corral_runs.push_back(ours.p50_us);
+    p99.corral_runs.push_back(ours.p99_us);
+    p50.caf_runs.push_back(theirs.p50_us);
+    p99.caf_runs.push_back(theirs.p99_us);
+  }
+  rows.push_back(std::move(p50));
+  rows.push_back(std::move(p99));
+}
+
 } // namespace
 
 int cluster_steps_per_run() {
   // Two throughput sizes with their baselines, the CurveZMQ run, the
-  // round trips with their baseline, the three CAF BASP runs and the
-  // Erlang distribution run.
-  return 2 * 2 + 1 + 2 + 3 + 1;
+  // round trips of the transport and of a Remote agent with their
+  // baselines, the three CAF BASP runs and the Erlang distribution run.
+  return 2 * 2 + 1 + 2 + 2 + 3 + 1;
 }
 
-void add_cluster_rows(const bench_options& options, const progress_step& step,
+void add_cluster_rows(const bench_options& options,
+                      const scheduler_settings& settings,
+                      const progress_step& step,
                       std::vector<result_row>& rows) {
   const auto& work = options.cluster;
   std::vector<double> plain_64_zmq_runs;
@@ -194,6 +227,7 @@ void add_cluster_rows(const bench_options& options, const progress_step& step,
   }
   rows.push_back(std::move(p50));
   rows.push_back(std::move(p99));
+  add_remote_rows(options, settings, step, rows);
   add_erlang_distribution(options, step, rows);
   add_caf_basp_rows(options, step, rows);
 }

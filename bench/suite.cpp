@@ -417,7 +417,8 @@ std::vector<result_row> run_suite(const bench_options& options,
     add_sweep_rows(options, profiles, progress, rows);
   if (sections.count("cluster"))
     add_cluster_rows(
-      options, [&](const std::string& x) { progress.step(x); }, rows);
+      options, settings, [&](const std::string& x) { progress.step(x); },
+      rows);
   progress.finish();
   return rows;
 }

@@ -482,9 +482,9 @@ void add_node_command(CLI::App& app, command_table& commands) {
   command
     ->add_option("--config", options->config_file,
                  "TOML file with [node] id, [cluster] listen, seeds, "
-                 "insecure and timing, [security] key_file, [peers] and "
-                 "[tee] allow, measurements and allow_debug; flags given "
-                 "here override it")
+                 "insecure, busy_poll_us and timing, [security] key_file, "
+                 "[peers] and [tee] allow, measurements and allow_debug; "
+                 "flags given here override it")
     ->check(non_empty("give a file, or leave --config out"));
 
   add_tee_policy_options(*command, options->tee);

@@ -123,7 +123,8 @@ read_busy_poll(const toml::table& cluster) {
     fail(path, "expected an integer");
   auto value = *node->value<std::int64_t>();
   if (value < 0 || value > max_busy_poll_us)
-    fail(path, "must be from 0 (off) to " + std::to_string(max_busy_poll_us));
+    fail(path, "must be from 0 (off) to " + std::to_string(max_busy_poll_us)
+                 + ", got " + std::to_string(value));
   return std::chrono::microseconds{value};
 }
 

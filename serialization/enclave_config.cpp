@@ -26,6 +26,9 @@ std::optional<std::string> enclave_config_error(const enclave_config& x) {
   if (x.workload.empty())
     return std::string("workload: must not be empty; give the path of a "
                        ".wasm or .wat module");
+  if (auto nul = x.workload.find('\0'); nul != std::string::npos)
+    return "workload: contains a NUL byte at offset " + std::to_string(nul)
+           + "; a file name cannot contain one";
   if (x.expected_measurement && !is_measurement(*x.expected_measurement))
     return "expected_measurement: expected 64 lowercase hex digits (a "
            "SHA-256 digest), got \""

@@ -57,6 +57,15 @@ std::string json_at::as_non_empty_string() const {
   return text;
 }
 
+std::string json_at::as_file_name() const {
+  auto text = as_non_empty_string();
+  auto nul = text.find('\0');
+  if (nul != std::string::npos)
+    fail("contains a NUL byte at offset " + std::to_string(nul)
+         + "; a file or image name cannot contain one");
+  return text;
+}
+
 bool json_at::as_bool() const {
   if (!value_->is_boolean())
     fail("expected true or false");

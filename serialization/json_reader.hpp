@@ -65,6 +65,10 @@ public:
   /// Like `as_string`, and also fails for the empty string.
   std::string as_non_empty_string() const;
 
+  /// Returns a non-empty string that names a file or image: the system
+  /// cuts such a name at a NUL byte, so one inside is rejected.
+  std::string as_file_name() const;
+
   /// Fails with "expected true or false" for anything but a boolean.
   bool as_bool() const;
 

@@ -63,14 +63,15 @@ std::string read_measurement(const json_at& at) {
     if (c >= 'A' && c <= 'F')
       c = static_cast<char>(c - 'A' + 'a');
   if (!is_measurement(text))
-    at.fail("expected 64 hex digits (a SHA-256 digest)");
+    at.fail("expected 64 hex digits (a SHA-256 digest), got "
+            + quote_for_error(text));
   return text;
 }
 
 wasm_backend read_wasm(const json_at& fields) {
   json_object_reader object(fields);
   wasm_backend x;
-  x.module = object.required_field("module").as_non_empty_string();
+  x.module = object.required_field("module").as_file_name();
   if (auto field = object.nullable_field("sha256"))
     x.sha256 = read_measurement(*field);
   object.finish();
@@ -80,7 +81,7 @@ wasm_backend read_wasm(const json_at& fields) {
 container_backend read_container(const json_at& fields) {
   json_object_reader object(fields);
   container_backend x;
-  x.image = object.required_field("image").as_non_empty_string();
+  x.image = object.required_field("image").as_file_name();
   object.finish();
   return x;
 }
@@ -205,7 +206,7 @@ void read_json(const json_at& at, enclave_config& x) {
   json_object_reader object(at);
   x = enclave_config();
   x.type = object.required_field("enclave_type").as_enum<enclave_type>();
-  x.workload = object.required_field("workload").as_non_empty_string();
+  x.workload = object.required_field("workload").as_file_name();
   if (auto field = object.nullable_field("expected_measurement"))
     x.expected_measurement = read_measurement(*field);
   if (auto field = object.field("memory_bytes")) {

@@ -13,6 +13,32 @@ remote_launcher::remote_launcher(std::shared_ptr<remote_service> service)
   : service_(std::move(service)) {
 }
 
+namespace {
+
+/// Returns the part of `path` after its last slash.
+std::string file_name(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+/// Returns the type `ps` shows for an agent that runs `inner` on another
+/// node: the module or workload file, or the image, as that node shows
+/// it. An empty result keeps the request's agent_type.
+std::string remote_agent_type(const local_backend& inner,
+                              const std::string& agent_type) {
+  if (const auto* wasm = std::get_if<wasm_backend>(&inner))
+    return file_name(wasm->module);
+  if (const auto* tee = std::get_if<tee_backend>(&inner))
+    return file_name(tee->enclave.workload);
+  if (const auto* container = std::get_if<container_backend>(&inner))
+    return agent_type == default_agent_type
+             ? container->image
+             : container->image + " " + agent_type;
+  return {};
+}
+
+} // namespace
+
 caf::expected<spawn_outcome>
 remote_launcher::spawn(const spawn_context& ctx) {
   const auto* remote = std::get_if<remote_backend>(&ctx.request.backend);
@@ -34,6 +60,7 @@ remote_launcher::spawn(const spawn_context& ctx) {
                         + ctx.services->node_id()
                         + ": its cluster is stopping");
 
+  auto type = remote_agent_type(remote->inner, ctx.request.agent_type);
   // The target gets the request with the inner backend as its own.
   auto inner = ctx.request;
   inner.backend = std::visit(
@@ -49,7 +76,7 @@ remote_launcher::spawn(const spawn_context& ctx) {
   auto proxy = ctx.system.spawn<remote_proxy>(ctx.cell, ctx.services,
                                               std::move(gateway), node,
                                               std::move(inner));
-  return spawn_outcome{std::move(proxy), false, {}, node};
+  return spawn_outcome{std::move(proxy), false, std::move(type), node};
 }
 
 } // namespace corral::remote

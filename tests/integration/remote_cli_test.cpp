@@ -131,6 +131,17 @@ BOOST_AUTO_TEST_CASE(remote_tee_shows_enclave) {
   BOOST_TEST(details["enclave_type"] == "simulation", on_n1.dump());
   BOOST_TEST(details["simulated"].get<std::string>().rfind("yes", 0) == 0u,
              on_n1.dump());
+  // ps lists the proxy with the type the other node shows, not the
+  // request's default agent_type.
+  auto listed = parse_stdout(n1->corral({"ps", "--json"}));
+  bool found = false;
+  for (const auto& entry : listed)
+    if (entry["agent_id"] == "sealed") {
+      found = true;
+      BOOST_TEST(entry["agent_type"] == "echo.wat", entry.dump());
+    }
+  BOOST_TEST(found, listed.dump());
+
   auto on_n2 = v2.inspect("sealed");
   BOOST_TEST_REQUIRE(on_n2.is_object());
   BOOST_TEST(details["measurement"] == on_n2["backend_details"]["measurement"],

@@ -84,6 +84,14 @@ BOOST_AUTO_TEST_CASE(cereal_empty_workload_is_named) {
              == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(cereal_nul_in_workload_is_named) {
+  auto x = sample(enclave_type::simulation);
+  x.workload = std::string("/w/echo.wat\0x", 13);
+  BOOST_TEST(error_after_cereal(x)
+             == "workload: contains a NUL byte at offset 11; a file name "
+                "cannot contain one");
+}
+
 BOOST_AUTO_TEST_CASE(cereal_bad_measurement_is_named) {
   auto x = sample(enclave_type::simulation);
   x.expected_measurement = "abc";

@@ -184,7 +184,16 @@ BOOST_AUTO_TEST_CASE(enclave_fields_are_checked) {
     {R"({"Tee":{"enclave":{"enclave_type":"sgx","workload":"w",)"
      R"("expected_measurement":"abc"}}})",
      "backend.Tee.enclave.expected_measurement: expected 64 hex digits (a "
-     "SHA-256 digest)"},
+     "SHA-256 digest), got \"abc\""},
+    {R"({"Tee":{"enclave":{"enclave_type":"sgx","workload":"w\u0000x"}}})",
+     "backend.Tee.enclave.workload: contains a NUL byte at offset 1; a file "
+     "or image name cannot contain one"},
+    {R"({"Wasm":{"module":"/a/echo.wat\u0000x"}})",
+     "backend.Wasm.module: contains a NUL byte at offset 11; a file or "
+     "image name cannot contain one"},
+    {R"({"Container":{"image":"\u0000"}})",
+     "backend.Container.image: contains a NUL byte at offset 0; a file or "
+     "image name cannot contain one"},
     {R"({"Tee":{"enclave":{"enclave_type":"sgx","workload":"w",)"
      R"("memory_bytes":0}}})",
      "backend.Tee.enclave.memory_bytes: expected at least 1 byte"},

@@ -35,7 +35,7 @@ public:
   caf::invoke_message_result consume(caf::mailbox_element& x) override;
 
 private:
-  // Spawning (kernel.cpp).
+  // Spawning (kernel_spawn.cpp).
   caf::result<spawn_result> handle_spawn(spawn_request request);
   caf::expected<process_entry*>
   start_agent(std::shared_ptr<const spawn_request> request,

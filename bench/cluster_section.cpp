@@ -40,6 +40,24 @@ void measure_rate(const bench_options& options, const progress_step& step,
   }
 }
 
+// Alternates corral's round trips with raw ZeroMQ's DEALER/ROUTER
+// exchange and records the p50 and p99 of each run.
+void measure_round_trips(const bench_options& options,
+                         const progress_step& step, result_row& p50,
+                         result_row& p99,
+                         const std::function<latency_figures()>& corral) {
+  for (int run = 1; run <= options.runs; ++run) {
+    step(p50.label + ", corral" + run_suffix(run, options.runs));
+    auto ours = corral();
+    step(p50.label + ", raw ZeroMQ" + run_suffix(run, options.runs));
+    auto theirs = zmq_dealer_router_round_trip(options.cluster);
+    p50.corral_runs.push_back(ours.p50_us);
+    p99.corral_runs.push_back(ours.p99_us);
+    p50.caf_runs.push_back(theirs.p50_us);
+    p99.caf_runs.push_back(theirs.p99_us);
+  }
+}
+
 std::string size_label(std::size_t bytes) {
   return bytes >= 1024 ? std::to_string(bytes / 1024) + " KiB"
                        : std::to_string(bytes) + " B";
@@ -144,16 +162,9 @@ void add_remote_rows(const bench_options& options,
                               "Remote agent request-reply RTT p99, 64 B",
                               "us", better::lower);
   p99.erlang_note = "";
-  for (int run = 1; run <= options.runs; ++run) {
-    step(p50.label + ", corral" + run_suffix(run, options.runs));
-    auto ours = corral_remote_round_trip(settings, work);
-    step(p50.label + ", raw ZeroMQ" + run_suffix(run, options.runs));
-    auto theirs = zmq_dealer_router_round_trip(work);
-    p50.corral_runs.push_back(ours.p50_us);
-    p99.corral_runs.push_back(ours.p99_us);
-    p50.caf_runs.push_back(theirs.p50_us);
-    p99.caf_runs.push_back(theirs.p99_us);
-  }
+  measure_round_trips(options, step, p50, p99, [&] {
+    return corral_remote_round_trip(settings, work);
+  });
   rows.push_back(std::move(p50));
   rows.push_back(std::move(p99));
 }
@@ -215,16 +226,8 @@ void add_cluster_rows(const bench_options& options,
   auto p99 = make_cluster_row("cluster.rtt.p99",
                               "cluster request-reply RTT p99, 64 B", "us",
                               better::lower);
-  for (int run = 1; run <= options.runs; ++run) {
-    step(p50.label + ", corral" + run_suffix(run, options.runs));
-    auto ours = corral_cluster_round_trip(work);
-    step(p50.label + ", raw ZeroMQ" + run_suffix(run, options.runs));
-    auto theirs = zmq_dealer_router_round_trip(work);
-    p50.corral_runs.push_back(ours.p50_us);
-    p99.corral_runs.push_back(ours.p99_us);
-    p50.caf_runs.push_back(theirs.p50_us);
-    p99.caf_runs.push_back(theirs.p99_us);
-  }
+  measure_round_trips(options, step, p50, p99,
+                      [&] { return corral_cluster_round_trip(work); });
   rows.push_back(std::move(p50));
   rows.push_back(std::move(p99));
   add_remote_rows(options, settings, step, rows);

@@ -15,7 +15,7 @@
 
 namespace corral::tee {
 
-/// What the reader thread of a channel reports.
+/// Events that the reader thread of a channel reports.
 enum class channel_event {
   frame,          ///< an opened frame; the text is its plaintext
   authentication, ///< a frame failed authentication; the text describes it

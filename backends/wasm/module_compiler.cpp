@@ -132,6 +132,12 @@ wat_problem scan_wat(const std::string& text, std::size_t limit) {
 caf::expected<std::vector<std::uint8_t>>
 wat_to_binary(const std::string& path, const std::string& bytes,
               const wabt::Features& features) {
+  // A file with NUL bytes is binary data, not text: an ELF executable or a
+  // truncated download. Saying so helps more than wabt's lexer errors.
+  if (bytes.find('\0') != std::string::npos)
+    return module_error(path, "is neither a WebAssembly binary (it does not "
+                              "start with the bytes \\0asm) nor WAT text (it "
+                              "contains NUL bytes); give a .wasm or .wat file");
   switch (scan_wat(bytes, max_wat_nesting)) {
     case wat_problem::too_deep:
       return module_error(path, "WAT text nests expressions or blocks more "

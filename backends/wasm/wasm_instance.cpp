@@ -32,6 +32,10 @@ wi::ModuleDesc instance_desc(const compiled_module& m,
   return desc;
 }
 
+std::string pages(std::uint64_t count) {
+  return std::to_string(count) + (count == 1 ? " page" : " pages");
+}
+
 } // namespace
 
 wasm_instance::wasm_instance(std::shared_ptr<const compiled_module> module,
@@ -63,10 +67,10 @@ wasm_instance::create(std::shared_ptr<const compiled_module> module,
     if (memory.type.limits.initial > limits.memory_pages)
       return make_error(errc::resource_limit_exceeded,
                         "WASM module " + m.path + " needs "
-                          + std::to_string(memory.type.limits.initial)
-                          + " pages of memory at start, but the agent's "
-                            "limit allows "
-                          + std::to_string(limits.memory_pages)
+                          + pages(memory.type.limits.initial)
+                          + " of memory at start, but the agent's limit "
+                            "allows "
+                          + pages(limits.memory_pages)
                           + "; raise limits.memory_bytes");
   std::unique_ptr<wasm_instance> self{
     new wasm_instance(std::move(module), limits)};

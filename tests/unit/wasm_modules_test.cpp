@@ -353,6 +353,23 @@ BOOST_AUTO_TEST_CASE(text_that_is_not_wat) {
                  errc::spawn_failed, "not valid WAT text");
 }
 
+// An executable given as a module has no \0asm magic, so it is read as
+// text. The error must report binary data, not WAT parse errors.
+BOOST_AUTO_TEST_CASE(executable_given_as_module) {
+  std::string elf("\x7f" "ELF\x02\x01\x01\0\0\0\0\0\0\0\0\0(((", 19);
+  check_rejected(request_of("agent", elf), errc::spawn_failed,
+                 "agent: is neither a WebAssembly binary");
+}
+
+BOOST_AUTO_TEST_CASE(initial_memory_of_one_page_over_limit) {
+  auto request = request_of("one.wat",
+                            bare_agent(R"((memory (export "memory") 1))"));
+  request.limits.memory_bytes = 65535;
+  check_rejected(request, errc::resource_limit_exceeded,
+                 "needs 1 page of memory at start, but the agent's limit "
+                 "allows 0 pages");
+}
+
 BOOST_AUTO_TEST_CASE(import_denied_by_capability) {
   auto request = wasm_request("bad", example_module("echo.wat"));
   capabilities caps;

@@ -17,7 +17,7 @@
 namespace corral::remote {
 
 /// The requester of one request as CAF addressed it: the parts of a
-/// `caf::response_promise`, which any thread can answer through
+/// `caf::response_promise`, to which any thread can reply through
 /// `deliver_reply`. A response promise itself may be used only by the actor
 /// that made it, because it sends on that actor's scheduler worker.
 struct reply_address {
@@ -28,7 +28,7 @@ struct reply_address {
   caf::strong_actor_ptr replier;
 };
 
-/// Returns the reply address of the request that `promise` answers, with
+/// Returns the reply address of the request that `promise` belongs to, with
 /// `replier` as the sender of the response.
 reply_address address_of(const caf::response_promise& promise,
                          caf::strong_actor_ptr replier);
@@ -42,8 +42,8 @@ void deliver_reply(reply_address& to, caf::message content);
 /// that wait for their replies, by request id. The gateway adds them and
 /// ends them at their deadline or when their node goes down. The cluster's
 /// I/O thread ends them when their reply arrives and delivers the reply
-/// itself. Whoever takes an entry out of the table answers it, so each
-/// request gets exactly one answer. Thread-safe; the lock is held only for
+/// itself. Whichever thread takes an entry out of the table delivers its
+/// reply, so each request gets exactly one. Thread-safe; the lock is held only for
 /// map operations, never while a reply is delivered.
 class outbound_requests {
 public:

@@ -34,7 +34,8 @@ void remote_service::attach(std::shared_ptr<node_services> services,
   // which `detach` ends.
   auto gateway = system.spawn<remote_gateway, caf::hidden>(shared_from_this(),
                                                            services);
-  // The companion holds the service weakly: the service holds it.
+  // The companion refers to the service weakly, because the service owns
+  // the companion.
   auto replier = system.spawn<caf::actor_companion, caf::hidden>();
   std::weak_ptr<remote_service> weak = shared_from_this();
   companion_of(replier)->on_enqueue(

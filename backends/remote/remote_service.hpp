@@ -111,8 +111,8 @@ public:
     gateway_serving_.store(serving);
   }
 
-  /// The requests of this node's agents that wait for replies from other
-  /// nodes.
+  /// Returns the table of requests from this node's agents that wait for
+  /// replies from other nodes.
   outbound_requests& requests() {
     return requests_;
   }
@@ -129,9 +129,9 @@ public:
   caf::result<message> forward_until(caf::event_based_actor* self,
                                      remote_request& request);
 
-  /// Ends the request that `envelope` (a reply or failure from node
-  /// `from`) answers, and delivers the reply to its requester. A reply that
-  /// comes after the request ended is dropped. Any thread.
+  /// Ends the request whose reply or failure `envelope` is, and delivers
+  /// it to the requester; `from` must be the node the request went to. A
+  /// reply that comes after the request ended is dropped. Any thread.
   void answer_request(const std::string& from, remote_envelope& envelope);
 
   /// Sends a failure reply with `timeout` to every request served here

@@ -32,7 +32,7 @@ message header_of(const message& msg) {
 
 // Runs on the I/O thread. Returns false, with the frame untouched, when
 // the gateway must handle it: the sender is not an alive member yet (the
-// gateway holds its payloads), an earlier payload of the sender is still
+// gateway keeps its payloads until it is), an earlier payload of the sender is still
 // with the gateway (it would be overtaken), or the message cannot be
 // delivered here (dead letter and error reply).
 bool remote_service::deliver_direct(inbound_frame& frame) {
@@ -53,14 +53,17 @@ bool remote_service::deliver_direct(inbound_frame& frame) {
     replier = replier_;
     gateway = gateway_;
   }
+
   auto envelope = from_binary<remote_envelope>(frame.body);
   if (!envelope)
     return false;
+
   auto& msg = envelope->msg;
   if (msg.kind == message_kind::reply || msg.kind == message_kind::failure) {
     answer_request(frame.sender, *envelope);
     return true;
   }
+
   if (msg.from.node != frame.sender || msg.to.node != services->node_id())
     return false;
   auto cell = services->agents.find(msg.to.pid);

@@ -18,9 +18,9 @@ message failure_reply_to(const message& request);
 
 /// The requests from other nodes that the cluster's I/O thread passed
 /// straight to agents of this node, waiting for the agents' replies. The
-/// I/O thread adds them; the thread that runs the agent's reply, or the
-/// gateway at the request's deadline, takes them out and sends the answer.
-/// Whoever takes an entry answers it, so each request gets one answer.
+/// I/O thread adds them. The thread that runs the agent's reply, or the
+/// gateway at the request's deadline, takes them out and sends the reply,
+/// so each request gets exactly one.
 /// Thread-safe; the lock is held only for map operations.
 class served_requests {
 public:
@@ -38,7 +38,7 @@ public:
     clock::time_point deadline;
   };
 
-  /// What `add` returns: the id of the request here (the CAF request id of
+  /// The result of `add`: the id of the request here (the CAF request id of
   /// its delivery), and whether the gateway's timer must be armed for
   /// `delay` because no timer is due by this request's deadline.
   struct added {

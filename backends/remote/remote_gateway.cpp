@@ -11,19 +11,6 @@
 
 namespace corral::remote {
 
-namespace {
-
-/// Returns the dead-letter reason of a message that the cluster did not
-/// accept for sending. A full send queue to the node is a full mailbox for
-/// the sender, and any other error means the node cannot be reached.
-dead_letter_reason dead_letter_reason_of(const failure& error) {
-  return error.code == errc::resource_limit_exceeded
-           ? dead_letter_reason::mailbox_full
-           : dead_letter_reason::unknown_target;
-}
-
-} // namespace
-
 remote_gateway::remote_gateway(caf::actor_config& cfg,
                                std::shared_ptr<remote_service> service,
                                std::shared_ptr<node_services> services)
@@ -45,13 +32,18 @@ caf::behavior remote_gateway::make_behavior() {
     [this](timer_atom, spawn_atom, std::uint64_t id) { expire_spawn(id); },
     [this](timer_atom, module_atom, const std::string& from,
            std::uint64_t id) { expire_module_wait(from, id); },
+    // Messages to agents of other nodes that were addressed by global pid.
+    // Those sent to a proxy leave from the proxy itself.
     [this](message& msg) {
-      return forward(msg, service_->settings().request_timeout);
+      return service_->forward(this, msg, service_->settings().request_timeout);
     },
-    [this](remote_request& request) { return forward_until(request); },
+    [this](remote_request& request) {
+      return service_->forward_until(this, request);
+    },
     [this](timer_atom, deadline_atom, std::uint64_t id) {
       expire_request(id);
     },
+    [this](timer_atom, serve_atom) { service_->expire_served(); },
     [this](stop_atom, const global_pid& agent, stop_options options) {
       return stop_proxied(agent, options);
     },
@@ -146,79 +138,20 @@ void remote_gateway::on_spawn_reply(const std::string& from,
   send(proxy, started_atom::value, reply.result.global);
 }
 
-caf::result<message> remote_gateway::forward(message& msg,
-                                             std::chrono::milliseconds timeout) {
-  const auto node = msg.to.node;
-  if (msg.kind != message_kind::request) {
-    auto error = service_->send(node, frame_kind::message,
-                                to_binary(remote_envelope{0, 0, msg, {}}));
-    if (error) {
-      log(spdlog::level::debug, "dropped a cast to " + to_string(msg.to)
-                                  + ": " + to_string(*error));
-      post_dead_letter(*services_, msg, to_string(msg.to),
-                       dead_letter_reason_of(*error));
-    }
-    return caf::delegated<message>{};
-  }
-  auto id = next_id_++;
-  // The target waits for its agent's reply as long as the requester waits
-  // here, so that neither side keeps a request after its requester gave up.
-  remote_envelope envelope{id, static_cast<std::uint32_t>(timeout.count()),
-                           msg, {}};
-  if (auto error = service_->send(node, frame_kind::message,
-                                  to_binary(envelope)))
-    return to_error(*error);
-  auto promise = make_response_promise<message>();
-  requests_[id] = pending_request{promise, node, timeout};
-  count_requests();
-  delayed_send(this, timeout, timer_atom::value, deadline_atom::value, id);
-  return promise;
-}
-
-// The requester's deadline becomes the wait on both nodes, capped by the
-// gateway's own bound for requests.
-caf::result<message> remote_gateway::forward_until(remote_request& request) {
-  using std::chrono::milliseconds;
-  auto left = std::chrono::duration_cast<milliseconds>(
-    request.deadline - std::chrono::steady_clock::now());
-  if (left <= milliseconds{0})
-    return make_error(errc::timeout,
-                      "the request to " + to_string(request.msg.to)
-                        + " timed out before it was sent to node "
-                        + request.msg.to.node);
-  return forward(request.msg,
-                 std::min(left, service_->settings().request_timeout));
-}
-
 void remote_gateway::expire_request(std::uint64_t id) {
-  auto i = requests_.find(id);
-  if (i == requests_.end())
+  auto request = service_->requests().take(id);
+  if (!request)
     return;
-  i->second.promise.deliver(make_error(
-    errc::timeout, "node " + i->second.node + " sent no reply within "
-                     + std::to_string(i->second.timeout.count()) + " ms"));
-  requests_.erase(i);
-  count_requests();
+  deliver_reply(request->reply,
+                caf::make_message(make_error(
+                  errc::timeout, "node " + request->node
+                                   + " sent no reply within "
+                                   + std::to_string(request->timeout.count())
+                                   + " ms")));
 }
 
-void remote_gateway::count_requests() {
-  service_->count_requests(requests_.size(), serving_);
-}
-
-void remote_gateway::on_reply(const std::string& from,
-                              remote_envelope& envelope) {
-  auto i = requests_.find(envelope.request_id);
-  if (i == requests_.end() || i->second.node != from)
-    return; // Late: the request already timed out here.
-  auto promise = i->second.promise;
-  requests_.erase(i);
-  count_requests();
-  if (envelope.msg.kind == message_kind::failure)
-    promise.deliver(to_error(envelope.error.value_or(
-      failure{errc::internal_error, "node " + from
-                                      + " sent a failure without an error"})));
-  else
-    promise.deliver(std::move(envelope.msg));
+void remote_gateway::count_serving() {
+  service_->count_serving(serving_);
 }
 
 // A full send queue only delays the stop: the proxy keeps waiting, and its
@@ -284,16 +217,11 @@ void remote_gateway::on_member_change(const member_change& change) {
     proxy_of_.erase(to_string(i->second.remote));
     i = proxies_.erase(i);
   }
-  for (auto i = requests_.begin(); i != requests_.end();) {
-    if (i->second.node != node) {
-      ++i;
-      continue;
-    }
-    i->second.promise.deliver(make_error(
-      errc::node_unreachable, "the request got no reply: " + detail));
-    i = requests_.erase(i);
-  }
-  count_requests();
+  for (auto& request : service_->requests().take_all_to(node))
+    deliver_reply(request.reply,
+                  caf::make_message(make_error(
+                    errc::node_unreachable,
+                    "the request got no reply: " + detail)));
   fail_controls_to(node, detail);
   end_watches_of(node, detail);
   drop_module_waits(node, change.event);

@@ -64,14 +64,6 @@ private:
     std::string sha256;
   };
 
-  /// A request forwarded to another node, waiting for its reply.
-  struct pending_request {
-    caf::response_promise promise;
-    std::string node;
-    /// How long the request may wait for its reply here.
-    std::chrono::milliseconds timeout{0};
-  };
-
   /// A proxy whose remote agent is alive as far as this node has heard.
   struct live_proxy {
     global_pid remote;
@@ -115,15 +107,12 @@ private:
   void send_spawn(const caf::actor& proxy, const std::string& node,
                   spawn_request& request);
   void expire_spawn(std::uint64_t id);
-  caf::result<message> forward(message& msg, std::chrono::milliseconds timeout);
-  caf::result<message> forward_until(remote_request& request);
   void expire_request(std::uint64_t id);
-  void count_requests();
+  void count_serving();
   caf::result<void> stop_proxied(const global_pid& agent,
                                  stop_options options);
   void send_stop(const global_pid& agent, stop_options options);
   void on_spawn_reply(const std::string& from, remote_spawn_reply& reply);
-  void on_reply(const std::string& from, remote_envelope& envelope);
   void on_remote_down(const std::string& from, remote_down& down);
   void on_member_change(const member_change& change);
   void on_down(const caf::down_msg& down);
@@ -214,8 +203,8 @@ private:
   std::shared_ptr<node_services> services_;
   std::uint64_t next_id_ = 1;
   std::map<std::uint64_t, pending_spawn> spawns_;
-  std::map<std::uint64_t, pending_request> requests_;
-  /// Requests from other nodes whose agent has not replied yet.
+  /// Requests from other nodes that the gateway delivered and whose agent
+  /// has not replied yet; see remote_service for those delivered directly.
   std::size_t serving_ = 0;
   std::map<caf::actor_addr, live_proxy> proxies_;
   /// The proxies by their remote agent's global pid ("node:pid").

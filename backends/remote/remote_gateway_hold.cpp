@@ -38,6 +38,7 @@ bool remote_gateway::hold_until_up(inbound_payload& payload) {
   if (entry.payloads.size() >= settings.max_held_payloads
       || entry.bytes + payload.body.size() > settings.max_held_bytes) {
     ++entry.dropped;
+    service_->payloads_handled(node, 1);
     return true;
   }
   entry.bytes += payload.body.size();
@@ -59,8 +60,10 @@ void remote_gateway::release_held(const std::string& node) {
           + " payloads or "
           + std::to_string(service_->settings().max_held_bytes)
           + " bytes arrived before it was up");
-  for (auto& payload : entry.payloads)
+  for (auto& payload : entry.payloads) {
     handle_payload(payload);
+    service_->payloads_handled(node, 1);
+  }
 }
 
 void remote_gateway::drop_held(const std::string& node,
@@ -69,6 +72,7 @@ void remote_gateway::drop_held(const std::string& node,
   if (held == held_.end())
     return;
   auto count = held->second.payloads.size() + held->second.dropped;
+  service_->payloads_handled(node, held->second.payloads.size());
   held_.erase(held);
   log(spdlog::level::warn, "dropped " + std::to_string(count)
                              + " payloads from node " + node

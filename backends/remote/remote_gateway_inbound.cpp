@@ -42,6 +42,7 @@ void remote_gateway::on_payload(inbound_payload& payload) {
   if (hold_until_up(payload))
     return;
   handle_payload(payload);
+  service_->payloads_handled(payload.from_node, 1);
 }
 
 void remote_gateway::handle_payload(inbound_payload& payload) {
@@ -184,7 +185,7 @@ void remote_gateway::on_message(const std::string& from,
                                 remote_envelope& envelope) {
   auto& msg = envelope.msg;
   if (msg.kind == message_kind::reply || msg.kind == message_kind::failure) {
-    on_reply(from, envelope);
+    service_->answer_request(from, envelope);
     return;
   }
   auto target = to_string(msg.to);
@@ -233,18 +234,18 @@ void remote_gateway::deliver_request(const std::string& from,
                                              : service_->settings()
                                                  .request_timeout.count()};
   ++serving_;
-  count_requests();
+  count_serving();
   request(receiver, timeout, std::move(envelope.msg))
     .then(
       [this, from, id](message& reply) {
         --serving_;
-        count_requests();
+        count_serving();
         send_body(from, frame_kind::message,
                   remote_envelope{id, 0, std::move(reply), {}});
       },
       [this, from, id, copy](caf::error& error) {
         --serving_;
-        count_requests();
+        count_serving();
         reply_failure(from, id, copy, to_failure(error));
       });
 }
@@ -252,14 +253,8 @@ void remote_gateway::deliver_request(const std::string& from,
 void remote_gateway::reply_failure(const std::string& to, std::uint64_t id,
                                    const message& request,
                                    const failure& error) {
-  message reply;
-  reply.from = request.to;
-  reply.to = request.from;
-  reply.topic = request.topic;
-  reply.correlation_id = request.correlation_id;
-  reply.trace_id = request.trace_id;
-  reply.kind = message_kind::failure;
-  send_body(to, frame_kind::message, remote_envelope{id, 0, reply, error});
+  send_body(to, frame_kind::message,
+            remote_envelope{id, 0, failure_reply_to(request), error});
 }
 
 // Only the node that spawned an agent may stop it: other members address

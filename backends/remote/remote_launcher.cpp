@@ -74,7 +74,8 @@ remote_launcher::spawn(const spawn_context& ctx) {
   // Requests to the proxy then carry their deadline (see remote_request).
   ctx.cell->remote = true;
   auto proxy = ctx.system.spawn<remote_proxy>(ctx.cell, ctx.services,
-                                              std::move(gateway), node,
+                                              service_, std::move(gateway),
+                                              node,
                                               std::move(inner));
   return spawn_outcome{std::move(proxy), false, std::move(type), node};
 }

@@ -25,6 +25,14 @@ using module_atom = caf::atom_constant<caf::atom("rmodule")>;
 /// Marks the timer of payloads held until their sender is a member.
 using hold_atom = caf::atom_constant<caf::atom("rhold")>;
 
+/// Marks the timer of requests from other nodes served by agents here.
+using serve_atom = caf::atom_constant<caf::atom("rserve")>;
+
+/// Bodies of `message` frames up to this size are decoded on the I/O thread
+/// and delivered without the gateway. Larger ones go through the gateway,
+/// so that decoding them does not hold up the I/O thread's heartbeats.
+constexpr std::size_t max_direct_body_bytes = 64 * 1024;
+
 /// Timings of the remote backend.
 struct remote_settings {
   /// Time a spawn waits for the target node's reply.

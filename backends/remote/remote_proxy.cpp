@@ -7,17 +7,20 @@
 #include "actors/messages.hpp"
 #include "actors/remote_routes.hpp"
 #include "backends/remote/remote_messages.hpp"
+#include "backends/remote/remote_service.hpp"
 
 namespace corral::remote {
 
 remote_proxy::remote_proxy(caf::actor_config& cfg,
                            std::shared_ptr<agent_cell> cell,
                            std::shared_ptr<node_services> services,
+                           std::shared_ptr<remote_service> service,
                            caf::actor gateway, std::string node,
                            spawn_request request)
   : caf::event_based_actor(cfg),
     cell_(std::move(cell)),
     services_(std::move(services)),
+    service_(std::move(service)),
     gateway_(std::move(gateway)),
     node_(std::move(node)),
     request_(std::move(request)) {
@@ -35,6 +38,7 @@ caf::behavior remote_proxy::make_behavior() {
 void remote_proxy::on_exit() {
   cell_.reset();
   services_.reset();
+  service_.reset();
   gateway_ = nullptr;
 }
 
@@ -65,15 +69,13 @@ caf::behavior remote_proxy::running() {
       cell_->messages_in.fetch_add(1, std::memory_order_relaxed);
       cell_->messages_out.fetch_add(1, std::memory_order_relaxed);
       msg.to = remote_;
-      delegate(gateway_, std::move(msg));
-      return caf::delegated<message>{};
+      return service_->forward(this, msg, service_->settings().request_timeout);
     },
     [this](remote_request& request) -> caf::result<message> {
       cell_->messages_in.fetch_add(1, std::memory_order_relaxed);
       cell_->messages_out.fetch_add(1, std::memory_order_relaxed);
       request.msg.to = remote_;
-      delegate(gateway_, std::move(request));
-      return caf::delegated<message>{};
+      return service_->forward_until(this, request);
     },
     // The proxy exits when the remote agent's exit comes back. The kernel
     // kills it when the grace period ends first, and the gateway then

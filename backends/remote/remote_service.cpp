@@ -1,5 +1,6 @@
 #include "backends/remote/remote_service.hpp"
 
+#include <caf/actor_companion.hpp>
 #include <caf/all.hpp>
 
 #include "actors/error.hpp"
@@ -8,6 +9,15 @@
 #include "backends/remote/remote_launcher.hpp"
 
 namespace corral::remote {
+
+namespace {
+
+caf::actor_companion* companion_of(const caf::actor& handle) {
+  return static_cast<caf::actor_companion*>(
+    caf::actor_cast<caf::abstract_actor*>(handle));
+}
+
+} // namespace
 
 remote_service::remote_service(remote_settings settings)
   : settings_(settings) {
@@ -24,10 +34,20 @@ void remote_service::attach(std::shared_ptr<node_services> services,
   // which `detach` ends.
   auto gateway = system.spawn<remote_gateway, caf::hidden>(shared_from_this(),
                                                            services);
+  // The companion refers to the service weakly, because the service owns
+  // the companion.
+  auto replier = system.spawn<caf::actor_companion, caf::hidden>();
+  std::weak_ptr<remote_service> weak = shared_from_this();
+  companion_of(replier)->on_enqueue(
+    [weak](caf::mailbox_element_ptr element) {
+      if (auto service = weak.lock(); service && element)
+        service->on_agent_reply(*element);
+    });
   {
     std::lock_guard<std::mutex> guard{mutex_};
     cluster_ = &cluster;
     gateway_ = gateway;
+    replier_ = replier;
     services_ = services;
   }
   auto self = shared_from_this();
@@ -69,18 +89,27 @@ void remote_service::seed_members(const std::vector<member_info>& members) {
 
 void remote_service::detach() {
   caf::actor gateway;
+  caf::actor replier;
   std::shared_ptr<node_services> services;
   {
     std::lock_guard<std::mutex> guard{mutex_};
     cluster_ = nullptr;
     gateway = std::move(gateway_);
+    replier = std::move(replier_);
     services = std::move(services_);
     gateway_ = nullptr;
+    replier_ = nullptr;
+    in_gateway_.clear();
   }
   if (services)
     services->set_remote(nullptr);
   if (gateway)
     caf::anon_send_exit(gateway, caf::exit_reason::user_shutdown);
+  // Replies that arrive later are dropped. The companion has no mailbox
+  // and no thread, so it needs no exit; it goes with its last handle.
+  if (replier)
+    companion_of(replier)->on_enqueue({});
+  fail_all_requests();
 }
 
 std::string remote_service::this_node() const {
@@ -184,11 +213,23 @@ void remote_service::on_member_event(const member_event& event) {
                                  to_string(event.kind)});
 }
 
-// Runs on the I/O thread: the gateway decodes the body on a CAF thread.
-// The body moves, because copying a module of up to 64 MiB here would
-// hold up the heartbeats behind it.
+// Runs on the I/O thread. Small messages and replies go straight to
+// their receiver (remote_service_direct.cpp). The gateway decodes the
+// other payloads on a CAF thread. Their body moves, because copying a
+// module of up to 64 MiB here would hold up the heartbeats behind it.
 void remote_service::on_payload(inbound_frame& frame) {
-  auto gateway = this->gateway();
+  if (frame.kind == static_cast<std::uint8_t>(frame_kind::message)
+      && frame.body.size() <= max_direct_body_bytes && deliver_direct(frame)) {
+    direct_deliveries_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  caf::actor gateway;
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    gateway = gateway_;
+    if (gateway)
+      ++in_gateway_[frame.sender];
+  }
   if (gateway)
     caf::anon_send(gateway, inbound_payload{frame.sender, frame.kind,
                                             std::move(frame.body)});

@@ -10,18 +10,24 @@
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/mailbox_element.hpp>
 
 #include "actors/backend.hpp"
 #include "actors/node_services.hpp"
 #include "actors/remote_routes.hpp"
+#include "backends/remote/outbound_requests.hpp"
 #include "backends/remote/remote_messages.hpp"
+#include "backends/remote/served_requests.hpp"
 #include "net/cluster_node.hpp"
 
 namespace corral::remote {
 
 /// The remote backend of one node: the link between the node's actors and
 /// its cluster_node. It owns the gateway actor, tracks which members are
-/// alive, and routes global pids of other nodes. Create it before the node
+/// alive, and routes global pids of other nodes. Small messages to agents
+/// of this node and replies to requests of this node skip the gateway: the
+/// I/O thread delivers them itself (see `deliver_direct`). Create it before the node
 /// (its launcher goes into the backend registry), `attach` it before the
 /// cluster starts, and `detach` it before the cluster stops.
 class remote_service : public remote_routes,
@@ -83,21 +89,61 @@ public:
   /// Returns how many requests to agents of other nodes wait here for
   /// their reply; for tests that check that none outlives its deadline.
   std::size_t requests_waiting() const {
-    return requests_waiting_.load();
+    return requests_.size();
   }
 
   /// Returns how many requests from other nodes wait here for the reply of
   /// an agent of this node. Tests check with it that each request ends by
   /// its requester's deadline.
   std::size_t requests_serving() const {
-    return requests_serving_.load();
+    return served_.size() + gateway_serving_.load();
   }
 
-  /// Called by the gateway whenever one of the two request counts changes.
-  void count_requests(std::size_t waiting, std::size_t serving) {
-    requests_waiting_.store(waiting);
-    requests_serving_.store(serving);
+  /// Returns how many messages and replies from other nodes the I/O thread
+  /// delivered without the gateway; for tests of that path.
+  std::size_t direct_deliveries() const {
+    return direct_deliveries_.load();
   }
+
+  /// Called by the gateway whenever the number of requests that it serves
+  /// itself changes.
+  void count_serving(std::size_t serving) {
+    gateway_serving_.store(serving);
+  }
+
+  /// Returns the table of requests from this node's agents that wait for
+  /// replies from other nodes.
+  outbound_requests& requests() {
+    return requests_;
+  }
+
+  /// Sends `msg` to its agent on another node for `self`, the actor that
+  /// handles it. A cast that cannot be queued becomes a dead letter. A
+  /// request waits up to `timeout` for its reply, which the I/O thread
+  /// delivers to the requester; the gateway ends it at its deadline.
+  caf::result<message> forward(caf::event_based_actor* self, message& msg,
+                               std::chrono::milliseconds timeout);
+
+  /// Forwards `request` as `forward` does, with the time left until its
+  /// deadline, capped by `settings().request_timeout`, as the timeout.
+  caf::result<message> forward_until(caf::event_based_actor* self,
+                                     remote_request& request);
+
+  /// Ends the request whose reply or failure `envelope` is, and delivers
+  /// it to the requester; `from` must be the node the request went to. A
+  /// reply that comes after the request ended is dropped. Any thread.
+  void answer_request(const std::string& from, remote_envelope& envelope);
+
+  /// Sends a failure reply with `timeout` to every request served here
+  /// whose deadline passed, and arms the gateway's timer for the next one.
+  /// The gateway calls it when that timer fires.
+  void expire_served();
+
+  /// Tells the service that the gateway has handled `count` payloads from
+  /// `node` that the I/O thread passed to it. Until it has handled all of
+  /// them, later messages from `node` take the gateway too, so that no
+  /// message overtakes an earlier one.
+  void payloads_handled(const std::string& node, std::size_t count);
 
   /// The settings given at creation.
   const remote_settings& settings() const {
@@ -108,6 +154,15 @@ private:
   void on_member_event(const member_event& event);
   void seed_members(const std::vector<member_info>& members);
   void on_payload(inbound_frame& frame);
+  bool deliver_direct(inbound_frame& frame);
+  void serve(const std::string& from, remote_envelope& envelope,
+             const caf::actor& agent, const caf::actor& replier,
+             const caf::actor& gateway);
+  void on_agent_reply(caf::mailbox_element& element);
+  void reply_failure(const served_requests::entry& request,
+                     const failure& error) const;
+  void fail_all_requests();
+  void drop_cast(const message& msg, const failure& error);
   std::string this_node() const;
 
   remote_settings settings_;
@@ -118,9 +173,17 @@ private:
   /// The latest event per member: up, down or left. Members never heard
   /// from are absent.
   std::map<std::string, member_event_kind> members_;
+  /// Payloads that the I/O thread passed to the gateway and that it has
+  /// not handled yet, by sender node.
+  std::map<std::string, std::size_t> in_gateway_;
+  /// The sender of requests delivered straight to agents: an actor
+  /// companion whose enqueue runs `on_agent_reply` on the replying thread.
+  caf::actor replier_;
+  outbound_requests requests_;
+  served_requests served_;
   std::atomic<std::size_t> watch_records_{0};
-  std::atomic<std::size_t> requests_waiting_{0};
-  std::atomic<std::size_t> requests_serving_{0};
+  std::atomic<std::size_t> gateway_serving_{0};
+  std::atomic<std::size_t> direct_deliveries_{0};
 };
 
 } // namespace corral::remote

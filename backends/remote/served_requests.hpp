@@ -1,0 +1,76 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "serialization/message.hpp"
+
+namespace corral::remote {
+
+/// Returns the failure reply to `request`, addressed back to its sender;
+/// the error travels beside it in the envelope.
+message failure_reply_to(const message& request);
+
+/// The requests from other nodes that the cluster's I/O thread passed
+/// straight to agents of this node, waiting for the agents' replies. The
+/// I/O thread adds them. The thread that runs the agent's reply, or the
+/// gateway at the request's deadline, takes them out and sends the reply,
+/// so each request gets exactly one.
+/// Thread-safe; the lock is held only for map operations.
+class served_requests {
+public:
+  using clock = std::chrono::steady_clock;
+
+  /// One request an agent of this node serves.
+  struct entry {
+    /// The requester's node, which gets the reply.
+    std::string node;
+    /// The id that the requester's node chose for the request.
+    std::uint64_t request_id = 0;
+    /// The request without its payload, to address a failure reply.
+    message request;
+    /// When the requester stops waiting.
+    clock::time_point deadline;
+  };
+
+  /// The result of `add`: the id of the request here (the CAF request id of
+  /// its delivery), and whether the gateway's timer must be armed for
+  /// `delay` because no timer is due by this request's deadline.
+  struct added {
+    std::uint64_t id = 0;
+    bool arm = false;
+    std::chrono::microseconds delay{0};
+  };
+
+  /// Adds `request`.
+  added add(entry request);
+
+  /// Takes the request `id` out of the table, or returns nothing when its
+  /// deadline already ended it.
+  std::optional<entry> take(std::uint64_t id);
+
+  /// Takes every request whose deadline passed at `now` out of the table.
+  /// Sets `next` to the earliest deadline left, when one is left, and
+  /// counts the timer armed for it.
+  std::vector<entry> take_expired(clock::time_point now,
+                                  std::optional<clock::time_point>& next);
+
+  /// Returns the number of requests waiting for their agent's reply.
+  std::size_t size() const;
+
+private:
+  mutable std::mutex mutex_;
+  std::uint64_t next_id_ = 1;
+  std::map<std::uint64_t, entry> entries_;
+  /// The deadlines in order, for `take_expired`.
+  std::multimap<clock::time_point, std::uint64_t> deadlines_;
+  bool armed_ = false;
+  clock::time_point armed_for_;
+};
+
+} // namespace corral::remote

@@ -105,6 +105,17 @@ public:
     return direct_deliveries_.load();
   }
 
+  /// Returns how many payloads from other nodes the gateway has yet to
+  /// handle. While any from a node wait, its later messages take the
+  /// gateway too, so tests of the direct path wait for 0 first.
+  std::size_t payloads_in_gateway() const {
+    std::lock_guard<std::mutex> guard{mutex_};
+    std::size_t count = 0;
+    for (const auto& entry : in_gateway_)
+      count += entry.second;
+    return count;
+  }
+
   /// Called by the gateway whenever the number of requests that it serves
   /// itself changes.
   void count_serving(std::size_t serving) {

@@ -61,6 +61,12 @@ std::size_t index_of(const std::string& payload) {
 BOOST_AUTO_TEST_CASE(direct_reply_reaches_requester) {
   direct_pair pair;
   auto proxy = std::to_string(pair.spawn_probe_on_b("direct-echo").pid);
+  // The spawn and its reply passed both gateways, which count a payload
+  // as handled only after handling it, so after the spawn returned.
+  BOOST_TEST_REQUIRE(poll_until(seconds{2}, [&] {
+    return pair.a.service->payloads_in_gateway() == 0
+           && pair.b->service->payloads_in_gateway() == 0;
+  }));
   auto a_before = pair.a.service->direct_deliveries();
   auto b_before = pair.b->service->direct_deliveries();
 

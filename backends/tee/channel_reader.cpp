@@ -5,7 +5,6 @@
 #include <system_error>
 
 #include <poll.h>
-#include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,9 +18,6 @@ using clock = std::chrono::steady_clock;
 constexpr const char* authentication_failure
   = "a sealed frame from the enclave host failed authentication (tampered, "
     "replayed or reordered)";
-
-// Checks for the end of an inline wait after this many polls of the ring.
-constexpr unsigned clock_check_interval = 8;
 
 } // namespace
 
@@ -188,7 +184,7 @@ channel_reader::await_frame(std::chrono::microseconds spin) {
 
   inline_result result;
   auto until = clock::now() + spin;
-  for (unsigned polls = 1;; ++polls) {
+  for (;;) {
     std::string sealed;
     auto peek = take_whole_frame(*ring_, sealed);
     if (peek == frame_peek::whole) {
@@ -212,14 +208,9 @@ channel_reader::await_frame(std::chrono::microseconds spin) {
     // thread reports the end of the channel.
     if (peek == frame_peek::large || hung_up_.load())
       break;
-    if (polls % clock_check_interval == 0 && clock::now() >= until)
+    if (clock::now() >= until)
       break;
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-    // On a loaded machine the host may need this core to reply.
-    if (polls % 16 == 0)
-      ::sched_yield();
+    relax_core();
   }
 
   {

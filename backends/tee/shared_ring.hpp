@@ -243,8 +243,11 @@ ring_status read_ring_frame(ring_consumer& ring, std::string& out,
 ring_status write_ring_bytes(ring_producer& ring, std::string_view bytes,
                              const ring_waiter& wait);
 
-/// Checks `ready` for up to `spin`, pausing the core between checks and
-/// yielding it now and then. Returns true once `ready` held.
+/// Pauses the core and yields it, between two polls of a ring.
+void relax_core();
+
+/// Checks `ready` for up to `spin`, relaxing the core between checks.
+/// Returns true once `ready` held.
 bool spin_until(const ring_ready& ready, std::chrono::microseconds spin);
 
 /// Waits for the peer's doorbell: spins for `spin`, then sets `flag`,

@@ -98,10 +98,12 @@ bool channel_reader::wait_for_host(bool wanted) {
       hung_up_.store(true);
     return errno != EINTR;
   }
+
   if (entries[1].revents & POLLIN) {
     std::uint64_t count = 0;
     [[maybe_unused]] auto n = ::read(wake_fd_, &count, sizeof(count));
   }
+
   auto socket = entries[0].revents;
   if (socket & POLLIN) {
     // Doorbell bytes carry nothing; a bounded number of reads per wake.

@@ -194,7 +194,7 @@ void ring_producer::write(const char* bytes, std::size_t size) {
   std::memcpy(ring_.data, bytes + first, size - first);
   head_ += size;
   // Sequentially consistent, like the consumer's flag-then-index check, so
-  // that either the consumer sees the bytes or this side sees its flag.
+  // that either the consumer reads the new index or this side reads its flag.
   ring_.control->head.store(head_, std::memory_order_seq_cst);
   if (ring_.control->consumer_waiting.load(std::memory_order_seq_cst) != 0)
     ring_doorbell(doorbell_fd_);
@@ -316,9 +316,9 @@ void relax_core() {
   __builtin_ia32_pause();
 #endif
   // Every poll, because on a loaded machine the peer often waits for this
-  // very core: a ring round trip between two processes took 2.7 us with a
-  // yield per poll and 4.4 us with one per 16 polls, at load average 4.5
-  // on two cores.
+  // very core. A ring round trip between two processes took 2.7 us with a
+  // yield per poll and 4.4 us with one per 16 polls (load average 4.5, two
+  // cores).
   ::sched_yield();
 }
 
@@ -343,8 +343,9 @@ ring_status wait_for_doorbell(int fd, std::atomic<std::uint32_t>& flag,
                               std::optional<clock::time_point> deadline) {
   if (spin_until(ready, spin))
     return ring_status::ok;
-  // Flag first, then check: the peer publishes first, then reads the flag,
-  // so one of the two sees the other (both sequentially consistent).
+  // Flag first, then check. The peer publishes first, then reads the flag,
+  // so one of the two reads the other's store (both sequentially
+  // consistent).
   flag.store(1, std::memory_order_seq_cst);
   if (ready()) {
     flag.store(0, std::memory_order_seq_cst);

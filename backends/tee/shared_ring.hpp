@@ -6,8 +6,8 @@
 // `write_frame` (a 4-byte little-endian length, then the bytes). The Unix
 // socket stays as the doorbell: a side that is about to sleep sets its
 // waiting flag and blocks in poll on the socket, and the other side writes
-// one byte to it when the flag is set. The socket also tells each side that
-// the other one ended. docs/tee.md describes the layout.
+// one byte to it when the flag is set. The socket also reports to each side
+// that the other one ended. docs/tee.md describes the layout.
 //
 // Either side may be hostile and may write anything into the shared memory
 // at any time. So every index and length read from it is checked against
@@ -111,8 +111,8 @@ enum class ring_status {
 /// A condition a waiting side checks; true ends the wait.
 using ring_ready = std::function<bool()>;
 
-/// How one side waits for data or room: returns ok once `ready` holds (or
-/// may hold: the caller checks again), or why it stopped waiting.
+/// How one side waits for data or room: returns ok once `ready` is true (or
+/// may be: the caller checks again), or why it stopped waiting.
 using ring_waiter = std::function<ring_status(const ring_ready& ready)>;
 
 /// The writing end of one direction. Not thread-safe.
@@ -123,11 +123,11 @@ public:
   ring_producer(ring_view ring, int doorbell_fd, std::string peer);
 
   /// Returns the bytes the consumer has room for, or nothing when its read
-  /// index is invalid (`error` says why).
+  /// index is invalid (`error` describes it).
   std::optional<std::size_t> room();
 
   /// Copies `size` bytes, at most `room()`, publishes them and rings the
-  /// doorbell when the consumer has said it may sleep.
+  /// doorbell when the consumer has set its waiting flag.
   void write(const char* bytes, std::size_t size);
 
   /// Returns the flag this side sets while it waits for room.
@@ -174,7 +174,7 @@ public:
   ring_consumer(ring_view ring, int doorbell_fd, std::string peer);
 
   /// Returns the bytes published and not yet taken, or nothing when the
-  /// producer's write index is invalid (`error` says why).
+  /// producer's write index is invalid (`error` describes it).
   std::optional<std::size_t> available();
 
   /// Returns true when the shared write index differs from this side's
@@ -225,7 +225,7 @@ enum class frame_peek {
   partial, ///< part of the frame has been published so far
   large,   ///< the frame is larger than the ring, so it streams
   empty,   ///< no byte is there
-  corrupt, ///< an invalid index or length; `ring.error()` says which
+  corrupt, ///< an invalid index or length; `ring.error()` describes it
 };
 
 /// Takes the next frame when all of it is in the ring. Reads the length
@@ -247,7 +247,7 @@ ring_status write_ring_bytes(ring_producer& ring, std::string_view bytes,
 void relax_core();
 
 /// Checks `ready` for up to `spin`, relaxing the core between checks.
-/// Returns true once `ready` held.
+/// Returns true once `ready` was true.
 bool spin_until(const ring_ready& ready, std::chrono::microseconds spin);
 
 /// Waits for the peer's doorbell: spins for `spin`, then sets `flag`,
@@ -266,7 +266,7 @@ ring_status poll_ring(int fd, const ring_ready& ready,
                       std::chrono::microseconds spin,
                       std::chrono::steady_clock::time_point deadline);
 
-/// Writes one doorbell byte without blocking. A full socket already holds
+/// Writes one doorbell byte without blocking. A full socket already contains
 /// a doorbell, so a failed write is ignored.
 void ring_doorbell(int fd);
 

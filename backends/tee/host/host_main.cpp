@@ -252,7 +252,7 @@ int main(int argc, char** argv) {
     return exit_protocol_error;
   auto fault = parse_test_fault(argc, argv);
   // Mapped first, while no workload code has run and no filter is in
-  // place; the descriptor is closed here, so the host keeps only 0 to 3.
+  // place. attach() closes the descriptor, so the host keeps only 0 to 3.
   std::string ring_error;
   auto rings = shared_ring_memory::attach(host_ring_fd, ring_error);
   if (!rings)

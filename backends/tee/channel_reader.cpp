@@ -5,13 +5,9 @@
 #include <system_error>
 
 #include <poll.h>
-#include <sched.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include "backends/tee/frame_io.hpp"
 
 namespace corral::tee {
 
@@ -25,9 +21,11 @@ constexpr const char* authentication_failure
 
 } // namespace
 
-channel_reader::channel_reader(int fd, std::unique_ptr<channel_opener> opener)
+channel_reader::channel_reader(int fd, std::unique_ptr<ring_consumer> ring,
+                               std::unique_ptr<channel_opener> opener)
   : fd_(fd),
     wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+    ring_(std::move(ring)),
     opener_(std::move(opener)) {
   if (wake_fd_ < 0)
     throw std::system_error(errno, std::generic_category(),
@@ -72,28 +70,55 @@ void channel_reader::frame_handled() {
 
 void channel_reader::run(report_fn report) {
   while (!stopping_.load()) {
-    // Without POLLIN, data arriving while the actor reads inline does not
-    // wake this thread; the peer's hang-up (POLLRDHUP, POLLHUP) always does.
-    short events = POLLRDHUP;
-    if (reader_wanted_.load())
-      events |= POLLIN;
-    pollfd entries[2] = {{fd_, events, 0}, {wake_fd_, POLLIN, 0}};
-    int ready = ::poll(entries, 2, -1);
-    if (ready < 0) {
-      if (errno == EINTR)
-        continue;
-      report(channel_event::closed, {});
-      return;
-    }
-    if (entries[1].revents & POLLIN) {
-      std::uint64_t count = 0;
-      [[maybe_unused]] auto n = ::read(wake_fd_, &count, sizeof(count));
-    }
-    if (entries[0].revents == 0 || stopping_.load())
+    bool wanted = reader_wanted_.load();
+    // The host rings the doorbell only while this flag is set, so that a
+    // reply the actor reads inline costs the host no system call.
+    ring_->waiting_flag().store(wanted ? 1 : 0, std::memory_order_seq_cst);
+    bool ready = hung_up_.load() || (wanted && ring_->maybe_has_bytes());
+    if (!ready && !wait_for_host(wanted))
+      continue;
+    if (stopping_.load())
       continue;
     if (!read_reported(report))
       return;
   }
+}
+
+bool channel_reader::wait_for_host(bool wanted) {
+  // Without POLLIN, doorbells do not wake this thread; the peer's hang-up
+  // (POLLRDHUP, POLLHUP) always does.
+  short events = POLLRDHUP;
+  if (wanted)
+    events |= POLLIN;
+  pollfd entries[2] = {{fd_, events, 0}, {wake_fd_, POLLIN, 0}};
+  int ready = ::poll(entries, 2, -1);
+  if (ready < 0) {
+    // Any other failure of poll on two valid descriptors ends the channel.
+    if (errno != EINTR)
+      hung_up_.store(true);
+    return errno != EINTR;
+  }
+
+  if (entries[1].revents & POLLIN) {
+    std::uint64_t count = 0;
+    [[maybe_unused]] auto n = ::read(wake_fd_, &count, sizeof(count));
+  }
+
+  auto socket = entries[0].revents;
+  if (socket & POLLIN) {
+    // Doorbell bytes carry nothing; a bounded number of reads per wake.
+    char bytes[256];
+    for (int reads = 0; reads < 16; ++reads) {
+      auto n = ::recv(fd_, bytes, sizeof(bytes), MSG_DONTWAIT);
+      if (n == 0)
+        hung_up_.store(true);
+      if (n <= 0)
+        break;
+    }
+  }
+  if (socket & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))
+    hung_up_.store(true);
+  return hung_up_.load() || (wanted && ring_->maybe_has_bytes());
 }
 
 // Reads and reports one frame unless the actor reads it. Returns false
@@ -102,23 +127,31 @@ bool channel_reader::read_reported(const report_fn& report) {
   std::unique_lock<std::mutex> lock(mutex_);
   actor_done_.wait(lock, [this] { return !actor_reading_; });
 
-  // The actor may have read the frame while this thread waited.
-  char byte = 0;
-  auto n = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-    return true;
   // After a hang-up this thread reads every frame left, so that they are
   // handled before the end is reported.
-  bool hung_up = n == 0;
-  if (n > 0 && !reader_wanted_.load()) {
-    pollfd entry{fd_, POLLRDHUP, 0};
-    hung_up = ::poll(&entry, 1, 0) > 0;
+  bool hung_up = hung_up_.load();
+  // The actor may have read the frame while this thread waited.
+  if (!ring_->maybe_has_bytes()) {
     if (!hung_up)
-      return true; // the actor is about to read it inline
+      return true;
+    report(channel_event::closed, {});
+    return false;
   }
+  if (!hung_up && !reader_wanted_.load())
+    return true; // the actor is about to read it inline
 
   std::string sealed;
-  if (read_frame(fd_, sealed) != read_status::ok) {
+  auto wait = [this](const ring_ready& ready) {
+    return wait_for_doorbell(fd_, ring_->waiting_flag(), ready, {},
+                             std::nullopt);
+  };
+  auto status = read_ring_frame(*ring_, sealed, wait);
+  if (status == ring_status::corrupt) {
+    report(channel_event::corrupt,
+           "the enclave host corrupted the shared ring: " + ring_->error());
+    return false;
+  }
+  if (status != ring_status::ok) {
     report(channel_event::closed, {});
     return false;
   }
@@ -130,31 +163,6 @@ bool channel_reader::read_reported(const report_fn& report) {
   unhandled_.fetch_add(1);
   report(channel_event::frame, std::move(*plain));
   return true;
-}
-
-channel_reader::peek_result channel_reader::peek_whole_frame() {
-  unsigned char prefix[4];
-  auto n = ::recv(fd_, prefix, sizeof(prefix), MSG_PEEK | MSG_DONTWAIT);
-  if (n == 0)
-    return peek_result::closed;
-  if (n < 0)
-    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
-             ? peek_result::empty
-             : peek_result::closed;
-  if (n < 4)
-    return peek_result::partial;
-  std::uint32_t size = 0;
-  for (int i = 0; i < 4; ++i)
-    size |= static_cast<std::uint32_t>(prefix[i]) << (8 * i);
-  // An oversized frame is the thread's to report.
-  if (size > max_frame_bytes)
-    return peek_result::closed;
-  int queued = 0;
-  if (::ioctl(fd_, FIONREAD, &queued) != 0)
-    return peek_result::closed;
-  return static_cast<std::size_t>(queued) >= 4 + std::size_t{size}
-           ? peek_result::whole
-           : peek_result::partial;
 }
 
 channel_reader::inline_result
@@ -170,35 +178,41 @@ channel_reader::await_frame(std::chrono::microseconds spin) {
     }
     actor_reading_ = true;
   }
-  // A thread waiting for data would wake when the frame arrives, in the
-  // middle of this wait. Waking it now lets it wait for the hang-up only,
-  // while the host is still working.
+  // A thread waiting for data would wake when the host rings, in the
+  // middle of this wait. Waking it now lets it clear the doorbell flag and
+  // wait for the hang-up only, while the host is still working.
   if (reader_wanted_.exchange(false))
     wake_reader();
 
   inline_result result;
   auto until = clock::now() + spin;
   for (;;) {
-    auto peek = peek_whole_frame();
-    if (peek == peek_result::whole) {
-      // All of the frame has arrived, so this read does not block.
-      std::string sealed;
-      if (read_frame(fd_, sealed) == read_status::ok) {
-        if (auto plain = opener_->open(sealed)) {
-          result.outcome = inline_result::kind::frame;
-          result.plain = std::move(*plain);
-          inline_frames_.fetch_add(1, std::memory_order_relaxed);
-        } else {
-          result.outcome = inline_result::kind::authentication;
-          result.plain = authentication_failure;
-        }
+    std::string sealed;
+    auto peek = take_whole_frame(*ring_, sealed);
+    if (peek == frame_peek::whole) {
+      if (auto plain = opener_->open(sealed)) {
+        result.outcome = inline_result::kind::frame;
+        result.plain = std::move(*plain);
+        inline_frames_.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        result.outcome = inline_result::kind::authentication;
+        result.plain = authentication_failure;
       }
       break;
     }
-    // The thread reports the end of the channel.
-    if (peek == peek_result::closed || clock::now() >= until)
+    if (peek == frame_peek::corrupt) {
+      result.outcome = inline_result::kind::corrupt;
+      result.plain = "the enclave host corrupted the shared ring: "
+                     + ring_->error();
       break;
-    ::sched_yield();
+    }
+    // A frame larger than the ring streams, which the thread does. The
+    // thread reports the end of the channel.
+    if (peek == frame_peek::large || hung_up_.load())
+      break;
+    if (clock::now() >= until)
+      break;
+    relax_core();
   }
 
   {

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "backends/tee/secure_channel.hpp"
+#include "backends/tee/shared_ring.hpp"
 
 namespace corral::tee {
 
@@ -19,7 +20,8 @@ namespace corral::tee {
 enum class channel_event {
   frame,          ///< an opened frame; the text is its plaintext
   authentication, ///< a frame failed authentication; the text describes it
-  closed,         ///< the channel ended, or a frame could not be read
+  corrupt,        ///< the host wrote an invalid index or length into the ring
+  closed,         ///< the channel ended
 };
 
 /// Time the proxy actor waits inline for the enclave host's next frame
@@ -32,13 +34,15 @@ inline constexpr std::chrono::microseconds inline_reply_spin{50};
 
 /// The proxy's receiving end of the sealed channel, shared by the proxy
 /// actor and a reader thread so that exactly one of them reads each frame,
-/// and reads it whole. The actor reads inline (`await_frame`) for a short,
-/// bounded time after it sent a frame. The reader thread reads the frames
-/// that come later and reports them, in channel order, through `report`.
-/// While the actor reads, the reader thread does not wake for data: it
-/// waits only for the peer's hang-up. Frames that the thread reported
-/// come before frames the actor reads, because the actor reads inline
-/// only when it has handled every reported frame.
+/// and reads it whole. The frames come through the host's ring; the socket
+/// carries the host's doorbell and its hang-up. The actor reads inline
+/// (`await_frame`) for a short, bounded time after it sent a frame. The
+/// reader thread reads the frames that come later and reports them, in
+/// channel order, through `report`. While the actor reads, the reader
+/// thread does not wake for data, and the host rings no doorbell: the
+/// thread waits only for the peer's hang-up. Frames that the thread
+/// reported come before frames the actor reads, because the actor reads
+/// inline only when it has handled every reported frame.
 class channel_reader {
 public:
   /// Called on the reader thread for each event; `closed` is the last one.
@@ -46,16 +50,20 @@ public:
 
   /// The result of an inline wait.
   struct inline_result {
-    /// A frame opened inline (`frame`), nothing in time (`none`), or a
-    /// frame that failed authentication (`authentication`).
-    enum class kind { frame, none, authentication } outcome = kind::none;
-    /// The plaintext of the frame.
+    /// A frame opened inline (`frame`), nothing in time (`none`), a
+    /// frame that failed authentication (`authentication`), or an invalid
+    /// index or length in the ring (`corrupt`).
+    enum class kind { frame, none, authentication, corrupt } outcome
+      = kind::none;
+    /// The plaintext of the frame, or the failure's description.
     std::string plain;
   };
 
-  /// Reads descriptor `fd` (not owned) with `opener`. Throws
-  /// std::system_error when no eventfd can be created.
-  channel_reader(int fd, std::unique_ptr<channel_opener> opener);
+  /// Reads frames from `ring` with `opener`, and waits for the doorbell
+  /// and the hang-up on socket `fd` (not owned). Throws std::system_error
+  /// when no eventfd can be created.
+  channel_reader(int fd, std::unique_ptr<ring_consumer> ring,
+                 std::unique_ptr<channel_opener> opener);
 
   /// Stops and joins the reader thread.
   ~channel_reader();
@@ -71,8 +79,9 @@ public:
   /// channel ends or `stop` is called. Call from one thread only.
   void run(report_fn report);
 
-  /// Waits up to `spin` for the next frame, yielding the core between
-  /// polls, and reads it when it has arrived whole. Returns `none` at
+  /// Waits up to `spin` for the next frame, pausing the core between
+  /// polls, and reads it when it has arrived whole. A frame larger than
+  /// the ring is left to the thread at once. Returns `none` at
   /// once when frames reported by the thread are not handled yet, or the
   /// thread is reading. After `none`, the thread reads and reports the
   /// next frame. Call from one thread only (the proxy actor).
@@ -97,14 +106,14 @@ public:
 
 private:
   void wake_reader();
+  /// Blocks until the host rings, hangs up or `stop` is called. Returns
+  /// true when the thread should try to read a frame.
+  bool wait_for_host(bool wanted);
   bool read_reported(const report_fn& report);
-  /// Peeks at the channel: the size of the next frame once all of it has
-  /// arrived, or why it cannot be read inline.
-  enum class peek_result { whole, partial, empty, closed };
-  peek_result peek_whole_frame();
 
   int fd_;
   int wake_fd_;
+  std::unique_ptr<ring_consumer> ring_;
   std::unique_ptr<channel_opener> opener_;
   std::thread thread_;
 
@@ -119,6 +128,8 @@ private:
   /// waits only for the peer's hang-up.
   std::atomic<bool> reader_wanted_{false};
   std::atomic<bool> stopping_{false};
+  /// Set by the thread when the host hung up; ends the actor's inline wait.
+  std::atomic<bool> hung_up_{false};
   std::atomic<std::uint64_t> inline_frames_{0};
 };
 

@@ -25,10 +25,10 @@ struct fd_guard {
 };
 
 // posix_spawn's file actions: /dev/null on 0 and 1, the stderr pipe on 2,
-// the host's end of the channel on 3, and every other descriptor closed,
-// whatever the node has open.
+// the host's end of the channel on 3, the rings' shared memory on 4, and
+// every other descriptor closed, whatever the node has open.
 bool prepare_actions(posix_spawn_file_actions_t& actions, int host_end,
-                     int error_end, std::string& error) {
+                     int error_end, int ring_fd, std::string& error) {
   int rc = posix_spawn_file_actions_init(&actions);
   for (int fd = 0; fd <= 1 && rc == 0; ++fd)
     rc = posix_spawn_file_actions_addopen(&actions, fd, "/dev/null",
@@ -39,8 +39,10 @@ bool prepare_actions(posix_spawn_file_actions_t& actions, int host_end,
     rc = posix_spawn_file_actions_adddup2(&actions, host_end,
                                           host_channel_fd);
   if (rc == 0)
+    rc = posix_spawn_file_actions_adddup2(&actions, ring_fd, host_ring_fd);
+  if (rc == 0)
     rc = posix_spawn_file_actions_addclosefrom_np(&actions,
-                                                  host_channel_fd + 1);
+                                                  host_ring_fd + 1);
   if (rc != 0)
     error = std::string("cannot prepare the enclave host's descriptors: ")
             + std::strerror(rc);
@@ -111,11 +113,23 @@ enclave_process::start(const std::string& executable,
   }
   fd_guard error_read{error_ends[0]};
   fd_guard error_write{error_ends[1]};
+  auto ring = shared_ring_memory::create(error);
+  if (!ring)
+    return nullptr;
+  // Above the host's descriptors, so that moving the channel's socket to
+  // 3 cannot overwrite it before it moves to 4.
+  fd_guard ring_copy{::fcntl(ring->fd(), F_DUPFD_CLOEXEC, host_ring_fd + 1)};
+  if (ring_copy.fd < 0) {
+    error = std::string("cannot pass the enclave channel's shared memory: ")
+            + std::strerror(errno);
+    return nullptr;
+  }
+  ring->close_fd();
 
   posix_spawn_file_actions_t actions;
   posix_spawnattr_t attributes;
   bool prepared = prepare_actions(actions, host_end.fd, error_write.fd,
-                                  error);
+                                  ring_copy.fd, error);
   prepared = prepare_attributes(attributes, error) && prepared;
   if (!prepared) {
     posix_spawn_file_actions_destroy(&actions);
@@ -141,7 +155,7 @@ enclave_process::start(const std::string& executable,
     return nullptr;
   }
   std::unique_ptr<enclave_process> process(
-    new enclave_process(pid, proxy_end.fd, error_read.fd));
+    new enclave_process(pid, proxy_end.fd, error_read.fd, std::move(ring)));
   proxy_end.fd = -1;
   error_read.fd = -1;
   return process;

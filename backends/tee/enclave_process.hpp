@@ -9,18 +9,25 @@
 
 #include <sys/types.h>
 
+#include "backends/tee/shared_ring.hpp"
+
 namespace corral::tee {
 
-/// The descriptor number of the channel inside the enclave host. The host
-/// inherits no other descriptor: 0 and 1 are /dev/null, and 2 is a pipe
-/// that the proxy reads when the host ends early.
+/// The descriptor number of the channel's socket inside the enclave host.
+/// The host inherits no other descriptor but the shared memory of the
+/// rings (`host_ring_fd`), which it closes after mapping it: 0 and 1 are
+/// /dev/null, and 2 is a pipe that the proxy reads when the host ends
+/// early.
 inline constexpr int host_channel_fd = 3;
+
+static_assert(host_ring_fd == host_channel_fd + 1,
+              "the host closes every descriptor above the ring's");
 
 /// The most of the host's stderr that an error message quotes, from its end.
 inline constexpr std::size_t stderr_quote_bytes = 2000;
 
-/// One enclave host process and the proxy's end of its channel (a Unix
-/// socket pair). Thread-safe: one thread may wait for the exit while
+/// One enclave host process and the proxy's end of its channel: a Unix
+/// socket pair and the shared memory of the rings. Thread-safe: one thread may wait for the exit while
 /// another kills, and a killed pid is never one already reaped and reused.
 class enclave_process {
 public:
@@ -39,6 +46,11 @@ public:
   /// Returns the proxy's end of the channel.
   int channel() const {
     return channel_;
+  }
+
+  /// Returns the shared memory of the channel's rings.
+  shared_ring_memory& ring() {
+    return *ring_;
   }
 
   /// Returns the host's process id.
@@ -62,14 +74,19 @@ public:
   std::string describe_exit();
 
 private:
-  enclave_process(pid_t pid, int channel, int error_output)
-    : pid_(pid), channel_(channel), error_output_(error_output) {
+  enclave_process(pid_t pid, int channel, int error_output,
+                  std::unique_ptr<shared_ring_memory> ring)
+    : pid_(pid),
+      channel_(channel),
+      error_output_(error_output),
+      ring_(std::move(ring)) {
   }
 
   pid_t pid_;
   int channel_;
   /// The read end of the host's stderr pipe, non-blocking; -1 once read.
   int error_output_;
+  std::unique_ptr<shared_ring_memory> ring_;
   std::mutex mutex_;
   std::optional<int> status_;
 };

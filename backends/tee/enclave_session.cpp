@@ -214,6 +214,12 @@ caf::error enclave_session::attest(const session_settings& settings,
   sodium_memzero(&session, sizeof(session));
   if (!valid)
     return rejected(ids, "the enclave host did not open the sealed channel");
+  // From here on, sealed frames go through the rings.
+  auto& ring = process_->ring();
+  to_host_ = std::make_unique<ring_producer>(ring.to_host(), fd,
+                                             "the enclave host");
+  to_proxy_ = std::make_unique<ring_consumer>(ring.to_proxy(), fd,
+                                              "the enclave host");
   return caf::error{};
 }
 
@@ -229,6 +235,13 @@ caf::error enclave_session::start_agent(const start_frame& start,
                           "enclave channel, whose frames hold at most "
                         + std::to_string(max_frame_bytes)
                         + " bytes; pass less in env");
+  if (sent == send_status::corrupt) {
+    process_->kill();
+    return make_error(errc::spawn_failed,
+                      "agent " + std::string(ids.agent_id)
+                        + ": enclave channel: " + to_host_->error()
+                        + "; the enclave host was killed");
+  }
   if (sent != send_status::sent) {
     process_->kill();
     return make_error(errc::spawn_failed,
@@ -237,10 +250,22 @@ caf::error enclave_session::start_agent(const start_frame& start,
                         + process_->describe_exit() + ")");
   }
   // Log lines of the start-up code may come before the ready frame.
+  int fd = process_->channel();
+  auto wait = [this, fd, deadline](const ring_ready& ready) {
+    return wait_for_doorbell(fd, to_proxy_->waiting_flag(), ready,
+                             channel_spin, deadline);
+  };
   for (;;) {
     std::string sealed;
-    auto status = read_frame(process_->channel(), sealed, deadline);
-    if (status != read_status::ok) {
+    auto status = read_ring_frame(*to_proxy_, sealed, wait);
+    if (status == ring_status::corrupt) {
+      process_->kill();
+      return make_error(errc::spawn_failed,
+                        "agent " + std::string(ids.agent_id)
+                          + ": enclave channel: " + to_proxy_->error()
+                          + "; the enclave host was killed");
+    }
+    if (status != ring_status::ok) {
       process_->kill();
       return make_error(errc::spawn_failed,
                         "agent " + std::string(ids.agent_id)
@@ -294,7 +319,15 @@ std::map<std::string, std::string> enclave_session::details() const {
 }
 
 send_status enclave_session::send(const channel_frame& frame) {
-  return send_sealed(process_->channel(), *sealer_, frame, write_timeout_);
+  // The reader thread reads the socket's doorbells, so this side waits for
+  // room without one. The host takes the frames it waits for at once, so
+  // the ring is rarely full: only while a frame larger than it streams.
+  int fd = process_->channel();
+  auto deadline = clock::now() + write_timeout_;
+  return send_sealed(*to_host_, *sealer_, frame,
+                     [fd, deadline](const ring_ready& ready) {
+                       return poll_ring(fd, ready, channel_spin, deadline);
+                     });
 }
 
 } // namespace corral::tee

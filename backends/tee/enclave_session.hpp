@@ -84,14 +84,24 @@ public:
   /// simulated, debug, and the host's process id.
   std::map<std::string, std::string> details() const;
 
-  /// Seals and sends `frame`. A frame too large for the channel is not
-  /// sent, and the channel stays usable. The host must read the frame
-  /// within `write_timeout`.
+  /// Seals and sends `frame` through the ring to the host. A frame too
+  /// large for the channel is not sent, and the channel stays usable. The
+  /// host must read the frame within `write_timeout`.
   send_status send(const channel_frame& frame);
+
+  /// Describes the invalid index behind a `send_status::corrupt`.
+  const std::string& ring_error() const {
+    return to_host_->error();
+  }
 
   /// Hands the receiving half to the thread that reads the channel.
   std::unique_ptr<channel_opener> take_opener() {
     return std::move(opener_);
+  }
+
+  /// Hands the reading end of the host's ring to the same thread.
+  std::unique_ptr<ring_consumer> take_consumer() {
+    return std::move(to_proxy_);
   }
 
   /// Returns the host process.
@@ -130,6 +140,8 @@ private:
   std::unique_ptr<enclave_process> process_;
   std::unique_ptr<channel_sealer> sealer_;
   std::unique_ptr<channel_opener> opener_;
+  std::unique_ptr<ring_producer> to_host_;
+  std::unique_ptr<ring_consumer> to_proxy_;
   evidence evidence_;
   wasm::run_budget budget_;
   std::uint64_t memory_bytes_ = 0;

@@ -4,7 +4,6 @@
 #include <cstdint>
 
 #include <poll.h>
-#include <sched.h>
 #include <sys/socket.h>
 
 namespace corral::tee {
@@ -30,24 +29,6 @@ bool wait_readable(int fd, const std::optional<clock::time_point>& deadline) {
     if (ready < 0 && errno != EINTR)
       return true; // the read that follows reports the error
   }
-}
-
-// Polls `fd` without blocking for up to `spin`, yielding the core between
-// polls so that a loaded machine runs other threads instead. Returns the
-// bytes read (0: the peer closed), or -1 when nothing arrived in time or on
-// an error, which the blocking read that follows then reports.
-ssize_t spin_receive(int fd, char* data, std::size_t size,
-                     std::chrono::microseconds spin) {
-  auto until = clock::now() + spin;
-  do {
-    auto n = ::recv(fd, data, size, MSG_DONTWAIT);
-    if (n >= 0)
-      return n;
-    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-      return -1;
-    ::sched_yield();
-  } while (clock::now() < until);
-  return -1;
 }
 
 // Reads exactly `size` bytes. `got_any` separates a clean close from a cut
@@ -99,22 +80,11 @@ bool write_frame(int fd, std::string_view bytes) {
 }
 
 read_status read_frame(int fd, std::string& out,
-                       std::optional<clock::time_point> deadline,
-                       std::chrono::microseconds spin) {
+                       std::optional<clock::time_point> deadline) {
   unsigned char prefix[4];
   bool got_any = false;
-  std::size_t spun = 0;
-  if (spin.count() > 0) {
-    auto n = spin_receive(fd, reinterpret_cast<char*>(prefix), 4, spin);
-    if (n == 0)
-      return read_status::closed;
-    if (n > 0) {
-      spun = static_cast<std::size_t>(n);
-      got_any = true;
-    }
-  }
-  auto status = read_exact(fd, reinterpret_cast<char*>(prefix) + spun,
-                           4 - spun, deadline, got_any);
+  auto status = read_exact(fd, reinterpret_cast<char*>(prefix), 4, deadline,
+                           got_any);
   if (status != read_status::ok)
     return status;
   std::uint32_t size = 0;

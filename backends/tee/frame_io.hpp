@@ -26,18 +26,17 @@ enum class read_status {
 /// no SIGPIPE.
 bool write_frame(int fd, std::string_view bytes);
 
-/// Time the enclave host polls the channel for the next frame before it
-/// blocks. While messages keep coming, a round trip then skips the host's
-/// wake-up. The proxy waits inline instead (`inline_reply_spin`).
+/// Time a side polls the channel's ring for the next frame, or for room,
+/// before it sleeps on the socket until the other side rings. While
+/// messages keep coming, a round trip then skips the host's wake-up. The
+/// proxy's actor waits inline instead (`inline_reply_spin`).
 inline constexpr std::chrono::microseconds channel_spin{50};
 
 /// Reads one length-prefixed frame into `out`, waiting until `deadline`
-/// (none: without limit). When `spin` is not zero, first polls the socket
-/// for that long without blocking.
+/// (none: without limit).
 read_status read_frame(
   int fd, std::string& out,
-  std::optional<std::chrono::steady_clock::time_point> deadline = {},
-  std::chrono::microseconds spin = {});
+  std::optional<std::chrono::steady_clock::time_point> deadline = {});
 
 /// Returns "closed", "failed", ... for messages.
 const char* to_string(read_status x);

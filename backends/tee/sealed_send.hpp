@@ -1,11 +1,11 @@
 #pragma once
 
-#include <chrono>
 #include <optional>
 #include <string>
 
 #include "backends/tee/protocol.hpp"
 #include "backends/tee/secure_channel.hpp"
+#include "backends/tee/shared_ring.hpp"
 
 namespace corral::tee {
 
@@ -20,18 +20,22 @@ enum class send_status {
   timed_out,
   /// The peer is gone.
   failed,
+  /// The peer wrote an invalid read index into the ring; the ring's
+  /// `error()` describes it. The channel is no longer usable.
+  corrupt,
 };
 
 /// Returns true when `plain`, once sealed, fits in one channel frame.
 bool fits_in_frame(const std::string& plain);
 
-/// Encodes `frame`, seals it with `sealer` and writes it to `fd` with the
-/// framing of `write_frame`. A frame that would not fit is neither sealed
-/// nor sent. With a `timeout`, the peer must read the whole frame within
-/// it; without one, the write waits as long as the peer does.
-send_status send_sealed(int fd, channel_sealer& sealer,
-                        const channel_frame& frame,
-                        std::optional<std::chrono::milliseconds> timeout
-                        = std::nullopt);
+/// Encodes `frame`, seals it with `sealer` and writes it into `ring` with
+/// the framing of `write_frame`, calling `wait` whenever the ring is full.
+/// A frame that would not fit is neither sealed nor sent.
+send_status send_sealed(ring_producer& ring, channel_sealer& sealer,
+                        const channel_frame& frame, const ring_waiter& wait);
+
+/// Returns the bytes `send_sealed` writes for `sealed`: its length as 4
+/// little-endian bytes, then `sealed`.
+std::string framed(const std::string& sealed);
 
 } // namespace corral::tee

@@ -34,6 +34,7 @@ channel_reader::report_fn report_to(caf::actor proxy,
         caf::anon_send(proxy, host_frame_atom::value, std::move(text));
         break;
       case channel_event::authentication:
+      case channel_event::corrupt:
         caf::anon_send(proxy, channel_error_atom::value, std::move(text));
         break;
       case channel_event::closed:
@@ -93,7 +94,8 @@ caf::behavior tee_agent::make_behavior() {
         process = &(*opened)->process();
         try {
           channel_ = std::make_unique<channel_reader>(
-            process->channel(), (*opened)->take_opener());
+            process->channel(), (*opened)->take_consumer(),
+            (*opened)->take_opener());
           channel = channel_.get();
         } catch (const std::system_error& error) {
           // Replacing the session kills and reaps the host.
@@ -252,7 +254,8 @@ void tee_agent::await_host() {
     auto got = channel_->await_frame(inline_reply_spin);
     if (got.outcome == channel_reader::inline_result::kind::none)
       break;
-    if (got.outcome == channel_reader::inline_result::kind::authentication) {
+    if (got.outcome == channel_reader::inline_result::kind::authentication
+        || got.outcome == channel_reader::inline_result::kind::corrupt) {
       fail_channel(got.plain);
       break;
     }
@@ -320,6 +323,10 @@ bool tee_agent::send_to_host(const channel_frame& frame) {
                  "within "
                    + std::to_string(session_->write_timeout().count())
                    + " ms (stopped or hung); the enclave host was killed"});
+      return true;
+    case send_status::corrupt:
+      fail_channel("the enclave host corrupted the shared ring: "
+                   + session_->ring_error());
       return true;
     case send_status::failed:
       // The host is gone, and the reader reports how it ended.

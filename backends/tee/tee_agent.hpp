@@ -20,7 +20,8 @@ namespace corral::tee {
 
 /// A sealed frame from the host, opened by the channel's reader thread.
 using host_frame_atom = caf::atom_constant<caf::atom("hostframe")>;
-/// The channel failed authentication; the payload describes the failure.
+/// The channel failed authentication or its ring is invalid; the payload
+/// describes the failure.
 using channel_error_atom = caf::atom_constant<caf::atom("chanerror")>;
 /// The host process ended; the payload describes its wait status.
 using host_exit_atom = caf::atom_constant<caf::atom("hostexit")>;

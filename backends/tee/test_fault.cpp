@@ -22,6 +22,10 @@ const char* to_string(test_fault x) {
       return "exit_before_evidence";
     case test_fault::stall_before_evidence:
       return "stall_before_evidence";
+    case test_fault::corrupt_ring_index:
+      return "corrupt_ring_index";
+    case test_fault::corrupt_ring_length:
+      return "corrupt_ring_length";
   }
   return "none";
 }
@@ -35,7 +39,9 @@ test_fault parse_test_fault(int argc, char** argv) {
                        test_fault::replay_ciphertext,
                        test_fault::crash_on_message,
                        test_fault::exit_before_evidence,
-                       test_fault::stall_before_evidence})
+                       test_fault::stall_before_evidence,
+                       test_fault::corrupt_ring_index,
+                       test_fault::corrupt_ring_length})
       if (std::strcmp(argv[i + 1], to_string(fault)) == 0)
         return fault;
   }

@@ -15,6 +15,8 @@ enum class test_fault {
   crash_on_message,  ///< abort() when the first message arrives
   exit_before_evidence, ///< write a line to stderr and exit 1 at the challenge
   stall_before_evidence, ///< sleep at the challenge until killed
+  corrupt_ring_index, ///< publish a write index beyond the ring at the first message
+  corrupt_ring_length, ///< publish an oversized frame length at the first message
 };
 
 /// The name used on the host's command line (`--test-fault NAME`).

@@ -1,8 +1,9 @@
 // Tee agents in a node: spawn with attestation, request-reply through the
 // sealed channel, and messages with native and Wasm agents. Every rejected
 // enclave fails with attestation_failed and leaves no host behind. Also
-// tampered and replayed channel frames, a crashing host, restarts that
-// attest again, and hardware types on a machine without the hardware.
+// tampered and replayed channel frames, a host that corrupts the channel's
+// shared ring, a crashing host, restarts that attest again, and hardware
+// types on a machine without the hardware.
 
 #include <algorithm>
 #include <filesystem>
@@ -11,6 +12,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "backends/tee/shared_ring.hpp"
 #include "tee_test_support.hpp"
 
 using namespace corral;
@@ -83,6 +85,28 @@ void check_rejected(tee_node& fixture, const spawn_request& request,
   BOOST_TEST(fixture.state_of(request.agent_id) != "running");
 }
 
+/// Spawns a Tee echo whose host corrupts the ring at the first message, and
+/// checks that the agent ends with `fragment` in its exit detail, that no
+/// host is left and that the node still spawns and serves agents.
+void check_corrupt_ring(test_fault fault, const std::string& fragment) {
+  tee_node fixture{simulation_options(fault)};
+  auto spawned = fixture.spawn(tee_request("enclave", echo_workload()));
+  BOOST_TEST(fixture.ask("enclave", "echo", "x").rfind("error: ", 0) == 0u);
+  auto reason = exit_of(fixture.node(), spawned.pid);
+  BOOST_TEST_REQUIRE(reason.has_value());
+  BOOST_TEST(reason->kind == exit_kind::backend_failure);
+  BOOST_TEST(reason->detail.find("corrupted the shared ring")
+               != std::string::npos,
+             reason->detail);
+  BOOST_TEST(reason->detail.find(fragment) != std::string::npos,
+             reason->detail);
+  BOOST_TEST(wait_until([] { return enclave_host_children() == 0; },
+                        patience));
+  fixture.spawn(wasm_request("after", echo_workload()));
+  BOOST_TEST(fixture.ask("after", "echo", "still serving")
+             == "still serving");
+}
+
 bool sink_got(const std::shared_ptr<recorder>& sink,
               const std::string& payload) {
   return sink
@@ -132,6 +156,34 @@ BOOST_AUTO_TEST_CASE(host_runs_isolated) {
   std::sort(descriptors.begin(), descriptors.end());
   BOOST_TEST(descriptors == (std::vector<std::string>{"0", "1", "2", "3"}),
              boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(host_maps_channel_ring) {
+  tee_node fixture;
+  fixture.spawn(tee_request("enclave", echo_workload()));
+  auto info = fixture.node().inspect("enclave");
+  BOOST_TEST_REQUIRE(static_cast<bool>(info));
+  std::ifstream maps_file("/proc/" + info->backend_details["enclave_host_pid"]
+                          + "/maps");
+  std::stringstream maps;
+  maps << maps_file.rdbuf();
+  // Mapped from descriptor 4, which the host closed (host_runs_isolated).
+  BOOST_TEST(maps.str().find("/memfd:corral-enclave-ring") != std::string::npos,
+             maps.str());
+}
+
+BOOST_AUTO_TEST_CASE(frame_beyond_ring_echoes) {
+  tee_node fixture;
+  fixture.spawn(tee_request("enclave", echo_workload()));
+  // Four times the ring in each direction: both ends stream it in parts.
+  std::string large(4 * tee::ring_capacity + 7, 'L');
+  auto reply = fixture.node().request("enclave", "echo", large,
+                                      std::chrono::seconds{10});
+  BOOST_TEST_REQUIRE(static_cast<bool>(reply),
+                     (reply ? std::string() : describe(reply.error())));
+  BOOST_TEST(reply->payload.size() == large.size());
+  BOOST_TEST((reply->payload == large));
+  BOOST_TEST(fixture.ask("enclave", "echo", "small after") == "small after");
 }
 
 BOOST_AUTO_TEST_CASE(request_reply_through_channel) {
@@ -266,6 +318,15 @@ BOOST_AUTO_TEST_CASE(replayed_ciphertext_ends_agent) {
              reason->detail);
   BOOST_TEST(wait_until([] { return enclave_host_children() == 0; },
                         patience));
+}
+
+BOOST_AUTO_TEST_CASE(corrupt_ring_index_ends_agent) {
+  check_corrupt_ring(test_fault::corrupt_ring_index, "invalid write index");
+}
+
+BOOST_AUTO_TEST_CASE(corrupt_ring_length_ends_agent) {
+  check_corrupt_ring(test_fault::corrupt_ring_length,
+                     "frame length of 4294967280");
 }
 
 BOOST_AUTO_TEST_CASE(host_crash_ends_agent_crashed) {

@@ -1,6 +1,7 @@
 // The proxy's end of the sealed channel without a node: the inline wait
-// and the reader thread sharing one socket, with a test acting as the
-// enclave host on the other end.
+// and the reader thread sharing one ring and its doorbell socket, with a
+// test acting as the enclave host on the other end, including a host that
+// writes invalid indexes and lengths into the ring.
 
 #include <chrono>
 #include <condition_variable>
@@ -18,6 +19,8 @@
 
 #include "backends/tee/channel_reader.hpp"
 #include "backends/tee/frame_io.hpp"
+#include "backends/tee/sealed_send.hpp"
+#include "backends/tee/shared_ring.hpp"
 
 using namespace corral::tee;
 using namespace std::chrono_literals;
@@ -63,11 +66,13 @@ private:
   std::deque<std::pair<channel_event, std::string>> events_;
 };
 
-/// A socket pair with a sealing host end and a started reader on the
-/// proxy end.
+/// A ring and its doorbell socket pair with a sealing host end and a
+/// started reader on the proxy end.
 struct channel_fixture {
   int proxy_end = -1;
   int host_end = -1;
+  std::unique_ptr<shared_ring_memory> memory;
+  std::unique_ptr<ring_producer> host_ring;
   std::unique_ptr<channel_sealer> sealer;
   std::unique_ptr<channel_reader> reader;
   event_log log;
@@ -77,6 +82,11 @@ struct channel_fixture {
     BOOST_TEST_REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, ends) == 0);
     proxy_end = ends[0];
     host_end = ends[1];
+    std::string error;
+    memory = shared_ring_memory::create(error);
+    BOOST_TEST_REQUIRE(static_cast<bool>(memory), error);
+    host_ring = std::make_unique<ring_producer>(memory->to_proxy(), host_end,
+                                                "the node");
     unsigned char key[crypto_secretstream_xchacha20poly1305_KEYBYTES];
     crypto_secretstream_xchacha20poly1305_keygen(key);
     std::string header;
@@ -84,7 +94,11 @@ struct channel_fixture {
     bool valid = false;
     auto opener = std::make_unique<channel_opener>(key, header, valid);
     BOOST_TEST_REQUIRE(valid);
-    reader = std::make_unique<channel_reader>(proxy_end, std::move(opener));
+    reader = std::make_unique<channel_reader>(
+      proxy_end,
+      std::make_unique<ring_consumer>(memory->to_proxy(), proxy_end,
+                                      "the enclave host"),
+      std::move(opener));
     reader->start([this](channel_event event, std::string text) {
       log.add(event, std::move(text));
     });
@@ -101,17 +115,24 @@ struct channel_fixture {
   /// Seals `plain` and returns the bytes the host writes: the length
   /// prefix and the sealed frame.
   std::string framed(const std::string& plain) {
-    auto sealed = sealer->seal(plain);
-    std::string bytes(4, '\0');
-    for (int i = 0; i < 4; ++i)
-      bytes[i] = static_cast<char>(sealed.size() >> (8 * i));
-    return bytes + sealed;
+    return corral::tee::framed(sealer->seal(plain));
   }
 
+  /// Publishes `bytes`, which must fit in the ring's free room.
   void host_writes(const std::string& bytes) {
-    BOOST_TEST_REQUIRE(::send(host_end, bytes.data(), bytes.size(),
-                              MSG_NOSIGNAL)
-                       == static_cast<ssize_t>(bytes.size()));
+    auto room = host_ring->room();
+    BOOST_TEST_REQUIRE(room.has_value());
+    BOOST_TEST_REQUIRE(*room >= bytes.size());
+    host_ring->write(bytes.data(), bytes.size());
+  }
+
+  /// Publishes `bytes` of any size, waiting for room as the host does.
+  ring_status host_streams(const std::string& bytes) {
+    return write_ring_bytes(*host_ring, bytes, [this](const ring_ready& ready) {
+      return wait_for_doorbell(host_end, host_ring->waiting_flag(), ready,
+                               std::chrono::microseconds{50},
+                               std::chrono::steady_clock::now() + 5s);
+    });
   }
 
   void host_sends(const std::string& plain) {
@@ -274,6 +295,112 @@ BOOST_AUTO_TEST_CASE(frames_before_exit_are_reported) {
   auto end = c.log.next();
   BOOST_TEST_REQUIRE(end.has_value());
   BOOST_TEST((end->first == channel_event::closed));
+}
+
+BOOST_AUTO_TEST_CASE(frame_beyond_ring_streams_to_thread) {
+  channel_fixture c;
+  std::string plain(4 * ring_capacity + 123, 'r');
+  std::thread host([&] {
+    BOOST_TEST((c.host_streams(c.framed(plain)) == ring_status::ok));
+  });
+  // Too large to arrive whole, so the inline wait leaves it at once.
+  std::this_thread::sleep_for(2ms);
+  auto got = c.reader->await_frame(1s);
+  BOOST_TEST((got.outcome == kind::none));
+  auto event = c.log.next();
+  host.join();
+  BOOST_TEST_REQUIRE(event.has_value());
+  BOOST_TEST((event->first == channel_event::frame));
+  BOOST_TEST(event->second.size() == plain.size());
+  BOOST_TEST((event->second == plain));
+  // The ring goes on with a small frame after the large one, read inline
+  // once the thread has released the lock it reported under.
+  c.reader->frame_handled();
+  std::this_thread::sleep_for(20ms);
+  std::thread late_host([&] {
+    std::this_thread::sleep_for(2ms);
+    c.host_sends("after");
+  });
+  got = c.reader->await_frame(2s);
+  late_host.join();
+  BOOST_TEST((got.outcome == kind::frame));
+  BOOST_TEST(got.plain == "after");
+}
+
+BOOST_AUTO_TEST_CASE(invalid_write_index_fails_inline) {
+  channel_fixture c;
+  c.host_ring->control().head.store(3 * ring_capacity);
+  auto got = c.reader->await_frame(1s);
+  BOOST_TEST((got.outcome == kind::corrupt));
+  BOOST_TEST(got.plain.find("invalid write index") != std::string::npos,
+             got.plain);
+}
+
+BOOST_AUTO_TEST_CASE(write_index_behind_fails_in_thread) {
+  channel_fixture c;
+  c.reader->hand_off();
+  c.host_sends("genuine");
+  BOOST_TEST_REQUIRE(is_frame(c.log.next(), "genuine"));
+  // Behind what the proxy has read: wraps to a huge count of bytes.
+  c.host_ring->control().head.store(1);
+  ring_doorbell(c.host_end);
+  auto failure = c.log.next();
+  BOOST_TEST_REQUIRE(failure.has_value());
+  BOOST_TEST((failure->first == channel_event::corrupt));
+  BOOST_TEST(failure->second.find("invalid write index")
+               != std::string::npos,
+             failure->second);
+}
+
+BOOST_AUTO_TEST_CASE(oversized_length_fails_in_thread) {
+  channel_fixture c;
+  c.reader->hand_off();
+  c.host_writes(std::string("\xff\xff\xff\x7f", 4));
+  auto failure = c.log.next();
+  BOOST_TEST_REQUIRE(failure.has_value());
+  BOOST_TEST((failure->first == channel_event::corrupt));
+  BOOST_TEST(failure->second.find("frame length of 2147483647")
+               != std::string::npos,
+             failure->second);
+}
+
+BOOST_AUTO_TEST_CASE(oversized_length_fails_inline) {
+  channel_fixture c;
+  c.host_writes(std::string("\xff\xff\xff\xff", 4));
+  auto got = c.reader->await_frame(1s);
+  BOOST_TEST((got.outcome == kind::corrupt));
+  BOOST_TEST(got.plain.find("frame length of 4294967295")
+               != std::string::npos,
+             got.plain);
+}
+
+BOOST_AUTO_TEST_CASE(changed_bytes_after_publish_fail) {
+  channel_fixture c;
+  auto bytes = c.framed("changed later");
+  c.host_writes(bytes);
+  // The host changes a published byte: the opener rejects the frame.
+  c.memory->to_proxy().data[bytes.size() - 1] ^= 0x01;
+  auto got = c.reader->await_frame(1s);
+  BOOST_TEST((got.outcome == kind::authentication));
+}
+
+BOOST_AUTO_TEST_CASE(reader_rings_waiting_host) {
+  channel_fixture c;
+  // The host fills the ring and waits for room; each frame the proxy takes
+  // rings its doorbell, so the host finishes without a deadline passing.
+  std::string plain(ring_capacity / 4, 'w');
+  std::thread host([&] {
+    for (int i = 0; i < 8; ++i)
+      BOOST_TEST((c.host_streams(c.framed(plain)) == ring_status::ok));
+  });
+  int frames = 0;
+  for (int i = 0; i < 8; ++i) {
+    auto got = c.reader->await_frame(2s);
+    if (got.outcome == kind::frame && got.plain == plain)
+      ++frames;
+  }
+  host.join();
+  BOOST_TEST(frames == 8);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

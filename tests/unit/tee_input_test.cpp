@@ -221,7 +221,7 @@ BOOST_AUTO_TEST_CASE(stopped_host_ends_agent) {
   auto spawned = fixture.spawn(tee_request("enclave", echo_workload()));
   auto host = host_pid_of(fixture, "enclave");
   BOOST_TEST_REQUIRE(::kill(host, SIGSTOP) == 0);
-  // Larger than the socket's buffer, so the write must wait for the host.
+  // Larger than the ring, so the write must wait for the host.
   auto sent = std::chrono::steady_clock::now();
   BOOST_TEST(!fixture.node().send("enclave", "echo",
                                   std::string(4u << 20, 'x')));

@@ -8,14 +8,18 @@
 #include "backends/tee/protocol.hpp"
 #include "backends/tee/sealed_send.hpp"
 #include "backends/tee/secure_channel.hpp"
+#include "backends/tee/shared_ring.hpp"
 
 namespace corral::tee {
 
-/// The enclave host's end of the sealed channel.
+/// The enclave host's end of the sealed channel. The stream headers go
+/// through the socket; every sealed frame goes through the rings, and the
+/// socket carries the doorbells.
 class host_channel {
 public:
-  /// Uses descriptor `fd` once the keys are agreed.
-  host_channel(int fd, const session_keys& keys);
+  /// Uses socket `fd` and the rings in `memory` once the keys are agreed.
+  host_channel(int fd, const shared_ring_memory& memory,
+               const session_keys& keys);
 
   /// Sends this side's stream header and reads the proxy's; false when the
   /// channel failed.
@@ -26,8 +30,9 @@ public:
   send_status send(const channel_frame& frame);
 
   /// Reads, opens and decodes the next frame. Exits the process when the
-  /// proxy closed the channel (status 0) or a frame fails authentication
-  /// (status 3), because the host has no one else to report to.
+  /// proxy closed the channel (status 0), or a frame fails authentication
+  /// or the ring is invalid (status 3), because the host has no one else
+  /// to report to.
   channel_frame receive();
 
   /// Sends `frame` with its sealed bytes changed in one bit (test fault).
@@ -36,11 +41,24 @@ public:
   /// Sends `frame`, then the same sealed bytes again (test fault).
   bool send_twice(const channel_frame& frame);
 
+  /// Publishes a write index beyond the ring's size (test fault).
+  void corrupt_index();
+
+  /// Publishes a frame whose length exceeds `max_frame_bytes` (test
+  /// fault).
+  void corrupt_length();
+
 private:
+  bool write_sealed(const std::string& sealed);
+
   int fd_;
   session_keys keys_;
   std::unique_ptr<channel_sealer> sealer_;
   std::unique_ptr<channel_opener> opener_;
+  ring_producer to_proxy_;
+  ring_consumer to_host_;
+  ring_waiter wait_for_room_;
+  ring_waiter wait_for_data_;
 };
 
 } // namespace corral::tee

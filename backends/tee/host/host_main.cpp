@@ -1,5 +1,6 @@
 // corral-enclave-host: runs one Tee agent's workload. The node starts it
-// with the channel on descriptor 3; docs/tee.md describes the exchange.
+// with the channel's socket on descriptor 3 and the shared memory of its
+// rings on descriptor 4; docs/tee.md describes the exchange.
 // The host measures itself and the workload, isolates itself and responds
 // to the proxy's challenge with signed evidence. Then it runs the workload
 // with the Wasm backend's interpreter and host ABI, every frame sealed.
@@ -23,6 +24,7 @@
 #include "backends/tee/host/isolation.hpp"
 #include "backends/tee/host/report_provider.hpp"
 #include "backends/tee/enclave_process.hpp"
+#include "backends/tee/shared_ring.hpp"
 #include "backends/tee/test_fault.hpp"
 #include "backends/wasm/module_compiler.hpp"
 #include "backends/wasm/wasm_instance.hpp"
@@ -249,6 +251,12 @@ int main(int argc, char** argv) {
   if (sodium_init() < 0)
     return exit_protocol_error;
   auto fault = parse_test_fault(argc, argv);
+  // Mapped first, while no workload code has run and no filter is in
+  // place. attach() closes the descriptor, so the host keeps only 0 to 3.
+  std::string ring_error;
+  auto rings = shared_ring_memory::attach(host_ring_fd, ring_error);
+  if (!rings)
+    refuse(ring_error);
 
   // 1. What to load; measure the host and the workload before running it.
   auto launch = read_plain_frame<launch_frame>();
@@ -303,7 +311,7 @@ int main(int argc, char** argv) {
   session_keys session;
   if (!host_session_keys(keys, hello.proxy_public_key, session))
     return exit_protocol_error;
-  host_channel sealed(channel, session);
+  host_channel sealed(channel, *rings, session);
   sodium_memzero(&session, sizeof(session));
   if (!sealed.open_streams())
     return exit_protocol_error;
@@ -323,6 +331,17 @@ int main(int argc, char** argv) {
       return exit_protocol_error;
     if (fault == test_fault::crash_on_message)
       std::abort();
+    if (fault == test_fault::corrupt_ring_index
+        || fault == test_fault::corrupt_ring_length) {
+      if (fault == test_fault::corrupt_ring_index)
+        sealed.corrupt_index();
+      else
+        sealed.corrupt_length();
+      // No frame follows, which would overwrite the invalid index. The
+      // host waits until the proxy ends the channel or kills it.
+      sealed.receive();
+      return exit_protocol_error;
+    }
     auto done = handle(*instance, env, *start, std::move(deliver->msg));
     if (fault == test_fault::tamper_ciphertext)
       sealed.send_tampered(done);

@@ -31,6 +31,7 @@ constexpr rlim_t max_descriptors = 4 + 2;
 constexpr bool limit_address_space = false;
 #else
 // 0-2 (/dev/null and the stderr pipe) and the channel on 3: no new ones.
+// The rings' descriptor 4 is closed once they are mapped.
 constexpr rlim_t max_descriptors = 4;
 constexpr bool limit_address_space = true;
 #endif
@@ -43,7 +44,9 @@ bool set_limit(int resource, rlim_t value) {
 // Everything the host does after start-up: the channel (recvfrom and
 // sendto back recv and send, poll waits), memory for the interpreter and
 // the guest's linear memory, clocks and randomness for WASI, and the ways
-// to end, including abort().
+// to end, including abort(). The channel's shared-memory rings add
+// nothing: they are mapped before the filter, their doorbell is the
+// socket, and they wait with poll, not futex.
 constexpr int allowed_calls[] = {
   SCMP_SYS(read),          SCMP_SYS(write),        SCMP_SYS(recvfrom),
   SCMP_SYS(sendto),        SCMP_SYS(poll),         SCMP_SYS(close),

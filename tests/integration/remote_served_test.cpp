@@ -1,10 +1,12 @@
-// Requests that other nodes send to agents of this node, as a hostile
-// member could send them: with any `timeout_ms`, and as many as it likes
-// to an agent that never replies. The serving node bounds both the time
-// and the number of requests it keeps.
+// Requests and replies as a hostile member could send them: requests
+// with any `timeout_ms`, as many as it likes, to an agent that never
+// replies, and replies to requests that went to another node. The serving
+// node bounds both the time and the number of requests it keeps, and a
+// requester takes a reply only from the node its request went to.
 
 #include <chrono>
 #include <cstdint>
+#include <future>
 #include <limits>
 #include <string>
 
@@ -123,4 +125,51 @@ BOOST_AUTO_TEST_CASE(served_requests_over_limit_fail_at_once) {
              failed.detail);
   BOOST_TEST(as_milliseconds(clock_type::now() - start) < 5'000);
   BOOST_TEST(pair.b->service->requests_serving() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(reply_from_other_node_ignored) {
+  remote::remote_settings defaults;
+  serving_pair pair{defaults};
+  local_member c{pair.a.cluster.listen_address(), "c"};
+  BOOST_TEST_REQUIRE(poll_until(seconds{10}, [&] {
+    return !c.service->check_target("a") && !pair.a.service->check_target("c");
+  }));
+  spawn_request request;
+  request.agent_id = "silent";
+  request.agent_type = probe_type;
+  request.backend = remote_backend{"b", native_backend{}, {}};
+  auto silent = pair.a.instance->spawn(request);
+  BOOST_TEST_REQUIRE(static_cast<bool>(silent), error_text(silent));
+  auto proxy = std::to_string(silent->pid);
+
+  auto pending = std::async(std::launch::async, [&] {
+    return pair.a.instance->request(proxy, "hang", "x", milliseconds{1'500});
+  });
+  BOOST_TEST_REQUIRE(poll_until(seconds{5}, [&] {
+    return pair.a.service->requests_waiting() == 1;
+  }));
+
+  // a numbers its requests from 1, so c can guess the id; as a forged
+  // reply it must still not end the request, because it went to b.
+  for (std::uint64_t id = 1; id <= 20; ++id) {
+    remote_envelope forged;
+    forged.request_id = id;
+    forged.msg.from = silent->global;
+    forged.msg.to = global_pid{"a", 1};
+    forged.msg.topic = "hang";
+    forged.msg.payload = "forged";
+    forged.msg.kind = message_kind::reply;
+    auto error = c.cluster.send("a", lane::bulk,
+                                static_cast<std::uint8_t>(frame_kind::message),
+                                to_binary(forged));
+    BOOST_TEST_REQUIRE(!error, error->detail);
+  }
+
+  auto reply = pending.get();
+  BOOST_TEST_REQUIRE(!reply, "the requester took "
+                               << (reply ? reply->payload : std::string{})
+                               << " from node c");
+  auto failed = to_failure(reply.error());
+  BOOST_TEST(std::string{to_string(failed.code)} == "timeout", failed.detail);
+  BOOST_TEST(pair.a.service->requests_waiting() == 0u);
 }

@@ -13,7 +13,9 @@
 #include <string>
 
 #include <boost/test/unit_test.hpp>
+#include <sodium.h>
 
+#include "backends/tee/channel_codec.hpp"
 #include "backends/tee/frame_io.hpp"
 #include "backends/tee/shared_ring.hpp"
 #include "tee_test_support.hpp"
@@ -77,6 +79,17 @@ BOOST_AUTO_TEST_CASE(frames_around_capacity_echo) {
   // their payload, so this range covers frames of exactly the ring's
   // capacity, one byte less and one byte more, in both directions.
   const auto capacity = tee::ring_capacity;
+  message sample;
+  sample.from = global_pid{"test", 1000};
+  sample.to = global_pid{"test", 1};
+  sample.topic = "echo";
+  sample.payload = std::string(capacity, 'a');
+  sample.correlation_id = 1000;
+  sample.kind = message_kind::request;
+  auto overhead = tee::encode_frame(tee::deliver_frame{sample}).size()
+                  - sample.payload.size()
+                  + crypto_secretstream_xchacha20poly1305_ABYTES + 4;
+  BOOST_TEST_REQUIRE(overhead < 120u);
   for (auto size = capacity - 160; size <= capacity + 8; ++size) {
     std::string payload(size, static_cast<char>('a' + size % 26));
     auto reply = fixture.node().request("enclave", "echo", payload,

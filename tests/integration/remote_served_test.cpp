@@ -173,3 +173,20 @@ BOOST_AUTO_TEST_CASE(reply_from_other_node_ignored) {
   BOOST_TEST(std::string{to_string(failed.code)} == "timeout", failed.detail);
   BOOST_TEST(pair.a.service->requests_waiting() == 0u);
 }
+
+BOOST_AUTO_TEST_CASE(detach_drops_served_requests) {
+  remote::remote_settings serving;
+  serving.request_timeout = milliseconds{20'000};
+  serving_pair pair{serving};
+  auto target = pair.spawn_on_b("never-replies");
+  pair.send_hanging_request(target, 1, 20'000);
+  BOOST_TEST_REQUIRE(poll_until(seconds{5}, [&] {
+    return pair.b->service->requests_serving() == 1;
+  }));
+
+  // Without its gateway's timer, nothing would end the request until the
+  // service is destroyed.
+  pair.b->service->detach();
+
+  BOOST_TEST(pair.b->service->requests_serving() == 0u);
+}

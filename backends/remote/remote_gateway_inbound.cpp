@@ -223,16 +223,18 @@ void remote_gateway::on_message(const std::string& from,
 }
 
 // The agent has until the requester's deadline, which the sender sent as
-// `timeout_ms`. After it, no requester waits for the reply.
+// `timeout_ms`, capped by this node's own bound. After it, no requester
+// waits for the reply.
 void remote_gateway::deliver_request(const std::string& from,
                                      remote_envelope& envelope,
                                      const caf::actor& receiver) {
   auto id = envelope.request_id;
   auto copy = envelope.msg;
-  auto timeout = std::chrono::milliseconds{envelope.timeout_ms > 0
-                                             ? envelope.timeout_ms
-                                             : service_->settings()
-                                                 .request_timeout.count()};
+  if (auto full = service_->check_serving_room()) {
+    reply_failure(from, id, copy, *full);
+    return;
+  }
+  auto timeout = service_->serve_timeout(envelope.timeout_ms);
   ++serving_;
   count_serving();
   request(receiver, timeout, std::move(envelope.msg))

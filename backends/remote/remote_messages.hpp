@@ -40,6 +40,12 @@ struct remote_settings {
   /// Time a request waits for its reply from another node, unless the
   /// requester's own (usually shorter) timeout ends it first.
   std::chrono::milliseconds request_timeout{60'000};
+  /// Requests from other nodes that agents of this node may serve at once.
+  /// Each waits until its requester's deadline, at most `request_timeout`,
+  /// so a member could otherwise grow the table by sending requests to an
+  /// agent that never replies. Requests beyond it fail at once with
+  /// `resource_limit_exceeded`.
+  std::size_t max_served_requests = 65'536;
   /// Time that payloads from a node that is not yet an alive member wait
   /// for it to become one. It is about the time a joining member has to
   /// respond.

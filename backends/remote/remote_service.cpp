@@ -109,6 +109,10 @@ void remote_service::detach() {
   // and no thread, so it needs no exit; it goes with its last handle.
   if (replier)
     companion_of(replier)->on_enqueue({});
+  // The gateway's timer no longer ends served requests, and the exiting
+  // gateway drops those it served itself.
+  served_.clear();
+  gateway_serving_.store(0);
   fail_all_requests();
 }
 

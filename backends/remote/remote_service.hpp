@@ -156,6 +156,17 @@ public:
   /// message overtakes an earlier one.
   void payloads_handled(const std::string& node, std::size_t count);
 
+  /// Returns how long this node waits for its agent's reply to a request
+  /// whose sender sent `timeout_ms`: that time, or `request_timeout` when
+  /// it is 0, and never more than `request_timeout`. The sender's value is
+  /// not trusted, because it would keep a request here for up to 49 days.
+  std::chrono::milliseconds serve_timeout(std::uint32_t timeout_ms) const;
+
+  /// Returns the failure for a request from another node when this node
+  /// already serves `settings().max_served_requests`, or nothing when it
+  /// may serve one more.
+  std::optional<failure> check_serving_room() const;
+
   /// The settings given at creation.
   const remote_settings& settings() const {
     return settings_;

@@ -83,12 +83,13 @@ bool remote_service::deliver_direct(inbound_frame& frame) {
 void remote_service::serve(const std::string& from, remote_envelope& envelope,
                            const caf::actor& agent, const caf::actor& replier,
                            const caf::actor& gateway) {
-  auto timeout = std::chrono::milliseconds{
-    envelope.timeout_ms > 0 ? envelope.timeout_ms
-                            : settings_.request_timeout.count()};
-  served_requests::entry request{from, envelope.request_id,
-                                 header_of(envelope.msg),
-                                 served_requests::clock::now() + timeout};
+  served_requests::entry request{
+    from, envelope.request_id, header_of(envelope.msg),
+    served_requests::clock::now() + serve_timeout(envelope.timeout_ms)};
+  if (auto full = check_serving_room()) {
+    reply_failure(request, *full);
+    return;
+  }
   auto added = served_.add(std::move(request));
   if (added.arm)
     caf::delayed_anon_send(gateway, added.delay, timer_atom::value,
@@ -123,6 +124,25 @@ void remote_service::on_agent_reply(caf::mailbox_element& element) {
                 {errc::internal_error,
                  "agent " + to_string(request->request.to)
                    + " replied with something other than a message"});
+}
+
+std::chrono::milliseconds
+remote_service::serve_timeout(std::uint32_t timeout_ms) const {
+  if (timeout_ms == 0)
+    return settings_.request_timeout;
+  return std::min(std::chrono::milliseconds{timeout_ms},
+                  settings_.request_timeout);
+}
+
+std::optional<failure> remote_service::check_serving_room() const {
+  auto serving = requests_serving();
+  if (serving < settings_.max_served_requests)
+    return std::nullopt;
+  return failure{errc::resource_limit_exceeded,
+                 "node " + this_node() + " already serves "
+                   + std::to_string(serving)
+                   + " requests from other nodes, the maximum "
+                     "(max_served_requests); retry after some are answered"};
 }
 
 void remote_service::reply_failure(const served_requests::entry& request,

@@ -74,6 +74,13 @@ served_requests::take_expired(clock::time_point now,
   return result;
 }
 
+void served_requests::clear() {
+  std::lock_guard<std::mutex> guard{mutex_};
+  entries_.clear();
+  deadlines_.clear();
+  armed_ = false;
+}
+
 std::size_t served_requests::size() const {
   std::lock_guard<std::mutex> guard{mutex_};
   return entries_.size();

@@ -60,6 +60,10 @@ public:
   std::vector<entry> take_expired(clock::time_point now,
                                   std::optional<clock::time_point>& next);
 
+  /// Drops every request, for a service that detaches: its replies can no
+  /// longer be sent, and each requester's own deadline ends its wait.
+  void clear();
+
   /// Returns the number of requests waiting for their agent's reply.
   std::size_t size() const;
 

@@ -26,6 +26,8 @@ const char* to_string(test_fault x) {
       return "corrupt_ring_index";
     case test_fault::corrupt_ring_length:
       return "corrupt_ring_length";
+    case test_fault::stall_reading:
+      return "stall_reading";
   }
   return "none";
 }
@@ -41,7 +43,8 @@ test_fault parse_test_fault(int argc, char** argv) {
                        test_fault::exit_before_evidence,
                        test_fault::stall_before_evidence,
                        test_fault::corrupt_ring_index,
-                       test_fault::corrupt_ring_length})
+                       test_fault::corrupt_ring_length,
+                       test_fault::stall_reading})
       if (std::strcmp(argv[i + 1], to_string(fault)) == 0)
         return fault;
   }

@@ -17,6 +17,7 @@ enum class test_fault {
   stall_before_evidence, ///< sleep at the challenge until killed
   corrupt_ring_index, ///< publish a write index beyond the ring at the first message
   corrupt_ring_length, ///< publish an oversized frame length at the first message
+  stall_reading, ///< stop reading the channel after the first reply
 };
 
 /// The name used on the host's command line (`--test-fault NAME`).

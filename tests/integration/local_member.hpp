@@ -28,7 +28,8 @@ std::string error_text(const caf::expected<T>& x) {
 
 /// A node in this process in the cluster of `seed`, with the Remote
 /// backend; an empty `seed` starts a cluster that others join. `tune`
-/// changes the cluster settings before the start. Members are destroyed
+/// changes the cluster settings before the start, and `remote` sets the
+/// Remote backend's. Members are destroyed
 /// in reverse order: the cluster stops before the node.
 struct local_member {
   std::shared_ptr<remote::remote_service> service
@@ -38,7 +39,9 @@ struct local_member {
 
   explicit local_member(
     const std::string& seed, const std::string& node_id = "local",
-    const std::function<void(cluster_config&)>& tune = {}) {
+    const std::function<void(cluster_config&)>& tune = {},
+    const remote::remote_settings& remote = {})
+    : service(std::make_shared<remote::remote_service>(remote)) {
     register_probe();
     auto backends = builtin_backends();
     backends.add("Remote", service->make_launcher());

@@ -11,6 +11,7 @@
 
 #include <csignal>
 #include <fcntl.h>
+#include <poll.h>
 #include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -349,5 +350,13 @@ int main(int argc, char** argv) {
       sealed.send_twice(done);
     else
       sealed.send(done);
+    if (fault == test_fault::stall_reading) {
+      // Never reads again, so a large next message fills the proxy's ring
+      // to the host. The filter allows only poll to wait; the proxy kills
+      // the host long before these 600 s.
+      for (int waits = 0; waits < 600; ++waits)
+        ::poll(nullptr, 0, 1000);
+      return exit_protocol_error;
+    }
   }
 }

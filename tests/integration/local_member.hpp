@@ -4,9 +4,11 @@
 // built-in backends, the Remote backend and the probe agent type, joined
 // to a cluster through a seed.
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <boost/test/unit_test.hpp>
 
@@ -58,6 +60,21 @@ struct local_member {
       tune(settings);
     auto error = cluster.start(settings);
     BOOST_TEST_REQUIRE(!error, error->detail);
+  }
+
+  /// Waits up to 10 s until `node_id` is an alive member, then spawns a
+  /// command-loop agent named `agent_id` there through a Remote proxy on
+  /// this node. A member that never came up makes the spawn fail.
+  caf::expected<spawn_result> spawn_proxy_on(const std::string& node_id,
+                                             const std::string& agent_id) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+    while (service->check_target(node_id)
+           && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds{1});
+    spawn_request request;
+    request.agent_id = agent_id;
+    request.backend = remote_backend{node_id, native_backend{}, {}};
+    return instance->spawn(request);
   }
 
   ~local_member() {

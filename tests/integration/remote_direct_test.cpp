@@ -148,13 +148,7 @@ BOOST_AUTO_TEST_CASE(node_down_fails_pending_direct_requests) {
   auto n2 = start_cluster_member("n2");
   member_view v2{*n2};
   local_member local{v2.address()};
-  BOOST_TEST_REQUIRE(poll_until(seconds{10}, [&] {
-    return !local.service->check_target("n2");
-  }));
-  spawn_request request;
-  request.agent_id = "frozen";
-  request.backend = remote_backend{"n2", native_backend{}, {}};
-  auto spawned = local.instance->spawn(request);
+  auto spawned = local.spawn_proxy_on("n2", "frozen");
   BOOST_TEST_REQUIRE(static_cast<bool>(spawned), error_text(spawned));
   auto proxy = std::to_string(spawned->pid);
   auto warm = local.instance->request(proxy, "echo", "warm", seconds{5});

@@ -67,13 +67,7 @@ BOOST_AUTO_TEST_CASE(remote_request_round_trip_time) {
   auto n2 = start_cluster_member("n2");
   member_view v2{*n2};
   local_member local{v2.address()};
-  BOOST_TEST_REQUIRE(poll_until(seconds{10}, [&] {
-    return !local.service->check_target("n2");
-  }));
-  spawn_request request;
-  request.agent_id = "rtt";
-  request.backend = remote_backend{"n2", native_backend{}, {}};
-  auto spawned = local.instance->spawn(request);
+  auto spawned = local.spawn_proxy_on("n2", "rtt");
   BOOST_TEST_REQUIRE(static_cast<bool>(spawned), error_text(spawned));
   auto target = std::to_string(spawned->pid);
 
@@ -212,13 +206,7 @@ BOOST_AUTO_TEST_CASE(cast_to_full_send_queue_is_mailbox_full) {
   local_member local{v2.address(), "local", [](cluster_config& settings) {
                        settings.transport.max_queued_bytes_per_peer = 1 << 20;
                      }};
-  BOOST_TEST_REQUIRE(poll_until(seconds{10}, [&] {
-    return !local.service->check_target("n2");
-  }));
-  spawn_request request;
-  request.agent_id = "sink";
-  request.backend = remote_backend{"n2", native_backend{}, {}};
-  auto spawned = local.instance->spawn(request);
+  auto spawned = local.spawn_proxy_on("n2", "sink");
   BOOST_TEST_REQUIRE(static_cast<bool>(spawned), error_text(spawned));
   auto proxy = std::to_string(spawned->pid);
 

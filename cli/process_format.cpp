@@ -69,6 +69,12 @@ std::vector<std::string> ps_row(const process_info& info, std::int64_t now_ms,
                                bytes_text(info.usage.memory_bytes),
                                std::to_string(info.usage.fuel),
                                uptime_text(info, now_ms)};
+  // A proxy has no memory or fuel of its own, and ps does not ask the
+  // agent's node for them (inspect does), so 0 would be wrong.
+  if (info.backend == "Remote") {
+    row[9] = "-";
+    row[10] = "-";
+  }
   if (with_exit)
     row.push_back(exit_text(info));
   return row;

@@ -7,7 +7,10 @@
 
 #include <csignal>
 #include <iostream>
+#include <iterator>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
@@ -141,6 +144,22 @@ BOOST_AUTO_TEST_CASE(remote_tee_shows_enclave) {
       BOOST_TEST(entry["agent_type"] == "echo.wat", entry.dump());
     }
   BOOST_TEST(found, listed.dump());
+  // The table shows no memory or fuel for the proxy, because it does not
+  // fetch them from n2.
+  auto table = n1->corral({"ps"});
+  std::istringstream lines{table.out};
+  std::string line;
+  std::vector<std::string> columns;
+  while (std::getline(lines, line)) {
+    std::istringstream words{line};
+    std::vector<std::string> row{std::istream_iterator<std::string>{words},
+                                 std::istream_iterator<std::string>{}};
+    if (row.size() > 1 && row[1] == "sealed")
+      columns = row;
+  }
+  BOOST_TEST_REQUIRE(columns.size() == 12u, table.out);
+  BOOST_TEST(columns[9] == "-", table.out);
+  BOOST_TEST(columns[10] == "-", table.out);
 
   auto on_n2 = v2.inspect("sealed");
   BOOST_TEST_REQUIRE(on_n2.is_object());

@@ -206,6 +206,11 @@ private:
   std::atomic<std::size_t> watch_records_{0};
   std::atomic<std::size_t> gateway_serving_{0};
   std::atomic<std::size_t> direct_deliveries_{0};
+  /// Requests rejected by `max_served_requests` since the last log line,
+  /// and that line's time (steady clock, ns), so that a flood of them
+  /// writes at most one line per second.
+  mutable std::atomic<std::uint64_t> rejected_served_{0};
+  mutable std::atomic<std::int64_t> rejected_logged_ns_{0};
 };
 
 } // namespace corral::remote

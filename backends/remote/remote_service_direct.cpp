@@ -10,6 +10,7 @@
 #include <caf/all.hpp>
 
 #include "actors/error.hpp"
+#include "actors/log.hpp"
 #include "backends/remote/remote_service.hpp"
 
 namespace corral::remote {
@@ -138,6 +139,20 @@ std::optional<failure> remote_service::check_serving_room() const {
   auto serving = requests_serving();
   if (serving < settings_.max_served_requests)
     return std::nullopt;
+  rejected_served_.fetch_add(1);
+  auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+  auto last = rejected_logged_ns_.load();
+  constexpr std::int64_t second_ns = 1'000'000'000;
+  if (now - last >= second_ns
+      && rejected_logged_ns_.compare_exchange_strong(last, now))
+    log(spdlog::level::warn, {this_node(), kernel_pid, "remote"},
+        "rejected " + std::to_string(rejected_served_.exchange(0))
+          + " request(s) from other nodes since the last such line: "
+            "agents here already serve "
+          + std::to_string(serving)
+          + ", the maximum (max_served_requests); find the agents that "
+            "do not reply, or raise remote_settings::max_served_requests "
+            "where the node is built");
   return failure{errc::resource_limit_exceeded,
                  "node " + this_node() + " already serves "
                    + std::to_string(serving)

@@ -37,6 +37,7 @@ void remote_service::attach(std::shared_ptr<node_services> services,
   // The companion refers to the service weakly, because the service owns
   // the companion.
   auto replier = system.spawn<caf::actor_companion, caf::hidden>();
+  served_.open();
   std::weak_ptr<remote_service> weak = shared_from_this();
   companion_of(replier)->on_enqueue(
     [weak](caf::mailbox_element_ptr element) {

@@ -92,6 +92,8 @@ void remote_service::serve(const std::string& from, remote_envelope& envelope,
     return;
   }
   auto added = served_.add(std::move(request));
+  if (added.id == 0)
+    return; // The service detached meanwhile.
   if (added.arm)
     caf::delayed_anon_send(gateway, added.delay, timer_atom::value,
                            serve_atom::value);

@@ -19,6 +19,8 @@ message failure_reply_to(const message& request) {
 served_requests::added served_requests::add(entry request) {
   std::lock_guard<std::mutex> guard{mutex_};
   added result;
+  if (closed_)
+    return result;
   result.id = next_id_++;
   auto deadline = request.deadline;
   deadlines_.emplace(deadline, result.id);
@@ -79,6 +81,12 @@ void served_requests::clear() {
   entries_.clear();
   deadlines_.clear();
   armed_ = false;
+  closed_ = true;
+}
+
+void served_requests::open() {
+  std::lock_guard<std::mutex> guard{mutex_};
+  closed_ = false;
 }
 
 std::size_t served_requests::size() const {

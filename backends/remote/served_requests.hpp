@@ -47,7 +47,8 @@ public:
     std::chrono::microseconds delay{0};
   };
 
-  /// Adds `request`.
+  /// Adds `request`, unless `clear` closed the table: then it returns an
+  /// id of 0 and the caller drops the request.
   added add(entry request);
 
   /// Takes the request `id` out of the table, or returns nothing when its
@@ -60,9 +61,14 @@ public:
   std::vector<entry> take_expired(clock::time_point now,
                                   std::optional<clock::time_point>& next);
 
-  /// Drops every request, for a service that detaches: its replies can no
-  /// longer be sent, and each requester's own deadline ends its wait.
+  /// Drops every request and closes the table, for a service that
+  /// detaches: its replies can no longer be sent, and each requester's own
+  /// deadline ends its wait. The I/O thread may still be serving a request
+  /// that it read before the detach, so `add` rejects it.
   void clear();
+
+  /// Opens the table again, for a service that attaches.
+  void open();
 
   /// Returns the number of requests waiting for their agent's reply.
   std::size_t size() const;
@@ -75,6 +81,7 @@ private:
   std::multimap<clock::time_point, std::uint64_t> deadlines_;
   bool armed_ = false;
   clock::time_point armed_for_;
+  bool closed_ = false;
 };
 
 } // namespace corral::remote

@@ -190,3 +190,21 @@ BOOST_AUTO_TEST_CASE(detach_drops_served_requests) {
 
   BOOST_TEST(pair.b->service->requests_serving() == 0u);
 }
+
+// The I/O thread may have read a request before the service detached and
+// add it afterwards; the closed table must reject it, or it stays until
+// the service is destroyed.
+BOOST_AUTO_TEST_CASE(served_table_closed_after_clear) {
+  remote::served_requests table;
+  auto deadline = remote::served_requests::clock::now() + seconds{5};
+  BOOST_TEST(table.add({"a", 1, {}, deadline}).id != 0u);
+  table.clear();
+  BOOST_TEST(table.size() == 0u);
+
+  BOOST_TEST(table.add({"a", 2, {}, deadline}).id == 0u);
+  BOOST_TEST(table.size() == 0u);
+
+  table.open();
+  BOOST_TEST(table.add({"a", 3, {}, deadline}).id != 0u);
+  BOOST_TEST(table.size() == 1u);
+}

@@ -111,8 +111,8 @@ enum class ring_status {
 /// A condition a waiting side checks; true ends the wait.
 using ring_ready = std::function<bool()>;
 
-/// How one side waits for data or room: returns ok once `ready` is true (or
-/// may be: the caller checks again), or why it stopped waiting.
+/// The wait of one side for data or room. It returns ok once `ready` may be
+/// true (the caller checks again), or else the reason it stopped waiting.
 using ring_waiter = std::function<ring_status(const ring_ready& ready)>;
 
 /// The writing end of one direction. Not thread-safe.

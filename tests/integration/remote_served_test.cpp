@@ -149,8 +149,8 @@ BOOST_AUTO_TEST_CASE(reply_from_other_node_ignored) {
     return pair.a.service->requests_waiting() == 1;
   }));
 
-  // a numbers its requests from 1, so c can guess the id; as a forged
-  // reply it must still not end the request, because it went to b.
+  // a numbers its requests from 1, so c can guess the id. A forged reply
+  // from c must still not end the request, because the request went to b.
   for (std::uint64_t id = 1; id <= 20; ++id) {
     remote_envelope forged;
     forged.request_id = id;
@@ -191,9 +191,9 @@ BOOST_AUTO_TEST_CASE(detach_drops_served_requests) {
   BOOST_TEST(pair.b->service->requests_serving() == 0u);
 }
 
-// The I/O thread may have read a request before the service detached and
-// add it afterwards; the closed table must reject it, or it stays until
-// the service is destroyed.
+// The I/O thread may read a request before the service detaches and add
+// it afterwards. The closed table must reject it, because otherwise it
+// stays until the service is destroyed.
 BOOST_AUTO_TEST_CASE(served_table_closed_after_clear) {
   remote::served_requests table;
   auto deadline = remote::served_requests::clock::now() + seconds{5};

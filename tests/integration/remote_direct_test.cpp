@@ -75,9 +75,14 @@ BOOST_AUTO_TEST_CASE(direct_reply_reaches_requester) {
   BOOST_TEST_REQUIRE(static_cast<bool>(reply), error_text(reply));
   BOOST_TEST(reply->payload == "ack");
   BOOST_TEST(std::string{to_string(reply->kind)} == "reply");
-  // b's I/O thread delivered the request, and a's the reply.
-  BOOST_TEST(pair.b->service->direct_deliveries() > b_before);
-  BOOST_TEST(pair.a.service->direct_deliveries() > a_before);
+  // b's I/O thread delivered the request, and a's the reply. Each counts
+  // a delivery after making it, so the requester may wake first.
+  BOOST_TEST(poll_until(seconds{2}, [&] {
+    return pair.b->service->direct_deliveries() > b_before;
+  }));
+  BOOST_TEST(poll_until(seconds{2}, [&] {
+    return pair.a.service->direct_deliveries() > a_before;
+  }));
   BOOST_TEST(pair.a.service->requests_waiting() == 0u);
   BOOST_TEST(poll_until(seconds{2}, [&] {
     return pair.b->service->requests_serving() == 0;

@@ -55,6 +55,8 @@ struct node_options {
   security_options security;
   std::string config_file;
   membership_config membership;
+  /// The Remote backend's timeouts and limits, from [remote] of --config.
+  remote::remote_settings remote;
   /// [cluster] busy_poll_us of --config, when set.
   std::optional<std::chrono::microseconds> busy_poll;
   /// Which enclaves Tee agents may run in.
@@ -92,6 +94,7 @@ std::optional<failure> apply_config_file(node_options& options) {
     options.security.peer_key_files = *file->peer_key_files;
   options.security.file_peers = file->peers;
   options.membership = file->membership;
+  options.remote = file->remote;
   options.busy_poll = file->busy_poll;
   if (file->tee_allow && !given("--tee-allow"))
     options.tee.allow = *file->tee_allow;
@@ -337,7 +340,7 @@ int run_node(node_options& options) {
 
   raise_file_limit();
   examples::register_example_agents();
-  auto remote = std::make_shared<remote::remote_service>();
+  auto remote = std::make_shared<remote::remote_service>(options.remote);
   auto backends = builtin_backends();
   backends.add("Remote", remote->make_launcher());
   if (auto* containers = dynamic_cast<container::container_launcher*>(

@@ -165,6 +165,26 @@ void read_timing(const toml::table& timing, membership_config& config) {
            + std::to_string(config.suspect_after.count()) + ")");
 }
 
+/// Upper bound of [remote] max_served_requests. A served request keeps an
+/// entry of a few hundred bytes (an estimate), so the table stays within a
+/// few GiB.
+constexpr std::int64_t max_served_requests_bound = 10'000'000;
+
+void read_remote(const toml::table& remote_table,
+                 remote::remote_settings& settings) {
+  const std::string path = "remote";
+  check_keys(remote_table, path,
+             {"spawn_timeout_ms", "request_timeout_ms", "max_served_requests"});
+  auto key = [&path](const char* name) { return path + "." + name; };
+  read_positive(remote_table, "spawn_timeout_ms", key("spawn_timeout_ms"),
+                max_timing_ms, settings.spawn_timeout);
+  read_positive(remote_table, "request_timeout_ms", key("request_timeout_ms"),
+                max_timing_ms, settings.request_timeout);
+  read_positive(remote_table, "max_served_requests",
+                key("max_served_requests"), max_served_requests_bound,
+                settings.max_served_requests);
+}
+
 /// Returns `path` relative to `folder` unless it is absolute.
 std::string resolve(const std::string& folder, const std::string& path) {
   if (path.empty() || path[0] == '/' || folder.empty())
@@ -203,7 +223,8 @@ void read_peers(const toml::table& peers, node_file_settings& settings) {
 node_file_settings read_settings(const toml::table& root,
                                  const std::string& folder) {
   node_file_settings settings;
-  check_keys(root, "", {"node", "cluster", "security", "peers", "tee"});
+  check_keys(root, "",
+             {"node", "cluster", "remote", "security", "peers", "tee"});
   if (const auto* security = sub_table(root, "security", "security"))
     read_security(*security, folder, settings);
   if (const auto* peers = sub_table(root, "peers", "peers"))
@@ -222,6 +243,8 @@ node_file_settings read_settings(const toml::table& root,
     if (const auto* timing = sub_table(*cluster, "timing", "cluster.timing"))
       read_timing(*timing, settings.membership);
   }
+  if (const auto* remote_table = sub_table(root, "remote", "remote"))
+    read_remote(*remote_table, settings.remote);
   if (const auto* tee = sub_table(root, "tee", "tee")) {
     check_keys(*tee, "tee", {"allow", "measurements", "allow_debug"});
     settings.tee_allow = read_string_array(*tee, "allow", "tee.allow");

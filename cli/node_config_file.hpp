@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/remote/remote_messages.hpp"
 #include "net/cluster_config.hpp"
 #include "serialization/result.hpp"
 
@@ -30,6 +31,9 @@ struct node_file_settings {
   std::map<std::string, std::string> peers;
   /// The timings of [cluster.timing]; unset keys keep the defaults.
   membership_config membership;
+  /// [remote]: the Remote backend's timeouts and limits; unset keys keep
+  /// the defaults.
+  remote::remote_settings remote;
   /// [tee] allow: the enclave types the node accepts.
   std::optional<std::vector<std::string>> tee_allow;
   /// [tee] measurements: the only measurements accepted, when set.
@@ -47,6 +51,10 @@ struct node_file_settings {
 ///     seeds = ["n0@tcp://127.0.0.1:7000"]
 ///     [cluster.timing]
 ///     heartbeat_interval_ms = 100
+///     [remote]
+///     spawn_timeout_ms = 10000
+///     request_timeout_ms = 60000
+///     max_served_requests = 65536
 ///     [security]
 ///     key_file = "n1.key"
 ///     peer_keys_files = ["cluster.peers"]

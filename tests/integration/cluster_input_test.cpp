@@ -342,6 +342,34 @@ BOOST_AUTO_TEST_CASE(config_file_sets_cluster_options) {
              == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(config_file_sets_remote_request_timeout) {
+  temp_directory directory;
+  auto path = write_file(directory.path() + "/n1.toml",
+                         "[remote]\nrequest_timeout_ms = 300\n"
+                         "max_served_requests = 100\n");
+  auto n1 = start_cluster_member("n1", {}, {"--config", path});
+  member_view v1{*n1};
+  auto n2 = start_cluster_member("n2", {v1.address()});
+  member_view v2{*n2};
+  BOOST_TEST_REQUIRE(poll_until(seconds{10}, [&] {
+    return all_alive(v1, {"n1", "n2"}) && all_alive(v2, {"n1", "n2"});
+  }));
+  auto spawned = n1->corral({"spawn", "--id", "held", "--on", "n2"});
+  BOOST_TEST_REQUIRE(spawned.exit_code == 0, summary(spawned));
+  // A suspended agent keeps the request, so only a timeout ends it: n1's
+  // 300 ms bound, not the 5 s the requester would wait.
+  auto suspended = n1->corral({"suspend", "held"});
+  BOOST_TEST_REQUIRE(suspended.exit_code == 0, summary(suspended));
+
+  auto start = std::chrono::steady_clock::now();
+  auto request = n1->corral({"send", "--timeout", "5000", "held", "echo", "x"});
+  auto waited = as_milliseconds(std::chrono::steady_clock::now() - start);
+
+  BOOST_TEST(request.exit_code != 0, summary(request));
+  BOOST_TEST(request.err.find("timeout") != std::string::npos, request.err);
+  BOOST_TEST(waited < 3000, "the request failed after " << waited << " ms");
+}
+
 BOOST_AUTO_TEST_CASE(bad_config_files_name_the_problem) {
   temp_directory directory;
   struct bad_case {
@@ -363,6 +391,11 @@ BOOST_AUTO_TEST_CASE(bad_config_files_name_the_problem) {
     {"[peers]\nn2 = \"tooshort\"\n", "peers.n2"},
     {"[peers]\nn2 = \"tooshort\"\n", "\"tooshort\" has 8 characters"},
     {"[security]\nkey = \"x\"\n", "security.key: unknown key"},
+    {"[remote]\nretries = 3\n", "remote.retries: unknown key"},
+    {"[remote]\nmax_served_requests = 0\n",
+     "remote.max_served_requests: must be from 1 to 10000000"},
+    {"[remote]\nrequest_timeout_ms = \"1s\"\n",
+     "remote.request_timeout_ms: expected an integer"},
   };
   for (const auto& entry : cases) {
     auto path = write_file(directory.path() + "/bad.toml", entry.text);

@@ -153,8 +153,8 @@ std::optional<failure> remote_service::check_serving_room() const {
             "agents here already serve "
           + std::to_string(serving)
           + ", the maximum (max_served_requests); find the agents that "
-            "do not reply, or raise remote_settings::max_served_requests "
-            "where the node is built");
+            "do not reply, or raise max_served_requests in the [remote] "
+            "table of the node's configuration file");
   return failure{errc::resource_limit_exceeded,
                  "node " + this_node() + " already serves "
                    + std::to_string(serving)

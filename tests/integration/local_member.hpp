@@ -84,4 +84,24 @@ struct local_member {
   }
 };
 
+/// Two members in this process, b joined through a, that see each other
+/// alive. `b_remote` sets b's Remote backend.
+struct member_pair {
+  local_member a{"", "a"};
+  std::unique_ptr<local_member> b;
+
+  explicit member_pair(const remote::remote_settings& b_remote = {})
+    : b(std::make_unique<local_member>(a.cluster.listen_address(), "b",
+                                       nullptr, b_remote)) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+    bool joined = false;
+    while (!joined && std::chrono::steady_clock::now() < deadline) {
+      joined = !a.service->check_target("b") && !b->service->check_target("a");
+      if (!joined)
+        std::this_thread::sleep_for(std::chrono::milliseconds{1});
+    }
+    BOOST_TEST_REQUIRE(joined, "nodes a and b did not see each other alive");
+  }
+};
+
 } // namespace corral::testing

@@ -24,20 +24,8 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-/// Two nodes in this process, b joined through a, that see each other
-/// alive.
-struct direct_pair {
-  local_member a{"", "a"};
-  std::unique_ptr<local_member> b
-    = std::make_unique<local_member>(a.cluster.listen_address(), "b");
-
-  direct_pair() {
-    bool joined = poll_until(seconds{10}, [&] {
-      return !a.service->check_target("b") && !b->service->check_target("a");
-    });
-    BOOST_TEST_REQUIRE(joined, "nodes a and b did not see each other alive");
-  }
-
+/// Two members that spawn probes on b through proxies on a.
+struct direct_pair : member_pair {
   /// Spawns a probe named `agent_id` on b through a proxy on a and
   /// returns the proxy's spawn result.
   spawn_result spawn_probe_on_b(const std::string& agent_id) {

@@ -30,17 +30,9 @@ namespace {
 
 /// Node a, and node b with the Remote settings `serving`, joined through
 /// a, once they see each other alive.
-struct serving_pair {
-  local_member a{"", "a"};
-  std::unique_ptr<local_member> b;
-
+struct serving_pair : member_pair {
   explicit serving_pair(const remote::remote_settings& serving)
-    : b(std::make_unique<local_member>(a.cluster.listen_address(), "b",
-                                       nullptr, serving)) {
-    bool joined = poll_until(seconds{10}, [&] {
-      return !a.service->check_target("b") && !b->service->check_target("a");
-    });
-    BOOST_TEST_REQUIRE(joined, "nodes a and b did not see each other alive");
+    : member_pair(serving) {
   }
 
   /// Spawns a probe on b itself and returns its global pid.

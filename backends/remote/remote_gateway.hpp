@@ -184,8 +184,9 @@ private:
   void on_message(const std::string& from, remote_envelope& envelope);
   void deliver_request(const std::string& from, remote_envelope& envelope,
                        const caf::actor& receiver);
+  /// Sends `error` in the envelope of `failed`, a `failure_reply_to`.
   void reply_failure(const std::string& to, std::uint64_t id,
-                     const message& request, const failure& error);
+                     const message& failed, const failure& error);
   void on_stop(const std::string& from, const remote_stop& stop);
   void stop_owned_by(const std::string& node, const std::string& event);
 

@@ -195,7 +195,7 @@ void remote_gateway::on_message(const std::string& from,
     post_dead_letter(*services_, msg, target,
                      dead_letter_reason::capability_denied);
     if (msg.kind == message_kind::request)
-      reply_failure(from, envelope.request_id, msg,
+      reply_failure(from, envelope.request_id, failure_reply_to(msg),
                     {errc::capability_denied,
                      "node " + from + " sent a message as "
                        + to_string(msg.from)
@@ -209,7 +209,7 @@ void remote_gateway::on_message(const std::string& from,
     post_dead_letter(*services_, msg, target,
                      dead_letter_reason::unknown_target);
     if (msg.kind == message_kind::request)
-      reply_failure(from, envelope.request_id, msg,
+      reply_failure(from, envelope.request_id, failure_reply_to(msg),
                     {errc::process_not_found,
                      "no live agent " + target + " on node "
                        + services_->node_id()});
@@ -229,9 +229,11 @@ void remote_gateway::deliver_request(const std::string& from,
                                      remote_envelope& envelope,
                                      const caf::actor& receiver) {
   auto id = envelope.request_id;
-  auto copy = envelope.msg;
+  // Only the addresses are kept for an error reply, not the payload, which
+  // may be many MiB on this path.
+  auto failed = failure_reply_to(envelope.msg);
   if (auto full = service_->check_serving_room()) {
-    reply_failure(from, id, copy, *full);
+    reply_failure(from, id, failed, *full);
     return;
   }
   auto timeout = service_->serve_timeout(envelope.timeout_ms);
@@ -245,18 +247,17 @@ void remote_gateway::deliver_request(const std::string& from,
         send_body(from, frame_kind::message,
                   remote_envelope{id, 0, std::move(reply), {}});
       },
-      [this, from, id, copy](caf::error& error) {
+      [this, from, id, failed](caf::error& error) {
         --serving_;
         count_serving();
-        reply_failure(from, id, copy, to_failure(error));
+        reply_failure(from, id, failed, to_failure(error));
       });
 }
 
 void remote_gateway::reply_failure(const std::string& to, std::uint64_t id,
-                                   const message& request,
+                                   const message& failed,
                                    const failure& error) {
-  send_body(to, frame_kind::message,
-            remote_envelope{id, 0, failure_reply_to(request), error});
+  send_body(to, frame_kind::message, remote_envelope{id, 0, failed, error});
 }
 
 // Only the node that spawned an agent may stop it: other members address

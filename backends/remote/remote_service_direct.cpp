@@ -15,22 +15,6 @@
 
 namespace corral::remote {
 
-namespace {
-
-/// Returns `msg` without its payload, which a failure reply does not need.
-message header_of(const message& msg) {
-  message header;
-  header.from = msg.from;
-  header.to = msg.to;
-  header.topic = msg.topic;
-  header.correlation_id = msg.correlation_id;
-  header.trace_id = msg.trace_id;
-  header.kind = msg.kind;
-  return header;
-}
-
-} // namespace
-
 // Runs on the I/O thread. Returns false, with the frame untouched, when
 // the gateway must handle it: the sender is not an alive member yet (the
 // gateway keeps its payloads until it is), an earlier payload of the sender is still
@@ -85,7 +69,7 @@ void remote_service::serve(const std::string& from, remote_envelope& envelope,
                            const caf::actor& agent, const caf::actor& replier,
                            const caf::actor& gateway) {
   served_requests::entry request{
-    from, envelope.request_id, header_of(envelope.msg),
+    from, envelope.request_id, failure_reply_to(envelope.msg),
     served_requests::clock::now() + serve_timeout(envelope.timeout_ms)};
   if (auto full = check_serving_room()) {
     reply_failure(request, *full);
@@ -125,7 +109,7 @@ void remote_service::on_agent_reply(caf::mailbox_element& element) {
   }
   reply_failure(*request,
                 {errc::internal_error,
-                 "agent " + to_string(request->request.to)
+                 "agent " + to_string(request->failure_reply.from)
                    + " replied with something other than a message"});
 }
 
@@ -164,8 +148,8 @@ std::optional<failure> remote_service::check_serving_room() const {
 
 void remote_service::reply_failure(const served_requests::entry& request,
                                    const failure& error) const {
-  auto reply = remote_envelope{request.request_id, 0,
-                               failure_reply_to(request.request), error};
+  auto reply = remote_envelope{request.request_id, 0, request.failure_reply,
+                               error};
   send(request.node, frame_kind::message, to_binary(reply));
 }
 
@@ -175,7 +159,7 @@ void remote_service::expire_served() {
   for (const auto& request : served_.take_expired(now, next))
     reply_failure(request,
                   {errc::timeout,
-                   "agent " + to_string(request.request.to)
+                   "agent " + to_string(request.failure_reply.from)
                      + " did not reply before the requester's deadline"});
   if (!next)
     return;

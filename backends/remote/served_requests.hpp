@@ -12,8 +12,8 @@
 
 namespace corral::remote {
 
-/// Returns the failure reply to `request`, addressed back to its sender;
-/// the error travels beside it in the envelope.
+/// Returns the failure reply to `request` without its payload, addressed
+/// back to its sender. The error travels beside it in the envelope.
 message failure_reply_to(const message& request);
 
 /// The requests from other nodes that the cluster's I/O thread passed
@@ -32,8 +32,9 @@ public:
     std::string node;
     /// The id that the requester's node chose for the request.
     std::uint64_t request_id = 0;
-    /// The request without its payload, to address a failure reply.
-    message request;
+    /// The failure reply to the request (`failure_reply_to`), sent when the
+    /// agent fails or the deadline passes.
+    message failure_reply;
     /// When the requester stops waiting.
     clock::time_point deadline;
   };

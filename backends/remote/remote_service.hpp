@@ -129,16 +129,32 @@ public:
   }
 
   /// Sends `msg` to its agent on another node for `self`, the actor that
-  /// handles it. A cast that cannot be queued becomes a dead letter. A
-  /// request waits up to `timeout` for its reply, which the I/O thread
-  /// delivers to the requester; the gateway ends it at its deadline.
+  /// handles it, as `forward` with the requester of that message does.
   caf::result<message> forward(caf::event_based_actor* self, message& msg,
                                std::chrono::milliseconds timeout);
 
-  /// Forwards `request` as `forward` does, with the time left until its
-  /// deadline, capped by `settings().request_timeout`, as the timeout.
+  /// Forwards `request` for `self` as `forward_until` with the requester of
+  /// that message does.
   caf::result<message> forward_until(caf::event_based_actor* self,
                                      remote_request& request);
+
+  /// Sends `msg` to its agent on another node; any thread. A cast that
+  /// cannot be queued becomes a dead letter. A request waits up to
+  /// `timeout` for its reply, which the I/O thread delivers to `requester`;
+  /// the gateway ends it at its deadline. A request that cannot be sent
+  /// gets its error at once.
+  void forward(message& msg, std::chrono::milliseconds timeout,
+               reply_address requester);
+
+  /// Forwards `request` as `forward` does, with the time left until its
+  /// deadline, capped by `settings().request_timeout`, as the timeout. A
+  /// request whose deadline passed gets a timeout error.
+  void forward_until(remote_request& request, reply_address requester);
+
+  /// Sends a timeout error to every request to another node whose deadline
+  /// passed, and arms the gateway's timer for the next one when needed.
+  /// The gateway calls it when that timer fires.
+  void expire_requests();
 
   /// Ends the request whose reply or failure `envelope` is, and delivers
   /// it to the requester; `from` must be the node the request went to. A

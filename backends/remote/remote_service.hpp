@@ -105,6 +105,18 @@ public:
     return direct_deliveries_.load();
   }
 
+  /// Returns how many messages and requests proxies sent on their senders'
+  /// threads, without their mailbox; for tests of that path.
+  std::size_t unqueued_forwards() const {
+    return unqueued_forwards_.load();
+  }
+
+  /// Called by a proxy for each message or request that it sends on its
+  /// sender's thread.
+  void count_unqueued_forward() {
+    unqueued_forwards_.fetch_add(1, std::memory_order_relaxed);
+  }
+
   /// Returns how many payloads from other nodes the gateway has yet to
   /// handle. While any from a node wait, its later messages take the
   /// gateway too, so tests of the direct path wait for 0 first.
@@ -222,6 +234,7 @@ private:
   std::atomic<std::size_t> watch_records_{0};
   std::atomic<std::size_t> gateway_serving_{0};
   std::atomic<std::size_t> direct_deliveries_{0};
+  std::atomic<std::size_t> unqueued_forwards_{0};
   /// Requests rejected by `max_served_requests` since the last log line,
   /// and that line's time (steady clock, ns), so that a flood of them
   /// writes at most one line per second.

@@ -1,7 +1,8 @@
 // The outbound half of the remote backend's message path: messages and
-// requests to agents of other nodes leave from the actor that has them
-// (a proxy, or the gateway for global pids), straight to the cluster's
-// send queue. Requests wait in the service's table for their reply.
+// requests to agents of other nodes go straight to the cluster's send
+// queue from the thread that has them. That is the sender's thread for a
+// running proxy with an empty mailbox, else the proxy's or the gateway's
+// (for global pids). Requests wait in the service's table for their reply.
 
 #include <caf/all.hpp>
 

@@ -33,7 +33,7 @@ caf::behavior remote_gateway::make_behavior() {
     [this](timer_atom, module_atom, const std::string& from,
            std::uint64_t id) { expire_module_wait(from, id); },
     // Messages to agents of other nodes that were addressed by global pid.
-    // Those sent to a proxy leave from the proxy itself.
+    // Those sent to a proxy leave from the proxy or from their sender.
     [this](message& msg) {
       return service_->forward(this, msg, service_->settings().request_timeout);
     },

@@ -39,14 +39,17 @@ reply_address address_of(const caf::response_promise& promise,
 void deliver_reply(reply_address& to, caf::message content);
 
 /// The requests that agents of this node sent to agents of other nodes and
-/// that wait for their replies, by request id. The gateway adds them and
-/// ends them at their deadline or when their node goes down. The cluster's
-/// I/O thread ends them when their reply arrives and delivers the reply
-/// itself. Whichever thread takes an entry out of the table delivers its
-/// reply, so each request gets exactly one. Thread-safe; the lock is held only for
-/// map operations, never while a reply is delivered.
+/// that wait for their replies, by request id. The thread that sends a
+/// request adds it. The gateway ends requests at their deadline or when
+/// their node goes down. The cluster's I/O thread ends them when their
+/// reply arrives and delivers the reply itself. Whichever thread takes an
+/// entry out of the table delivers its reply, so each request gets exactly
+/// one. Thread-safe; the lock is held only for map operations, never while
+/// a reply is delivered.
 class outbound_requests {
 public:
+  using clock = std::chrono::steady_clock;
+
   /// One request waiting for its reply.
   struct entry {
     reply_address reply;
@@ -54,10 +57,22 @@ public:
     std::string node;
     /// How long the request may wait for its reply here.
     std::chrono::milliseconds timeout{0};
+    /// When the request stops waiting: `timeout` after it was added.
+    clock::time_point deadline;
   };
 
-  /// Adds `request` under a new id and returns the id.
-  std::uint64_t add(entry request);
+  /// The result of `add`: the request's id, and whether the gateway's
+  /// timer must be armed for `delay` because no timer is due by this
+  /// request's deadline.
+  struct added {
+    std::uint64_t id = 0;
+    bool arm = false;
+    std::chrono::microseconds delay{0};
+  };
+
+  /// Adds `request` under a new id, with its deadline `request.timeout`
+  /// from now.
+  added add(entry request);
 
   /// Takes the request `id` out of the table, or returns nothing when no
   /// such request waits.
@@ -73,13 +88,31 @@ public:
   /// Takes every request out of the table.
   std::vector<entry> take_all();
 
+  /// Forgets the armed timer, for a new gateway, which has none. Call when
+  /// the service attaches.
+  void disarm();
+
+  /// Takes every request whose deadline passed at `now` out of the table.
+  /// Sets `next` to the time for which the gateway's timer must be armed,
+  /// or to nothing when no request is left or a timer is already due by
+  /// the earliest deadline left.
+  std::vector<entry> take_expired(clock::time_point now,
+                                  std::optional<clock::time_point>& next);
+
   /// Returns the number of waiting requests.
   std::size_t size() const;
 
 private:
+  void erase_deadline(clock::time_point deadline, std::uint64_t id);
+
   mutable std::mutex mutex_;
   std::uint64_t next_id_ = 1;
   std::map<std::uint64_t, entry> entries_;
+  /// The deadlines in order, for `take_expired`.
+  std::multimap<clock::time_point, std::uint64_t> deadlines_;
+  /// Whether a timer is armed and has not fired yet, and for when.
+  bool armed_ = false;
+  clock::time_point armed_for_;
 };
 
 } // namespace corral::remote

@@ -33,16 +33,14 @@ caf::behavior remote_gateway::make_behavior() {
     [this](timer_atom, module_atom, const std::string& from,
            std::uint64_t id) { expire_module_wait(from, id); },
     // Messages to agents of other nodes that were addressed by global pid.
-    // Those sent to a proxy leave from the proxy itself.
+    // Those sent to a proxy leave from the proxy or from their sender.
     [this](message& msg) {
       return service_->forward(this, msg, service_->settings().request_timeout);
     },
     [this](remote_request& request) {
       return service_->forward_until(this, request);
     },
-    [this](timer_atom, deadline_atom, std::uint64_t id) {
-      expire_request(id);
-    },
+    [this](timer_atom, deadline_atom) { service_->expire_requests(); },
     [this](timer_atom, serve_atom) { service_->expire_served(); },
     [this](stop_atom, const global_pid& agent, stop_options options) {
       return stop_proxied(agent, options);
@@ -136,18 +134,6 @@ void remote_gateway::on_spawn_reply(const std::string& from,
   proxies_[proxy.address()] = live_proxy{reply.result.global, proxy};
   proxy_of_[to_string(reply.result.global)] = proxy.address();
   send(proxy, started_atom::value, reply.result.global);
-}
-
-void remote_gateway::expire_request(std::uint64_t id) {
-  auto request = service_->requests().take(id);
-  if (!request)
-    return;
-  deliver_reply(request->reply,
-                caf::make_message(make_error(
-                  errc::timeout, "node " + request->node
-                                   + " sent no reply within "
-                                   + std::to_string(request->timeout.count())
-                                   + " ms")));
 }
 
 void remote_gateway::count_serving() {

@@ -107,7 +107,6 @@ private:
   void send_spawn(const caf::actor& proxy, const std::string& node,
                   spawn_request& request);
   void expire_spawn(std::uint64_t id);
-  void expire_request(std::uint64_t id);
   void count_serving();
   caf::result<void> stop_proxied(const global_pid& agent,
                                  stop_options options);

@@ -35,28 +35,100 @@ caf::behavior remote_proxy::make_behavior() {
   return starting();
 }
 
+void remote_proxy::enqueue(caf::mailbox_element_ptr element,
+                           caf::execution_unit* host) {
+  if (element != nullptr && forward_unqueued(*element))
+    return;
+  // Counted before it is queued, so that no sender reads 0 while the
+  // element waits.
+  queued_.fetch_add(1);
+  caf::event_based_actor::enqueue(std::move(element), host);
+}
+
+// A sender's thread runs this. The reply address is what the proxy's
+// response promise would hold, so the reply reaches the sender as if the
+// proxy had handled the request.
+bool remote_proxy::forward_unqueued(caf::mailbox_element& element) {
+  // A response is the reply to the proxy's own request to the gateway.
+  if (element.mid.is_response() || queued_.load() != 0)
+    return false;
+  auto& content = element.content();
+  bool is_message = content.match_elements<message>();
+  if (!is_message && !content.match_elements<remote_request>())
+    return false;
+  std::lock_guard<std::mutex> guard{route_mutex_};
+  if (!forwarding_)
+    return false;
+  cell_->messages_in.fetch_add(1, std::memory_order_relaxed);
+  cell_->messages_out.fetch_add(1, std::memory_order_relaxed);
+  service_->count_unqueued_forward();
+  reply_address requester{std::move(element.sender), std::move(element.stages),
+                          element.mid, caf::strong_actor_ptr{ctrl()}};
+  if (is_message) {
+    auto& msg = content.get_mutable_as<message>(0);
+    msg.to = remote_;
+    service_->forward(msg, service_->settings().request_timeout,
+                      std::move(requester));
+    return true;
+  }
+  auto& request = content.get_mutable_as<remote_request>(0);
+  request.msg.to = remote_;
+  service_->forward_until(request, std::move(requester));
+  return true;
+}
+
+caf::invoke_message_result remote_proxy::consume(caf::mailbox_element& element) {
+  auto result = caf::event_based_actor::consume(element);
+  // A skipped element stays in the mailbox until the behavior changes.
+  if (result != caf::invoke_message_result::skipped)
+    queued_.fetch_sub(1);
+  return result;
+}
+
 void remote_proxy::on_exit() {
+  std::lock_guard<std::mutex> guard{route_mutex_};
+  forwarding_ = false;
   cell_.reset();
   services_.reset();
   service_.reset();
   gateway_ = nullptr;
 }
 
+// Senders' threads stop forwarding before the proxy exits. A message that
+// arrives after that is bounced by the closed mailbox, as by any exited
+// actor.
+void remote_proxy::exit_with(caf::error reason) {
+  {
+    std::lock_guard<std::mutex> guard{route_mutex_};
+    forwarding_ = false;
+  }
+  quit(std::move(reason));
+}
+
 caf::behavior remote_proxy::starting() {
   return {
     [this](started_atom, const global_pid& remote) { on_started(remote); },
-    [this](failed_atom, caf::error& error) { quit(std::move(error)); },
+    [this](failed_atom, caf::error& error) { exit_with(std::move(error)); },
     [this](exited_atom, const exit_reason& reason) {
-      quit(to_exit_error(reason));
+      exit_with(to_exit_error(reason));
     },
     // Stopped before the target confirmed: the gateway gets this exit and
     // stops the remote agent should the spawn still succeed.
-    [this](shutdown_atom) { quit(to_exit_error({exit_kind::shutdown, {}})); },
+    [this](shutdown_atom) {
+      exit_with(to_exit_error({exit_kind::shutdown, {}}));
+    },
   };
 }
 
+// Messages that wait in the mailbox are forwarded by this thread after
+// the behavior changes. Senders' threads forward only after the last of
+// them (see `queued_`).
 void remote_proxy::on_started(const global_pid& remote) {
-  remote_ = remote;
+  {
+    std::lock_guard<std::mutex> guard{route_mutex_};
+    remote_ = remote;
+    forwarding_ = true;
+  }
   log(spdlog::level::debug, "proxy of " + to_string(remote_) + " started");
   send(services_->kernel, started_atom::value, cell_->pid, remote_);
   set_default_handler(caf::drop);
@@ -91,14 +163,14 @@ caf::behavior remote_proxy::running() {
                     "stop of remote agent " + to_string(remote_)
                       + " not sent: " + describe(error)
                       + "; exiting without its exit reason");
-                quit(to_exit_error({exit_kind::shutdown, {}}));
+                exit_with(to_exit_error({exit_kind::shutdown, {}}));
               });
     },
     [this](exited_atom, const exit_reason& reason) {
       log(spdlog::level::debug,
           "remote agent " + to_string(remote_)
             + " exited: " + to_string(reason));
-      quit(to_exit_error(reason));
+      exit_with(to_exit_error(reason));
     },
     // The kernel sends these after the agent's node confirmed them there;
     // the proxy has nothing to hold itself. A dropped message would send
@@ -109,6 +181,7 @@ caf::behavior remote_proxy::running() {
     [this](restart_atom, const global_pid& now) {
       log(spdlog::level::debug, "remote agent " + to_string(remote_)
                                   + " restarted as " + to_string(now));
+      std::lock_guard<std::mutex> guard{route_mutex_};
       remote_ = now;
     },
     // A local agent linked to this proxy exited: the remote agent gets the

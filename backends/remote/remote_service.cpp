@@ -38,6 +38,8 @@ void remote_service::attach(std::shared_ptr<node_services> services,
   // the companion.
   auto replier = system.spawn<caf::actor_companion, caf::hidden>();
   served_.open();
+  // Timers armed for requests went to an earlier gateway, if any.
+  requests_.disarm();
   std::weak_ptr<remote_service> weak = shared_from_this();
   companion_of(replier)->on_enqueue(
     [weak](caf::mailbox_element_ptr element) {

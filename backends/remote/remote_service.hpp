@@ -105,6 +105,18 @@ public:
     return direct_deliveries_.load();
   }
 
+  /// Returns how many messages and requests proxies sent on their senders'
+  /// threads, without their mailbox; for tests of that path.
+  std::size_t unqueued_forwards() const {
+    return unqueued_forwards_.load();
+  }
+
+  /// Called by a proxy for each message or request that it sends on its
+  /// sender's thread.
+  void count_unqueued_forward() {
+    unqueued_forwards_.fetch_add(1, std::memory_order_relaxed);
+  }
+
   /// Returns how many payloads from other nodes the gateway has yet to
   /// handle. While any from a node wait, its later messages take the
   /// gateway too, so tests of the direct path wait for 0 first.
@@ -129,16 +141,32 @@ public:
   }
 
   /// Sends `msg` to its agent on another node for `self`, the actor that
-  /// handles it. A cast that cannot be queued becomes a dead letter. A
-  /// request waits up to `timeout` for its reply, which the I/O thread
-  /// delivers to the requester; the gateway ends it at its deadline.
+  /// handles it, as `forward` with the requester of that message does.
   caf::result<message> forward(caf::event_based_actor* self, message& msg,
                                std::chrono::milliseconds timeout);
 
-  /// Forwards `request` as `forward` does, with the time left until its
-  /// deadline, capped by `settings().request_timeout`, as the timeout.
+  /// Forwards `request` for `self` as `forward_until` with the requester of
+  /// that message does.
   caf::result<message> forward_until(caf::event_based_actor* self,
                                      remote_request& request);
+
+  /// Sends `msg` to its agent on another node; any thread. A cast that
+  /// cannot be queued becomes a dead letter. A request waits up to
+  /// `timeout` for its reply, which the I/O thread delivers to `requester`;
+  /// the gateway ends it at its deadline. A request that cannot be sent
+  /// gets its error at once.
+  void forward(message& msg, std::chrono::milliseconds timeout,
+               reply_address requester);
+
+  /// Forwards `request` as `forward` does, with the time left until its
+  /// deadline, capped by `settings().request_timeout`, as the timeout. A
+  /// request whose deadline passed gets a timeout error.
+  void forward_until(remote_request& request, reply_address requester);
+
+  /// Sends a timeout error to every request to another node whose deadline
+  /// passed, and arms the gateway's timer for the next one when needed.
+  /// The gateway calls it when that timer fires.
+  void expire_requests();
 
   /// Ends the request whose reply or failure `envelope` is, and delivers
   /// it to the requester; `from` must be the node the request went to. A
@@ -206,6 +234,7 @@ private:
   std::atomic<std::size_t> watch_records_{0};
   std::atomic<std::size_t> gateway_serving_{0};
   std::atomic<std::size_t> direct_deliveries_{0};
+  std::atomic<std::size_t> unqueued_forwards_{0};
   /// Requests rejected by `max_served_requests` since the last log line,
   /// and that line's time (steady clock, ns), so that a flood of them
   /// writes at most one line per second.

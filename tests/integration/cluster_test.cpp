@@ -89,7 +89,8 @@ BOOST_AUTO_TEST_CASE(frozen_node_is_down_then_back) {
   three_members cluster;
   auto pid = cluster.n3->process().pid();
   continue_at_exit resume{pid};
-  ::kill(pid, SIGSTOP);
+  BOOST_TEST_REQUIRE(freeze(pid),
+                     "node process " << pid << " did not stop");
   auto stopped = clock_type::now();
   auto by_n1 = milliseconds_until_state(*cluster.v1, "n3", "down", stopped,
                                        seconds{6});

@@ -272,7 +272,8 @@ BOOST_AUTO_TEST_CASE(frozen_target_fails_requests_early) {
 
   auto n2_pid = cluster.n2->process().pid();
   continue_at_exit resume{n2_pid};
-  ::kill(n2_pid, SIGSTOP);
+  BOOST_TEST_REQUIRE(freeze(n2_pid),
+                     "node process " << n2_pid << " did not stop");
   auto frozen_at = clock_type::now();
 
   // A request's own deadline ends it while n2 is only silent, not yet down.

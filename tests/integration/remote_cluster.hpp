@@ -6,7 +6,10 @@
 
 #include <chrono>
 #include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <string>
@@ -45,6 +48,29 @@ inline bool lists_agent(const node_process& node,
     if (entry.value("agent_id", "") == agent_id)
       return true;
   return false;
+}
+
+/// Sends SIGSTOP to `pid` and waits up to 2 s until every thread of it has
+/// stopped. kill() returns before the threads stop, and a thread still
+/// running could answer a request sent right after. Returns false when
+/// some thread did not stop in time.
+inline bool freeze(pid_t pid) {
+  namespace fs = std::filesystem;
+  ::kill(pid, SIGSTOP);
+  const fs::path tasks = "/proc/" + std::to_string(pid) + "/task";
+  return poll_until(std::chrono::seconds{2}, [&] {
+    std::error_code error;
+    for (const auto& task : fs::directory_iterator{tasks, error}) {
+      std::ifstream file{task.path() / "stat"};
+      std::string stat{std::istreambuf_iterator<char>{file}, {}};
+      // The state follows the command name, which ends with the last ')'.
+      auto end = stat.rfind(')');
+      if (end == std::string::npos || end + 2 >= stat.size()
+          || (stat[end + 2] != 'T' && stat[end + 2] != 't'))
+        return false;
+    }
+    return !error;
+  });
 }
 
 /// Resumes a stopped process when the test ends, even on failure, so that

@@ -151,7 +151,8 @@ BOOST_AUTO_TEST_CASE(node_down_fails_pending_direct_requests) {
   // silence, well before the requests' 20 s timeout.
   auto n2_pid = n2->process().pid();
   continue_at_exit resume{n2_pid};
-  ::kill(n2_pid, SIGSTOP);
+  BOOST_TEST_REQUIRE(freeze(n2_pid),
+                     "node process " << n2_pid << " did not stop");
   auto start = clock_type::now();
   std::vector<std::future<caf::expected<message>>> pending;
   for (int i = 0; i < 3; ++i)

@@ -214,7 +214,8 @@ BOOST_AUTO_TEST_CASE(cast_to_full_send_queue_is_mailbox_full) {
   // down only after 1 s of silence, long after the casts below.
   auto n2_pid = n2->process().pid();
   continue_at_exit resume{n2_pid};
-  ::kill(n2_pid, SIGSTOP);
+  BOOST_TEST_REQUIRE(freeze(n2_pid),
+                     "node process " << n2_pid << " did not stop");
   std::string payload(64 * 1024, 'x');
   std::vector<dead_letter> letters;
   for (int round = 0; round < 60 && letters.empty(); ++round) {

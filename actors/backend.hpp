@@ -3,6 +3,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -81,13 +82,14 @@ public:
   }
 
   /// Returns the backend for `name`, or null.
-  backend* find(const std::string& name) const {
+  backend* find(std::string_view name) const {
     auto i = backends_.find(name);
     return i == backends_.end() ? nullptr : i->second.get();
   }
 
 private:
-  std::map<std::string, std::shared_ptr<backend>> backends_;
+  // Transparent, so that `find` builds no std::string for each spawn.
+  std::map<std::string, std::shared_ptr<backend>, std::less<>> backends_;
 };
 
 } // namespace corral

@@ -128,7 +128,8 @@ kernel_actor::insert_entry(std::shared_ptr<agent_cell> cell,
 void kernel_actor::drain_spawns() {
   if (!services_->spawns.has_items())
     return;
-  for (auto& spawned : services_->spawns.take()) {
+  auto batch = services_->spawns.take();
+  for (auto& spawned : batch) {
     if (spawned.cell)
       register_spawn(spawned);
     else if (spawned.unwatch)
@@ -136,6 +137,7 @@ void kernel_actor::drain_spawns() {
     else
       add_watcher(std::move(spawned.watcher));
   }
+  services_->spawns.recycle(std::move(batch));
 }
 
 void kernel_actor::add_watcher(caf::actor watcher) {

@@ -77,7 +77,8 @@ std::shared_ptr<agent_cell> make_agent_cell(node_services& services,
   auto cell = std::make_shared<agent_cell>(std::move(caps), std::move(limits));
   cell->pid = services.next_pid.fetch_add(1);
   cell->agent_id = request.agent_id;
-  cell->global = {services.node_id(), cell->pid};
+  cell->global.node = services.node_id();
+  cell->global.pid = cell->pid;
   cell->parent = request.parent_pid.value_or(kernel_pid);
   return cell;
 }

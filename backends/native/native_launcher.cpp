@@ -8,10 +8,13 @@
 
 namespace corral {
 
+// The agent itself is created in its hosting actor's first run, so that a
+// spawn on the caller's thread leaves that work to the worker that runs
+// the child.
 caf::expected<spawn_outcome> native_launcher::spawn(const spawn_context& ctx) {
   auto& registry = agent_registry::instance();
-  auto impl = registry.create(ctx.request.agent_type);
-  if (!impl) {
+  auto make = registry.find(ctx.request.agent_type);
+  if (!make) {
     std::string known;
     for (const auto& name : registry.names())
       known += (known.empty() ? "" : ", ") + name;
@@ -22,9 +25,9 @@ caf::expected<spawn_outcome> native_launcher::spawn(const spawn_context& ctx) {
   caf::actor actor;
   if (ctx.deferred_start)
     actor = ctx.system.spawn<agent_host, caf::lazy_init>(
-      std::move(impl), ctx.cell, ctx.services, ctx.request.env);
+      std::move(make), ctx.cell, ctx.services, ctx.request.env);
   else
-    actor = ctx.system.spawn<agent_host>(std::move(impl), ctx.cell,
+    actor = ctx.system.spawn<agent_host>(std::move(make), ctx.cell,
                                          ctx.services, ctx.request.env);
   return spawn_outcome{std::move(actor), true, {}, {}};
 }

@@ -84,7 +84,7 @@ kernel_actor::start_agent(std::shared_ptr<const spawn_request> shared,
     return_pid(*services_, cell->pid);
     return outcome.error();
   }
-  cell->actor = outcome->actor;
+  cell->set_actor(outcome->actor);
   report_exit_to_kernel(*services_, *cell);
   services_->agents.publish(cell);
   auto& inserted = insert_entry(std::move(cell), store(request),

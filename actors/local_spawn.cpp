@@ -35,7 +35,7 @@ caf::error shutting_down(const node_services& services,
 // and exits without starting the agent.
 void cancel(agent_cell& cell) {
   cell.cancelled.store(true);
-  caf::anon_send_exit(cell.actor, caf::exit_reason::kill);
+  caf::anon_send_exit(cell.actor(), caf::exit_reason::kill);
 }
 
 } // namespace
@@ -87,8 +87,8 @@ void report_exit_to_kernel(const node_services& services,
                            const agent_cell& cell) {
   auto kernel = caf::actor_cast<caf::actor_addr>(services.kernel);
   auto pid = cell.pid;
-  auto id = cell.actor.id();
-  cell.actor->attach_functor(
+  auto id = cell.actor().id();
+  cell.actor()->attach_functor(
     [kernel, pid, id](const caf::error& reason, caf::execution_unit* host) {
       if (auto target = caf::actor_cast<caf::strong_actor_ptr>(kernel))
         target->enqueue(nullptr, caf::make_message_id(),
@@ -125,7 +125,10 @@ spawn_here(caf::actor_system& system,
     return_pid(*services, cell->pid);
     return caf::expected<spawn_result>{std::move(outcome.error())};
   }
-  cell->actor = std::move(outcome->actor);
+  // An invalid actor means that the backend deferred its creation.
+  auto created = static_cast<bool>(outcome->actor);
+  if (created)
+    cell->set_actor(std::move(outcome->actor));
 
   local_spawn queued;
   queued.cell = cell;
@@ -133,7 +136,8 @@ spawn_here(caf::actor_system& system,
   auto pushed = services->spawns.push(std::move(queued), services->agents,
                                       config.max_agents);
   if (pushed.closed || pushed.claim.status != directory::claim::ok) {
-    cancel(*cell);
+    if (created)
+      cancel(*cell);
     if (pushed.closed)
       return caf::expected<spawn_result>{
         shutting_down(*services, request.agent_id)};

@@ -26,10 +26,13 @@ struct spawn_context {
   std::shared_ptr<node_services> services;
   /// Set only for backends whose `spawns_on_caller` is true, when the
   /// caller spawns outside the kernel: the backend creates the actor
-  /// without scheduling it (CAF's `lazy_init`), or leaves an invalid
-  /// actor in the outcome and its creation to the cell
-  /// (`agent_cell::defer_actor`). The actor's first message starts it.
+  /// without scheduling it (CAF's `lazy_init`), and its first message
+  /// starts it.
   bool deferred_start = false;
+  /// Set with `deferred_start` when the backend may instead leave an
+  /// invalid actor in the outcome and the actor's creation to the cell
+  /// (`agent_cell::defer_actor`).
+  bool deferred_creation = false;
 };
 
 /// The actor a backend started for an agent.

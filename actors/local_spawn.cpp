@@ -119,7 +119,15 @@ spawn_here(caf::actor_system& system,
   const auto& config = services->config;
   auto cell = make_agent_cell(*services, request);
 
-  spawn_context context{system, request, cell, services, true};
+  // An agent that spawns leaves its children's actors to the kernel
+  // (callgrind: about 1,000 fewer instructions per child on its worker).
+  // A caller outside any actor creates the actor itself, because a
+  // deferred child keeps a maker of about 128 bytes on the heap until the
+  // kernel drains it, and a node filled by outside spawns would keep the
+  // peak of that backlog in its resident memory.
+  // NOTE: a burst of spawns from agents still leaves such a peak.
+  spawn_context context{system, request, cell, services, true,
+                        self != nullptr};
   auto outcome = impl->spawn(context);
   if (!outcome) {
     return_pid(*services, cell->pid);

@@ -60,13 +60,18 @@ caf::expected<spawn_outcome> native_launcher::spawn(const spawn_context& ctx) {
                       "agent_type " + ctx.request.agent_type
                         + " is not registered; registered types: " + known);
   }
-  if (ctx.deferred_start) {
+  if (ctx.deferred_creation) {
     ctx.cell->defer_actor(
       std::make_unique<deferred_host>(ctx, std::move(make)));
     return spawn_outcome{caf::actor{}, true, {}, {}};
   }
-  auto actor = ctx.system.spawn<agent_host>(std::move(make), ctx.cell,
-                                            ctx.services, ctx.request.env);
+  caf::actor actor;
+  if (ctx.deferred_start)
+    actor = ctx.system.spawn<agent_host, caf::lazy_init>(
+      std::move(make), ctx.cell, ctx.services, ctx.request.env);
+  else
+    actor = ctx.system.spawn<agent_host>(std::move(make), ctx.cell,
+                                         ctx.services, ctx.request.env);
   return spawn_outcome{std::move(actor), true, {}, {}};
 }
 

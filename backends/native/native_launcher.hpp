@@ -8,7 +8,7 @@ namespace corral {
 /// the node's scheduler.
 class native_launcher : public backend {
 public:
-  /// Spawns the hosting actor, or with `deferred_start` leaves that to
+  /// Spawns the hosting actor, or with `deferred_creation` leaves that to
   /// the cell (`agent_cell::defer_actor`). The actor creates the agent
   /// from the registry when it first runs. An unknown agent_type returns
   /// `agent_type_unknown`.

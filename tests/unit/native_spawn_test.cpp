@@ -2,6 +2,7 @@
 // sent right after the spawn arrive in order, a stop right after the spawn
 // ends the agent, and the agent object is created by its hosting actor.
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -65,6 +66,69 @@ BOOST_AUTO_TEST_CASE(messages_right_after_spawn_keep_order) {
     if (x.kind == "message")
       topics.push_back(x.msg.topic);
   BOOST_TEST(topics == sent, boost::test_tools::per_element());
+}
+
+// Several threads reach the new agent at once, so that one of them, or
+// the kernel, creates its actor while the others wait for it.
+BOOST_AUTO_TEST_CASE(concurrent_senders_right_after_spawn) {
+  constexpr int senders = 4;
+  constexpr int per_sender = 50;
+  auto log = spawn_probe("crowded");
+
+  // Boost.Test's checks are not thread-safe, so the threads count their
+  // failed sends and the test checks the count.
+  std::atomic<int> failed_sends{0};
+  std::vector<std::thread> threads;
+  for (int k = 0; k < senders; ++k)
+    threads.emplace_back([this, k, &failed_sends] {
+      for (int n = 0; n < per_sender; ++n)
+        if (node().send("crowded", "t" + std::to_string(k),
+                        std::to_string(n)))
+          ++failed_sends;
+    });
+  for (auto& thread : threads)
+    thread.join();
+  BOOST_TEST(failed_sends.load() == 0);
+
+  auto all_arrived = [&log] {
+    return log->count("message") >= std::size_t{senders * per_sender};
+  };
+  BOOST_REQUIRE(wait_until(all_arrived, patience));
+  std::vector<std::vector<int>> seen(senders);
+  for (const auto& x : log->all())
+    if (x.kind == "message")
+      seen.at(std::stoi(x.msg.topic.substr(1)))
+        .push_back(std::stoi(x.msg.payload));
+  for (int k = 0; k < senders; ++k) {
+    BOOST_TEST_CONTEXT("sender " << k) {
+      BOOST_TEST(seen[k].size() == std::size_t{per_sender});
+      BOOST_TEST(std::is_sorted(seen[k].begin(), seen[k].end()));
+    }
+  }
+}
+
+// A child of an agent gets its actor from the first thread that needs it:
+// here the test thread or the kernel.
+BOOST_AUTO_TEST_CASE(messages_to_agent_child_keep_order) {
+  spawn_probe("parent");
+  auto log = recorder_for("child");
+  auto child = ask("parent", "spawn", spawn_args(request_for("child",
+                                                             probe_type)));
+  BOOST_REQUIRE(child.find("error") == std::string::npos);
+
+  const std::vector<std::string> sent{"first", "second", "third"};
+  for (const auto& topic : sent)
+    BOOST_REQUIRE(!node().send(child, topic, {}));
+
+  BOOST_REQUIRE(log->wait_for(is_message("third"), patience));
+  std::vector<std::string> topics;
+  for (const auto& x : log->all())
+    if (x.kind == "message")
+      topics.push_back(x.msg.topic);
+  BOOST_TEST(topics == sent, boost::test_tools::per_element());
+  auto stopped = node().stop(child);
+  BOOST_REQUIRE(stopped);
+  BOOST_TEST(stopped->kind == exit_kind::shutdown);
 }
 
 BOOST_AUTO_TEST_CASE(request_right_after_spawn_is_answered) {

@@ -68,22 +68,25 @@ BOOST_AUTO_TEST_CASE(messages_right_after_spawn_keep_order) {
   BOOST_TEST(topics == sent, boost::test_tools::per_element());
 }
 
-// Several threads reach the new agent at once, so that one of them, or
-// the kernel, creates its actor while the others wait for it.
+// Several threads reach an agent's new child at once, so that one of
+// them, or the kernel, creates its actor while the others wait for it.
 BOOST_AUTO_TEST_CASE(concurrent_senders_right_after_spawn) {
   constexpr int senders = 4;
   constexpr int per_sender = 50;
-  auto log = spawn_probe("crowded");
+  spawn_probe("parent");
+  auto log = recorder_for("crowded");
+  auto child = ask("parent", "spawn",
+                   spawn_args(request_for("crowded", probe_type)));
+  BOOST_REQUIRE(child.find("error") == std::string::npos);
 
   // Boost.Test's checks are not thread-safe, so the threads count their
   // failed sends and the test checks the count.
   std::atomic<int> failed_sends{0};
   std::vector<std::thread> threads;
   for (int k = 0; k < senders; ++k)
-    threads.emplace_back([this, k, &failed_sends] {
+    threads.emplace_back([this, k, &child, &failed_sends] {
       for (int n = 0; n < per_sender; ++n)
-        if (node().send("crowded", "t" + std::to_string(k),
-                        std::to_string(n)))
+        if (node().send(child, "t" + std::to_string(k), std::to_string(n)))
           ++failed_sends;
     });
   for (auto& thread : threads)

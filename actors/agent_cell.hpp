@@ -14,6 +14,18 @@
 
 namespace corral {
 
+/// Creates the hosting actor of an agent whose spawn left that to the
+/// first thread that needs the actor (`agent_cell::defer_actor`).
+class actor_maker {
+public:
+  virtual ~actor_maker() = default;
+
+  /// Creates the actor unscheduled (CAF's `lazy_init`), so that its first
+  /// message starts it, or returns an invalid handle when the agent's cell
+  /// no longer exists.
+  virtual caf::actor make() = 0;
+};
+
 /// What the kernel, the directory and an agent's hosting actor share about
 /// one live agent. Identity fields are set before the cell is published and
 /// never change afterwards; counters are atomics that the hosting actor
@@ -41,8 +53,24 @@ struct agent_cell {
   pid_type parent = kernel_pid;
   const capabilities& caps;
   const struct limits& limits;
-  /// The CAF actor hosting the agent; set by the kernel after the spawn.
-  caf::actor actor;
+  /// Returns the CAF actor hosting the agent. When the spawn left its
+  /// creation to the first user (`defer_actor`), the first call creates
+  /// it, on whichever thread makes that call, and concurrent calls wait
+  /// until it exists. Thread-safe.
+  const caf::actor& actor() const {
+    if (actor_state_.load(std::memory_order_acquire) != actor_ready)
+      create_actor();
+    return actor_;
+  }
+
+  /// Sets the hosting actor. Called before the cell is published.
+  void set_actor(caf::actor actor) {
+    actor_ = std::move(actor);
+  }
+
+  /// Leaves the creation of the hosting actor to the first call of
+  /// `actor()`. Called before the cell is published.
+  void defer_actor(std::unique_ptr<actor_maker> maker);
   /// True when `actor` forwards to an agent of another node (a Remote
   /// proxy, or the route to a global pid). Requests to it then go as
   /// `remote_request`, so that the requester's deadline travels along.
@@ -60,6 +88,17 @@ struct agent_cell {
   /// Set when a spawn outside the kernel is given up before the agent
   /// first ran. Its hosting actor then exits without starting the agent.
   std::atomic<bool> cancelled{false};
+
+private:
+  enum : std::uint8_t { actor_ready, actor_deferred, actor_creating };
+
+  void create_actor() const;
+
+  // Mutable because `actor()` creates a deferred actor, which does not
+  // change what the cell describes.
+  mutable caf::actor actor_;
+  mutable std::unique_ptr<actor_maker> maker_;
+  mutable std::atomic<std::uint8_t> actor_state_{actor_ready};
 };
 
 } // namespace corral

@@ -108,7 +108,7 @@ caf::error agent_context::send(const std::string& target, std::string topic,
     return denied;
   }
   cell_->messages_out.fetch_add(1, std::memory_order_relaxed);
-  self_->send(found.cell->actor, std::move(msg));
+  self_->send(found.cell->actor(), std::move(msg));
   return {};
 }
 
@@ -160,7 +160,7 @@ void agent_context::request(const std::string& target, std::string topic,
   // NOTE: a receiver that never replies keeps CAF's response handler (a
   // few hundred bytes) alive until this agent exits. The caller still gets
   // its timeout error on time.
-  self_->request(found.cell->actor, caf::infinite,
+  self_->request(found.cell->actor(), caf::infinite,
                  make_request_message(*found.cell, std::move(msg), timeout))
     .then([this, call](message& reply) { pending_->finish(call, &reply, {}); },
           [this, call](caf::error& error) {
@@ -183,7 +183,7 @@ caf::error agent_context::publish(const std::string& topic,
     if (subscriber->pid == cell_->pid)
       continue;
     cell_->messages_out.fetch_add(1, std::memory_order_relaxed);
-    self_->send(subscriber->actor,
+    self_->send(subscriber->actor(),
                 make_envelope(*subscriber, topic, payload, message_kind::cast));
   }
   // Subscribers on other nodes of the cluster get it through their node.
@@ -205,7 +205,7 @@ caf::error agent_context::broadcast(const std::string& topic,
         || check_send(cell_.get(), *receiver, topic))
       continue;
     cell_->messages_out.fetch_add(1, std::memory_order_relaxed);
-    self_->send(receiver->actor,
+    self_->send(receiver->actor(),
                 make_envelope(*receiver, topic, payload, message_kind::cast));
   }
   return {};
@@ -308,7 +308,7 @@ void agent_context::log(spdlog::level::level_enum level,
 void agent_context::warn_supervisor(const resource_warning& warning) {
   auto parent = services_->agents.find(cell_->parent);
   if (parent)
-    self_->send(parent->actor, warning);
+    self_->send(parent->actor(), warning);
   else
     self_->send(services_->kernel, warning);
 }

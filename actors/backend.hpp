@@ -3,6 +3,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -28,6 +29,10 @@ struct spawn_context {
   /// without scheduling it (CAF's `lazy_init`), and its first message
   /// starts it.
   bool deferred_start = false;
+  /// Set with `deferred_start` when the backend may instead leave an
+  /// invalid actor in the outcome and the actor's creation to the cell
+  /// (`agent_cell::defer_actor`).
+  bool deferred_creation = false;
 };
 
 /// The actor a backend started for an agent.
@@ -81,13 +86,14 @@ public:
   }
 
   /// Returns the backend for `name`, or null.
-  backend* find(const std::string& name) const {
+  backend* find(std::string_view name) const {
     auto i = backends_.find(name);
     return i == backends_.end() ? nullptr : i->second.get();
   }
 
 private:
-  std::map<std::string, std::shared_ptr<backend>> backends_;
+  // Transparent, so that `find` builds no std::string for each spawn.
+  std::map<std::string, std::shared_ptr<backend>, std::less<>> backends_;
 };
 
 } // namespace corral

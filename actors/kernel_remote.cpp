@@ -47,7 +47,7 @@ caf::result<T> kernel_actor::ask_remote(const global_pid& agent,
   control.target = agent.pid;
   auto promise = make_response_promise();
   // The gateway bounds the wait with its own timeout.
-  request((*gateway)->actor, caf::infinite, control_atom::value, agent,
+  request((*gateway)->actor(), caf::infinite, control_atom::value, agent,
           control)
     .then(
       [promise, pick](remote_control_reply& reply) mutable {

@@ -84,7 +84,7 @@ kernel_actor::start_agent(std::shared_ptr<const spawn_request> shared,
     return_pid(*services_, cell->pid);
     return outcome.error();
   }
-  cell->actor = outcome->actor;
+  cell->set_actor(outcome->actor);
   report_exit_to_kernel(*services_, *cell);
   services_->agents.publish(cell);
   auto& inserted = insert_entry(std::move(cell), store(request),
@@ -128,7 +128,8 @@ kernel_actor::insert_entry(std::shared_ptr<agent_cell> cell,
 void kernel_actor::drain_spawns() {
   if (!services_->spawns.has_items())
     return;
-  for (auto& spawned : services_->spawns.take()) {
+  auto batch = services_->spawns.take();
+  for (auto& spawned : batch) {
     if (spawned.cell)
       register_spawn(spawned);
     else if (spawned.unwatch)
@@ -136,6 +137,7 @@ void kernel_actor::drain_spawns() {
     else
       add_watcher(std::move(spawned.watcher));
   }
+  services_->spawns.recycle(std::move(batch));
 }
 
 void kernel_actor::add_watcher(caf::actor watcher) {

@@ -35,7 +35,7 @@ caf::error shutting_down(const node_services& services,
 // and exits without starting the agent.
 void cancel(agent_cell& cell) {
   cell.cancelled.store(true);
-  caf::anon_send_exit(cell.actor, caf::exit_reason::kill);
+  caf::anon_send_exit(cell.actor(), caf::exit_reason::kill);
 }
 
 } // namespace
@@ -77,7 +77,8 @@ std::shared_ptr<agent_cell> make_agent_cell(node_services& services,
   auto cell = std::make_shared<agent_cell>(std::move(caps), std::move(limits));
   cell->pid = services.next_pid.fetch_add(1);
   cell->agent_id = request.agent_id;
-  cell->global = {services.node_id(), cell->pid};
+  cell->global.node = services.node_id();
+  cell->global.pid = cell->pid;
   cell->parent = request.parent_pid.value_or(kernel_pid);
   return cell;
 }
@@ -86,8 +87,8 @@ void report_exit_to_kernel(const node_services& services,
                            const agent_cell& cell) {
   auto kernel = caf::actor_cast<caf::actor_addr>(services.kernel);
   auto pid = cell.pid;
-  auto id = cell.actor.id();
-  cell.actor->attach_functor(
+  auto id = cell.actor().id();
+  cell.actor()->attach_functor(
     [kernel, pid, id](const caf::error& reason, caf::execution_unit* host) {
       if (auto target = caf::actor_cast<caf::strong_actor_ptr>(kernel))
         target->enqueue(nullptr, caf::make_message_id(),
@@ -118,13 +119,24 @@ spawn_here(caf::actor_system& system,
   const auto& config = services->config;
   auto cell = make_agent_cell(*services, request);
 
-  spawn_context context{system, request, cell, services, true};
+  // An agent that spawns leaves its children's actors to the kernel
+  // (callgrind: about 1,000 fewer instructions per child on its worker).
+  // A caller outside any actor creates the actor itself, because a
+  // deferred child keeps a maker of about 128 bytes on the heap until the
+  // kernel drains it, and a node filled by outside spawns would keep the
+  // peak of that backlog in its resident memory.
+  // NOTE: a burst of spawns from agents still leaves such a peak.
+  spawn_context context{system, request, cell, services, true,
+                        self != nullptr};
   auto outcome = impl->spawn(context);
   if (!outcome) {
     return_pid(*services, cell->pid);
     return caf::expected<spawn_result>{std::move(outcome.error())};
   }
-  cell->actor = std::move(outcome->actor);
+  // An invalid actor means that the backend deferred its creation.
+  auto created = static_cast<bool>(outcome->actor);
+  if (created)
+    cell->set_actor(std::move(outcome->actor));
 
   local_spawn queued;
   queued.cell = cell;
@@ -132,7 +144,8 @@ spawn_here(caf::actor_system& system,
   auto pushed = services->spawns.push(std::move(queued), services->agents,
                                       config.max_agents);
   if (pushed.closed || pushed.claim.status != directory::claim::ok) {
-    cancel(*cell);
+    if (created)
+      cancel(*cell);
     if (pushed.closed)
       return caf::expected<spawn_result>{
         shutting_down(*services, request.agent_id)};

@@ -3,9 +3,12 @@
 // The spawn path that runs on the caller's thread: for backends that allow
 // it (`backend::spawns_on_caller`), a spawn needs no request to the kernel
 // and no wake-up of its worker. The caller checks the request, takes a pid,
-// creates the actor unscheduled, publishes the agent and queues it in the
-// kernel's inbox (`spawn_inbox`). The kernel adds the queued agents to its
-// table before it handles its next message and then lets them run.
+// publishes the agent and queues it in the kernel's inbox (`spawn_inbox`).
+// The backend may leave the hosting actor's creation to the first thread
+// that needs the actor (`agent_cell::defer_actor`), so that the caller
+// does not create it. The kernel adds the queued agents to its table,
+// which creates their actors, before it handles its next message, and
+// then lets them run.
 
 #include <memory>
 #include <optional>

@@ -262,7 +262,7 @@ void node::request(const std::string& target, std::string topic,
     done(finish_outside_request(*services, msg, target, timeout,
                                 std::move(result)));
   };
-  await_async<message>(prepared.found.cell->actor, timeout, std::move(finish),
+  await_async<message>(prepared.found.cell->actor(), timeout, std::move(finish),
                        make_request_message(*prepared.found.cell,
                                             prepared.msg, timeout));
 }
@@ -315,7 +315,7 @@ caf::expected<message> node::request(const std::string& target,
                                        std::move(payload));
   if (!prepared.found.cell)
     return prepared.found.error;
-  auto result = await<message>(prepared.found.cell->actor, timeout,
+  auto result = await<message>(prepared.found.cell->actor(), timeout,
                                make_request_message(*prepared.found.cell,
                                                     prepared.msg, timeout));
   return finish_outside_request(*services_, prepared.msg, target, timeout,
@@ -335,7 +335,7 @@ caf::error node::send(const std::string& target, std::string topic,
     return found.error;
   }
   msg.to = found.cell->global;
-  caf::anon_send(found.cell->actor, std::move(msg));
+  caf::anon_send(found.cell->actor(), std::move(msg));
   return {};
 }
 
@@ -348,7 +348,7 @@ caf::error node::publish(const std::string& topic, std::string payload) {
     msg.topic = topic;
     msg.payload = payload;
     msg.trace_id = trace_id;
-    caf::anon_send(subscriber->actor, std::move(msg));
+    caf::anon_send(subscriber->actor(), std::move(msg));
   }
   // Subscribers on other nodes of the cluster get it through their node.
   if (auto remote = services_->remote()) {

@@ -142,7 +142,7 @@ struct process_entry {
   }
 
   const caf::actor& actor() const {
-    return cell->actor;
+    return cell->actor();
   }
 
   /// Returns the rarely used fields, creating them on first use.

@@ -42,8 +42,18 @@ std::vector<local_spawn> spawn_inbox::take() {
   std::vector<local_spawn> result;
   std::lock_guard guard{mutex_};
   result.swap(items_);
+  items_.swap(spare_);
   has_items_.store(false, std::memory_order_release);
   return result;
+}
+
+void spawn_inbox::recycle(std::vector<local_spawn>&& batch) {
+  batch.clear();
+  if (batch.capacity() > max_spare)
+    return;
+  std::lock_guard guard{mutex_};
+  if (batch.capacity() > spare_.capacity())
+    spare_.swap(batch);
 }
 
 void spawn_inbox::close() {

@@ -60,6 +60,11 @@ public:
   /// Returns the queued spawns in push order and empties the inbox.
   std::vector<local_spawn> take();
 
+  /// Takes back a vector that `take` returned, once the kernel has handled
+  /// its items, so that later pushes reuse its capacity instead of growing
+  /// a new vector. Keeps at most `max_spare` items of capacity.
+  void recycle(std::vector<local_spawn>&& batch);
+
   /// True when spawns wait. A cheap check before `take`.
   bool has_items() const {
     return has_items_.load(std::memory_order_acquire);
@@ -68,9 +73,15 @@ public:
   /// Makes every later `push` fail, because the node shuts down.
   void close();
 
+  /// The largest capacity that `recycle` keeps (about 120 KiB), so that a
+  /// burst of spawns does not hold its memory for the node's life.
+  static constexpr std::size_t max_spare = 1024;
+
 private:
   std::mutex mutex_;
   std::vector<local_spawn> items_;
+  /// An empty vector with capacity, which `take` puts in place of `items_`.
+  std::vector<local_spawn> spare_;
   std::atomic<bool> has_items_{false};
   bool closed_ = false;
 };

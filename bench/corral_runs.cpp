@@ -234,9 +234,16 @@ double corral_idle_agent_bytes(const scheduler_settings& settings,
     spawn_or_throw(*host,
                    make_request("warmup-" + std::to_string(i), "bench_echo"));
   auto before = resident_bytes();
+  pid_type last = 0;
   for (std::size_t i = 0; i < workload.agents; ++i)
-    spawn_or_throw(*host,
-                   make_request("idle-" + std::to_string(i), "bench_echo"));
+    last = spawn_or_throw(*host,
+                          make_request("idle-" + std::to_string(i),
+                                       "bench_echo"));
+  // The kernel adds spawned agents to its table, and creates the actors
+  // of native ones, after the spawn returns. It does so before it
+  // handles any request, so one inspect waits until every agent exists.
+  if (!host->inspect(std::to_string(last)))
+    throw std::runtime_error("inspect of the last idle agent failed");
   auto after = resident_bytes();
   return static_cast<double>(after - before) / workload.agents;
 }

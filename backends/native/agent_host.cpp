@@ -25,12 +25,13 @@ caf::error crash_reason(std::exception_ptr& eptr) {
 
 } // namespace
 
-agent_host::agent_host(caf::actor_config& cfg, std::unique_ptr<agent> impl,
+agent_host::agent_host(caf::actor_config& cfg,
+                       std::shared_ptr<const agent_registry::factory> make,
                        std::shared_ptr<agent_cell> cell,
                        std::shared_ptr<node_services> services,
                        std::map<std::string, std::string> env)
   : caf::event_based_actor(cfg),
-    impl_(std::move(impl)),
+    factory_(std::move(make)),
     ctx_(this, std::move(cell), std::move(services), std::move(env)) {
 }
 
@@ -53,6 +54,14 @@ caf::behavior agent_host::make_behavior() {
     return {};
   }
   try {
+    auto factory = std::move(factory_);
+    impl_ = (*factory)();
+    if (!impl_) {
+      quit(to_exit_error({exit_kind::crashed,
+                          "the registered factory of agent "
+                            + ctx_.cell().agent_id + " returned no agent"}));
+      return {};
+    }
     impl_->on_start(ctx_);
   } catch (...) {
     auto eptr = std::current_exception();

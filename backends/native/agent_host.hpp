@@ -8,6 +8,7 @@
 
 #include "actors/agent.hpp"
 #include "actors/agent_context.hpp"
+#include "backends/native/agent_registry.hpp"
 
 namespace corral {
 
@@ -16,13 +17,17 @@ namespace corral {
 /// agent is suspended, accounts usage and enforces the agent's limits.
 class agent_host : public caf::event_based_actor {
 public:
-  /// Hosts `impl` as the agent described by `cell`.
-  agent_host(caf::actor_config& cfg, std::unique_ptr<agent> impl,
+  /// Hosts an agent that `make` creates, as the agent described by
+  /// `cell`.
+  agent_host(caf::actor_config& cfg,
+             std::shared_ptr<const agent_registry::factory> make,
              std::shared_ptr<agent_cell> cell,
              std::shared_ptr<node_services> services,
              std::map<std::string, std::string> env);
 
-  /// Runs the agent's `on_start` and returns the running behavior.
+  /// Creates the agent, runs its `on_start` and returns the running
+  /// behavior. The agent exits as crashed when its factory throws or
+  /// returns null.
   caf::behavior make_behavior() override;
 
   /// Destroys the agent and releases its cell once the actor has exited.
@@ -41,6 +46,9 @@ private:
   bool check_limit(const char* resource, std::uint64_t used,
                    const std::optional<std::uint64_t>& limit, bool& warned);
 
+  // Called in the actor's first run rather than by the spawning thread,
+  // which thereby saves the agent's construction; reset after that call.
+  std::shared_ptr<const agent_registry::factory> factory_;
   std::unique_ptr<agent> impl_;
   agent_context ctx_;
   bool warned_cpu_ = false;

@@ -5,9 +5,8 @@
 namespace corral {
 
 agent_registry::agent_registry() {
-  factories_[default_agent_type] = [] {
-    return std::make_unique<command_loop>();
-  };
+  factories_[default_agent_type] = std::make_shared<const factory>(
+    [] { return std::make_unique<command_loop>(); });
 }
 
 agent_registry& agent_registry::instance() {
@@ -16,20 +15,21 @@ agent_registry& agent_registry::instance() {
 }
 
 void agent_registry::add(const std::string& name, factory make) {
+  auto shared = std::make_shared<const factory>(std::move(make));
   std::lock_guard guard{mutex_};
-  factories_[name] = std::move(make);
+  factories_[name] = std::move(shared);
+}
+
+std::shared_ptr<const agent_registry::factory>
+agent_registry::find(const std::string& name) const {
+  std::lock_guard guard{mutex_};
+  auto i = factories_.find(name);
+  return i == factories_.end() ? nullptr : i->second;
 }
 
 std::unique_ptr<agent> agent_registry::create(const std::string& name) const {
-  factory make;
-  {
-    std::lock_guard guard{mutex_};
-    auto i = factories_.find(name);
-    if (i == factories_.end())
-      return nullptr;
-    make = i->second;
-  }
-  return make();
+  auto make = find(name);
+  return make ? (*make)() : nullptr;
 }
 
 std::vector<std::string> agent_registry::names() const {

@@ -22,7 +22,12 @@ public:
   static agent_registry& instance();
 
   /// Registers `make` under `name`, replacing an earlier registration.
+  /// Agents whose spawn found the earlier factory still use that one.
   void add(const std::string& name, factory make);
+
+  /// Returns the factory of type `name`, or null for an unknown name. The
+  /// caller may keep it and call it later on any thread.
+  std::shared_ptr<const factory> find(const std::string& name) const;
 
   /// Creates an agent of type `name`, or returns null for an unknown name.
   std::unique_ptr<agent> create(const std::string& name) const;
@@ -34,7 +39,9 @@ private:
   agent_registry();
 
   mutable std::mutex mutex_;
-  std::map<std::string, factory> factories_;
+  // Shared, so that `find` copies a pointer rather than the function.
+  std::map<std::string, std::shared_ptr<const factory>, std::less<>>
+    factories_;
 };
 
 /// Registers the default-constructible agent class `T` under `name`.

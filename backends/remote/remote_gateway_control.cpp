@@ -227,8 +227,8 @@ void remote_gateway::restart_for(const std::string& from,
       [this, from, id, for_owner](spawn_result& result) {
         if (for_owner) {
           if (auto cell = services_->agents.find(result.pid)) {
-            monitor(cell->actor);
-            owned_[cell->actor.address()] = owned_agent{from, result.global};
+            monitor(cell->actor());
+            owned_[cell->actor().address()] = owned_agent{from, result.global};
           }
         }
         auto reply = reply_for(id);

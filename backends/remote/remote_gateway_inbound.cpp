@@ -160,15 +160,15 @@ void remote_gateway::adopt(const std::string& from, std::uint64_t id,
                        {}});
     return;
   }
-  monitor(cell->actor);
-  owned_[cell->actor.address()] = owned_agent{from, result.global};
+  monitor(cell->actor());
+  owned_[cell->actor().address()] = owned_agent{from, result.global};
   log(spdlog::level::debug, "spawned agent " + result.agent_id + " as "
                               + to_string(result.global) + " for node "
                               + from);
   if (!send_body(from, frame_kind::spawn_reply,
                  remote_spawn_reply{id, std::nullopt, result})) {
     // The owner cannot learn of the agent, so nothing would ever stop it.
-    owned_.erase(cell->actor.address());
+    owned_.erase(cell->actor().address());
     stop_agent(services_->kernel, result.pid, stop_options{true, 0});
   }
 }
@@ -216,10 +216,10 @@ void remote_gateway::on_message(const std::string& from,
     return;
   }
   if (msg.kind == message_kind::request) {
-    deliver_request(from, envelope, cell->actor);
+    deliver_request(from, envelope, cell->actor());
     return;
   }
-  send(cell->actor, std::move(msg));
+  send(cell->actor(), std::move(msg));
 }
 
 // The agent has until the requester's deadline, which the sender sent as

@@ -27,10 +27,10 @@ void deliver(caf::event_based_actor* self, const agent_cell& to,
              signal_kind kind, const global_pid& source,
              const exit_reason& reason) {
   if (kind == signal_kind::down)
-    self->send(to.actor, down_notice{source.pid, to_string(source), reason});
+    self->send(to.actor(), down_notice{source.pid, to_string(source), reason});
   else if (reason.kind != exit_kind::normal)
     // As for local links, a normal exit ends the link without a signal.
-    self->send(to.actor, exit_signal{source.pid, to_string(source), reason});
+    self->send(to.actor(), exit_signal{source.pid, to_string(source), reason});
 }
 
 } // namespace
@@ -71,7 +71,7 @@ void remote_gateway::add_watch(const global_pid& agent,
     if (x.kind == kind && x.local == control.peer && x.remote == agent)
       return;
   watches_.push_back(remote_watch{kind, control.peer, agent});
-  watch_agent(local->actor, local->pid);
+  watch_agent(local->actor(), local->pid);
   count_watches();
 }
 
@@ -94,7 +94,7 @@ void remote_gateway::on_watch_control(const std::string& from,
     if (std::none_of(foreign_.begin(), foreign_.end(), same))
       foreign_.push_back(foreign_watch{kind, from, control.peer,
                                        control.target});
-    watch_agent(cell->actor, cell->pid);
+    watch_agent(cell->actor(), cell->pid);
     count_watches();
     reply_ok(from, id);
     return;
@@ -232,7 +232,7 @@ void remote_gateway::on_publish(const std::string& from,
   for (auto& subscriber : services_->agents.subscribers(msg.topic)) {
     auto copy = msg;
     copy.to = subscriber->global;
-    send(subscriber->actor, std::move(copy));
+    send(subscriber->actor(), std::move(copy));
   }
 }
 

@@ -159,8 +159,8 @@ remote_service::find(const global_pid& target) const {
   cell->agent_id = to_string(target);
   cell->global = target;
   cell->remote = true;
-  cell->actor = gateway();
-  if (!cell->actor)
+  cell->set_actor(gateway());
+  if (!cell->actor())
     return make_error(errc::node_unreachable,
                       "node " + target.node
                         + " is not reachable: the cluster is stopping");

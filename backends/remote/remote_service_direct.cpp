@@ -52,13 +52,13 @@ bool remote_service::deliver_direct(inbound_frame& frame) {
   if (msg.from.node != frame.sender || msg.to.node != services->node_id())
     return false;
   auto cell = services->agents.find(msg.to.pid);
-  if (cell == nullptr || !cell->actor)
+  if (cell == nullptr || !cell->actor())
     return false;
   if (msg.kind == message_kind::request) {
-    serve(frame.sender, *envelope, cell->actor, replier, gateway);
+    serve(frame.sender, *envelope, cell->actor(), replier, gateway);
     return true;
   }
-  caf::anon_send(cell->actor, std::move(msg));
+  caf::anon_send(cell->actor(), std::move(msg));
   return true;
 }
 

@@ -44,7 +44,7 @@ BOOST_AUTO_TEST_CASE(stray_error_message_is_ignored) {
   auto cell = node().services().agents.find("echo");
   BOOST_REQUIRE(cell);
 
-  caf::anon_send(cell->actor, make_error(errc::internal_error, "stray"));
+  caf::anon_send(cell->actor(), make_error(errc::internal_error, "stray"));
 
   BOOST_TEST(ask("echo", "any", "still here") == "still here");
   BOOST_TEST(state_of("echo") == "running");

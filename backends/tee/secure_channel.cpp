@@ -104,7 +104,9 @@ std::string cipher_name(std::uint8_t code) {
 bool cipher_available(channel_cipher x) {
   switch (x) {
     case channel_cipher::aes256gcm:
-      return crypto_aead_aes256gcm_is_available() == 1;
+      // The CPU's features are detected by sodium_init, which returns
+      // at once when it has run before.
+      return sodium_init() >= 0 && crypto_aead_aes256gcm_is_available() == 1;
     case channel_cipher::chacha20poly1305_ietf:
       return true;
   }

@@ -23,7 +23,7 @@ enum class send_status {
   /// The peer wrote an invalid read index into the ring; the ring's
   /// `error()` describes it. The channel is no longer usable.
   corrupt,
-  /// The sealer has used every frame number; its `error()` says so.
+  /// The sealer has used every frame number, as its `error()` states.
   /// Nothing was sent, and the channel is no longer usable.
   exhausted,
 };

@@ -119,6 +119,10 @@ channel_cipher preferred_cipher() {
            : channel_cipher::chacha20poly1305_ietf;
 }
 
+static_assert(crypto_kdf_KEYBYTES == crypto_kx_SESSIONKEYBYTES);
+static_assert(crypto_aead_chacha20poly1305_ietf_KEYBYTES
+              == crypto_aead_aes256gcm_KEYBYTES);
+
 frame_keys::frame_keys(channel_cipher cipher,
                        const unsigned char* session_key)
   : cipher_(cipher) {

@@ -7,7 +7,9 @@
 
 namespace corral::tee {
 
-/// Encodes a sealed frame's plaintext.
+/// Encodes a sealed frame's plaintext: the bytes of `to_binary(frame)`.
+/// Deliver and done frames, which every round trip sends, are written
+/// without cereal's streams.
 std::string encode_frame(const channel_frame& frame);
 
 /// Decodes a sealed frame's plaintext; nothing for bytes that are no frame.

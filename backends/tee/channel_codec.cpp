@@ -3,14 +3,17 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "serialization/enum_names.hpp"
+
 namespace corral::tee {
 
 namespace {
 
 // Writes the bytes that cereal's PortableBinary archive writes in
 // little-endian mode, for the two frames of every round trip. cereal took
-// about 0.55 us to encode a deliver frame, mostly in its per-field stream
-// writes; the tests compare these bytes with `to_binary`'s.
+// about 0.55 us to encode a deliver frame and 0.45 us to decode one,
+// mostly in its per-field stream calls. The tests compare these bytes with
+// `to_binary`'s.
 class frame_writer {
 public:
   explicit frame_writer(std::size_t reserve) {
@@ -89,6 +92,108 @@ std::string encode_done(const done_frame& frame) {
   return out.take();
 }
 
+// Reads what `frame_writer` writes. Every read checks that the bytes are
+// there, so a truncated frame or a length beyond its end fails without
+// reading past it or allocating for it.
+class frame_reader {
+public:
+  explicit frame_reader(const std::string& bytes)
+    : next_(bytes.data()), end_(bytes.data() + bytes.size()) {
+  }
+
+  template <class Int>
+  bool integer(Int& value) {
+    static_assert(std::is_integral_v<Int>);
+    if (static_cast<std::size_t>(end_ - next_) < sizeof(Int))
+      return false;
+    std::make_unsigned_t<Int> bits = 0;
+    for (std::size_t i = 0; i < sizeof(Int); ++i)
+      bits |= static_cast<std::make_unsigned_t<Int>>(
+                static_cast<unsigned char>(next_[i]))
+              << (8 * i);
+    next_ += sizeof(Int);
+    value = static_cast<Int>(bits);
+    return true;
+  }
+
+  // Accepts only the bytes 0 and 1, as the binary forms' reader does.
+  bool flag(bool& value) {
+    std::uint8_t byte = 0;
+    if (!integer(byte) || byte > 1)
+      return false;
+    value = byte == 1;
+    return true;
+  }
+
+  bool text(std::string& value) {
+    std::uint64_t size = 0;
+    if (!integer(size) || size > static_cast<std::uint64_t>(end_ - next_))
+      return false;
+    value.assign(next_, static_cast<std::size_t>(size));
+    next_ += size;
+    return true;
+  }
+
+  bool pid(global_pid& value) {
+    return text(value.node) && integer(value.pid);
+  }
+
+  bool at_end() const {
+    return next_ == end_;
+  }
+
+private:
+  const char* next_;
+  const char* end_;
+};
+
+std::optional<channel_frame> decode_deliver(frame_reader& in) {
+  deliver_frame frame;
+  auto& msg = frame.msg;
+  std::underlying_type_t<message_kind> kind = 0;
+  if (!in.pid(msg.from) || !in.pid(msg.to) || !in.text(msg.topic)
+      || !in.text(msg.payload) || !in.integer(msg.correlation_id)
+      || !in.integer(msg.trace_id) || !in.integer(kind))
+    return std::nullopt;
+  msg.kind = static_cast<message_kind>(kind);
+  if (!is_enumerator(msg.kind) || !in.at_end())
+    return std::nullopt;
+  return channel_frame{std::move(frame)};
+}
+
+std::optional<channel_frame> decode_done(frame_reader& in) {
+  done_frame frame;
+  bool no_reply = true;
+  if (!in.integer(frame.status) || !in.integer(frame.value)
+      || !in.flag(no_reply))
+    return std::nullopt;
+  if (!no_reply) {
+    frame.reply.emplace();
+    if (!in.text(*frame.reply))
+      return std::nullopt;
+  }
+  if (!in.integer(frame.instructions) || !in.integer(frame.memory_bytes)
+      || !in.integer(frame.cpu_ns) || !in.text(frame.detail)
+      || !in.at_end())
+    return std::nullopt;
+  return channel_frame{std::move(frame)};
+}
+
+// Decodes a deliver or done frame in the little-endian form; nothing for
+// any other bytes, which then go to cereal.
+std::optional<channel_frame> decode_common(const std::string& bytes) {
+  frame_reader in(bytes);
+  std::uint8_t little_endian = 0;
+  std::int32_t index = -1;
+  if (!in.integer(little_endian) || little_endian != 1 || !in.integer(index))
+    return std::nullopt;
+  if (index == deliver_index)
+    return decode_deliver(in);
+  if (index == done_index)
+    return decode_done(in);
+  return std::nullopt;
+}
+
 } // namespace
 
 std::string encode_frame(const channel_frame& frame) {
@@ -100,6 +205,10 @@ std::string encode_frame(const channel_frame& frame) {
 }
 
 std::optional<channel_frame> decode_frame(const std::string& bytes) {
+  // Bytes that decode_common rejects go to cereal too, so that both
+  // accept the same frames. The tests compare the two on changed frames.
+  if (auto frame = decode_common(bytes))
+    return frame;
   auto decoded = from_binary<channel_frame>(bytes);
   if (!decoded)
     return std::nullopt;

@@ -1,6 +1,7 @@
-// The enclave channel's frame encoding: deliver and done frames, written
-// without cereal's streams, must be the bytes that cereal writes, and
-// decode back to the same frame.
+// The enclave channel's frame encoding. Deliver and done frames are
+// written and read without cereal's streams. They must be the bytes that
+// cereal writes and decode back to the same frame. Whatever the host
+// changed in them, they must be accepted or rejected as cereal does.
 
 #include <cstdint>
 #include <limits>
@@ -62,6 +63,34 @@ std::vector<done_frame> sample_done_frames() {
   return samples;
 }
 
+/// Returns "rejected", or the cereal form of the decoded frame, so that
+/// two decoders' results compare as strings.
+std::string outcome(const std::optional<channel_frame>& frame) {
+  return frame ? to_binary(*frame) : std::string("rejected");
+}
+
+std::string cereal_outcome(const std::string& bytes) {
+  auto decoded = from_binary<channel_frame>(bytes);
+  return decoded ? to_binary(*decoded) : std::string("rejected");
+}
+
+/// Returns small deliver and done frames, so that every byte of them can
+/// be changed in turn.
+std::vector<std::string> small_frames() {
+  message msg;
+  msg.from = global_pid{"n1", 7};
+  msg.to = global_pid{"n2", 9};
+  msg.topic = "t";
+  msg.payload = "pay";
+  msg.correlation_id = 3;
+  msg.kind = message_kind::request;
+  done_frame with_reply;
+  with_reply.reply = "ok";
+  with_reply.detail = "d";
+  return {encode_frame(deliver_frame{msg}), encode_frame(with_reply),
+          encode_frame(done_frame{})};
+}
+
 bool same_message(const message& x, const message& y) {
   return x.from == y.from && x.to == y.to && x.topic == y.topic
          && x.payload == y.payload && x.correlation_id == y.correlation_id
@@ -106,6 +135,57 @@ BOOST_AUTO_TEST_CASE(done_frame_matches_cereal) {
     BOOST_TEST(back->detail == done.detail, "sample " << index);
     ++index;
   }
+}
+
+BOOST_AUTO_TEST_CASE(changed_bytes_decode_as_cereal) {
+  int frame_index = 0;
+  for (const auto& original : small_frames()) {
+    for (std::size_t at = 0; at < original.size(); ++at) {
+      for (unsigned mask : {0x01u, 0x80u, 0xffu}) {
+        auto bytes = original;
+        bytes[at] = static_cast<char>(bytes[at] ^ mask);
+        BOOST_TEST(outcome(decode_frame(bytes)) == cereal_outcome(bytes),
+                   "frame " << frame_index << ", byte " << at << " ^ "
+                            << mask);
+      }
+    }
+    ++frame_index;
+  }
+}
+
+BOOST_AUTO_TEST_CASE(cut_and_extended_frames_decode_as_cereal) {
+  int frame_index = 0;
+  for (const auto& original : small_frames()) {
+    for (std::size_t size = 0; size < original.size(); ++size) {
+      auto bytes = original.substr(0, size);
+      BOOST_TEST(outcome(decode_frame(bytes)) == "rejected",
+                 "frame " << frame_index << " cut to " << size);
+      BOOST_TEST(cereal_outcome(bytes) == "rejected",
+                 "frame " << frame_index << " cut to " << size);
+    }
+    auto longer = original + "x";
+    BOOST_TEST(outcome(decode_frame(longer)) == "rejected",
+               "frame " << frame_index << " with a byte more");
+    ++frame_index;
+  }
+}
+
+BOOST_AUTO_TEST_CASE(forged_length_is_rejected) {
+  message msg;
+  msg.topic = "t";
+  auto bytes = encode_frame(deliver_frame{msg});
+  // The from.node length sits after the flag and the 4-byte index.
+  for (int i = 0; i < 8; ++i)
+    bytes[5 + i] = '\xff';
+  BOOST_TEST(outcome(decode_frame(bytes)) == "rejected");
+  BOOST_TEST(cereal_outcome(bytes) == "rejected");
+}
+
+BOOST_AUTO_TEST_CASE(big_endian_frame_decodes_through_cereal) {
+  // cereal's flag 0 means big-endian data, which only cereal reads.
+  std::string bytes = "\0" + std::string("\0\0\0\x03", 4)
+                      + to_binary(done_frame{}).substr(1);
+  BOOST_TEST(outcome(decode_frame(bytes)) == cereal_outcome(bytes));
 }
 
 BOOST_AUTO_TEST_CASE(other_frames_use_cereal) {

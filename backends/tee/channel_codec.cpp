@@ -26,8 +26,10 @@ public:
     static_assert(std::is_integral_v<Int>);
     using unsigned_int = std::make_unsigned_t<Int>;
     auto bits = static_cast<unsigned_int>(value);
+    char little_endian[sizeof(Int)];
     for (std::size_t i = 0; i < sizeof(Int); ++i)
-      bytes_.push_back(static_cast<char>(bits >> (8 * i)));
+      little_endian[i] = static_cast<char>(bits >> (8 * i));
+    bytes_.append(little_endian, sizeof(Int));
   }
 
   // A size tag (cereal::size_type, 64 bits) and the characters.

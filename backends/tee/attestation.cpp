@@ -76,6 +76,12 @@ std::optional<std::string> check_integrity(const evidence& x,
                                               x.workload_digest))
     return std::string("the measurement is not the digest of its host and "
                        "workload parts");
+  // The hello that carried the node's choice is not signed, so a changed
+  // choice shows here.
+  if (x.channel_cipher != static_cast<std::uint8_t>(e.cipher))
+    return "the evidence names the channel cipher "
+           + cipher_name(x.channel_cipher) + ", but the node chose "
+           + to_string(e.cipher) + " (a changed or downgraded cipher)";
   return std::nullopt;
 }
 

@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "backends/tee/protocol.hpp"
+#include "backends/tee/secure_channel.hpp"
 #include "serialization/spawn_backend.hpp"
 
 namespace corral::tee {
@@ -73,11 +74,13 @@ struct evidence_expectations {
   std::string trusted_signer;
   std::optional<std::string> expected_measurement;
   bool debug = false;
+  /// The cipher the node chose in its hello.
+  channel_cipher cipher = channel_cipher::aes256gcm;
   const tee_policy* policy = nullptr;
 };
 
 /// Checks `x` against `expected`: platform, signature, nonce, report data,
-/// measurement, then the policy. Returns the first problem found, or
+/// measurement, channel cipher, then the policy. Returns the first problem found, or
 /// nothing when the evidence is accepted.
 std::optional<std::string> verify_evidence(
   const evidence& x, const evidence_expectations& expected);

@@ -15,9 +15,10 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-constexpr const char* authentication_failure
-  = "a sealed frame from the enclave host failed authentication (tampered, "
-    "replayed or reordered)";
+std::string rejection(const channel_opener& opener) {
+  return "a sealed frame from the enclave host was rejected: "
+         + opener.error();
+}
 
 } // namespace
 
@@ -157,7 +158,7 @@ bool channel_reader::read_reported(const report_fn& report) {
   }
   auto plain = opener_->open(sealed);
   if (!plain) {
-    report(channel_event::authentication, authentication_failure);
+    report(channel_event::authentication, rejection(*opener_));
     return false;
   }
   unhandled_.fetch_add(1);
@@ -196,7 +197,7 @@ channel_reader::await_frame(std::chrono::microseconds spin) {
         inline_frames_.fetch_add(1, std::memory_order_relaxed);
       } else {
         result.outcome = inline_result::kind::authentication;
-        result.plain = authentication_failure;
+        result.plain = rejection(*opener_);
       }
       break;
     }

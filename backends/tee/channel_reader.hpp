@@ -19,7 +19,8 @@ namespace corral::tee {
 /// Events that the reader thread of a channel reports.
 enum class channel_event {
   frame,          ///< an opened frame; the text is its plaintext
-  authentication, ///< a frame failed authentication; the text describes it
+  authentication, ///< a frame was rejected (not the next one, or failed
+                  ///< authentication); the text describes it
   corrupt,        ///< the host wrote an invalid index or length into the ring
   closed,         ///< the channel ended
 };

@@ -179,6 +179,8 @@ caf::error enclave_session::attest(const session_settings& settings,
   randombytes_buf(hello.nonce.data(), hello.nonce.size());
   kx_key_pair keys;
   hello.proxy_public_key = keys.public_bytes();
+  auto cipher = preferred_cipher();
+  hello.channel_cipher = static_cast<std::uint8_t>(cipher);
   // Both frames go at once: the host reads the hello after measuring.
   write_frame(fd, to_binary(launch));
   sodium_memzero(launch.simulated_platform_key.data(),
@@ -195,6 +197,7 @@ caf::error enclave_session::attest(const session_settings& settings,
   expected.trusted_signer = settings.platform_key.public_bytes();
   expected.expected_measurement = enclave.expected_measurement;
   expected.debug = enclave.debug;
+  expected.cipher = cipher;
   expected.policy = &settings.options.policy;
   if (auto problem = verify_evidence(*proof, expected))
     return rejected(ids, *problem);
@@ -203,17 +206,9 @@ caf::error enclave_session::attest(const session_settings& settings,
   session_keys session;
   if (!proxy_session_keys(keys, evidence_.host_public_key, session))
     return rejected(ids, "the host's public key is not a valid X25519 key");
-  std::string header;
-  sealer_ = std::make_unique<channel_sealer>(session.transmit, header);
-  std::string host_header;
-  bool valid = write_frame(fd, header)
-               && read_frame(fd, host_header, deadline) == read_status::ok;
-  if (valid)
-    opener_ = std::make_unique<channel_opener>(session.receive, host_header,
-                                               valid);
+  sealer_ = std::make_unique<channel_sealer>(cipher, session.transmit);
+  opener_ = std::make_unique<channel_opener>(cipher, session.receive);
   sodium_memzero(&session, sizeof(session));
-  if (!valid)
-    return rejected(ids, "the enclave host did not open the sealed channel");
   // From here on, sealed frames go through the rings.
   auto& ring = process_->ring();
   to_host_ = std::make_unique<ring_producer>(ring.to_host(), fd,
@@ -235,11 +230,11 @@ caf::error enclave_session::start_agent(const start_frame& start,
                           "enclave channel, whose frames hold at most "
                         + std::to_string(max_frame_bytes)
                         + " bytes; pass less in env");
-  if (sent == send_status::corrupt) {
+  if (sent == send_status::corrupt || sent == send_status::exhausted) {
     process_->kill();
     return make_error(errc::spawn_failed,
                       "agent " + std::string(ids.agent_id)
-                        + ": enclave channel: " + to_host_->error()
+                        + ": enclave channel: " + channel_error(sent)
                         + "; the enclave host was killed");
   }
   if (sent != send_status::sent) {
@@ -273,10 +268,14 @@ caf::error enclave_session::start_agent(const start_frame& start,
                           + process_->describe_exit() + ")");
     }
     auto plain = opener_->open(sealed);
-    auto frame = plain ? decode_frame(*plain) : std::nullopt;
+    if (!plain)
+      return rejected(ids, "a sealed frame from the enclave host was "
+                           "rejected during start-up: "
+                             + opener_->error());
+    auto frame = decode_frame(*plain);
     if (!frame)
-      return rejected(ids, "a sealed frame from the enclave host failed "
-                           "authentication during start-up");
+      return rejected(ids, "a sealed frame from the enclave host does not "
+                           "decode during start-up");
     if (auto* line = std::get_if<log_frame>(&*frame)) {
       corral::log(static_cast<spdlog::level::level_enum>(
                     std::min<std::uint8_t>(line->level, spdlog::level::off)),

@@ -89,9 +89,12 @@ public:
   /// host must read the frame within `write_timeout`.
   send_status send(const channel_frame& frame);
 
-  /// Describes the invalid index behind a `send_status::corrupt`.
-  const std::string& ring_error() const {
-    return to_host_->error();
+  /// Describes why `send` returned `status`: the invalid index behind
+  /// `send_status::corrupt`, or the used-up frame numbers behind
+  /// `send_status::exhausted`.
+  const std::string& channel_error(send_status status) const {
+    return status == send_status::exhausted ? sealer_->error()
+                                            : to_host_->error();
   }
 
   /// Hands the receiving half to the thread that reads the channel.

@@ -3,7 +3,8 @@
 // The messages between the enclave proxy (in the node) and the enclave host
 // process, in the order they flow (docs/tee.md has the whole exchange).
 // Every frame is the cereal form of one of these structs; after the
-// attestation, frames are sealed with the session's secretstream.
+// attestation, frames are sealed with the AEAD cipher that the evidence
+// names, under keys derived from the session's key exchange.
 
 #include <cstdint>
 #include <map>
@@ -16,8 +17,9 @@
 
 namespace corral::tee {
 
-/// Version of the exchange; both sides must use the same.
-inline constexpr std::uint32_t protocol_version = 1;
+/// Version of the exchange; both sides must use the same. Version 2 chose
+/// the channel's cipher in the hello and the evidence.
+inline constexpr std::uint32_t protocol_version = 2;
 
 /// Plain, first frame to the host: what to load and measure. It carries no
 /// agent data, because nothing has been attested yet.
@@ -39,6 +41,9 @@ struct hello_frame {
   std::string nonce;
   /// The proxy's ephemeral X25519 public key.
   std::string proxy_public_key;
+  /// The `channel_cipher` code the node chose for the sealed channel. The
+  /// host must state the same in its evidence.
+  std::uint8_t channel_cipher = 0;
 };
 
 /// Attestation evidence: binds platform, measurement, the proxy's nonce
@@ -60,6 +65,9 @@ struct evidence {
   std::string nonce;
   /// The host's ephemeral X25519 public key.
   std::string host_public_key;
+  /// The `channel_cipher` code the host seals with. Signed, so that no
+  /// one between the two can change the node's choice unnoticed.
+  std::uint8_t channel_cipher = 0;
   /// SHA-512 of nonce and host_public_key: the 64 bytes a hardware report
   /// carries as user data (SEV-SNP REPORT_DATA, TDX REPORTDATA).
   std::string report_data;
@@ -177,7 +185,8 @@ void serialize(Archive& archive, launch_frame& x) {
 
 template <class Archive>
 void serialize(Archive& archive, hello_frame& x) {
-  binary::serialize_fields(archive, x.nonce, x.proxy_public_key);
+  binary::serialize_fields(archive, x.nonce, x.proxy_public_key,
+                           x.channel_cipher);
 }
 
 template <class Archive>
@@ -185,7 +194,7 @@ void serialize(Archive& archive, evidence& x) {
   binary::serialize_fields(archive, x.version, x.platform, x.simulated,
                            x.debug, x.memory_bytes, x.host_digest,
                            x.workload_digest, x.measurement, x.nonce,
-                           x.host_public_key, x.report_data,
+                           x.host_public_key, x.channel_cipher, x.report_data,
                            x.platform_report, x.signer_public_key,
                            x.signature);
 }

@@ -23,6 +23,9 @@ enum class send_status {
   /// The peer wrote an invalid read index into the ring; the ring's
   /// `error()` describes it. The channel is no longer usable.
   corrupt,
+  /// The sealer has used every frame number, as its `error()` states.
+  /// Nothing was sent, and the channel is no longer usable.
+  exhausted,
 };
 
 /// Returns true when `plain`, once sealed, fits in one channel frame.

@@ -312,7 +312,8 @@ void tee_agent::reject_too_large() {
 }
 
 bool tee_agent::send_to_host(const channel_frame& frame) {
-  switch (session_->send(frame)) {
+  auto status = session_->send(frame);
+  switch (status) {
     case send_status::sent:
       return true;
     case send_status::too_large:
@@ -326,7 +327,10 @@ bool tee_agent::send_to_host(const channel_frame& frame) {
       return true;
     case send_status::corrupt:
       fail_channel("the enclave host corrupted the shared ring: "
-                   + session_->ring_error());
+                   + session_->channel_error(status));
+      return true;
+    case send_status::exhausted:
+      fail_channel(session_->channel_error(status));
       return true;
     case send_status::failed:
       // The host is gone, and the reader reports how it ended.

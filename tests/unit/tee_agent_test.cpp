@@ -1,9 +1,9 @@
 // Tee agents in a node: spawn with attestation, request-reply through the
 // sealed channel, and messages with native and Wasm agents. Every rejected
 // enclave fails with attestation_failed and leaves no host behind. Also
-// tampered and replayed channel frames, a host that corrupts the channel's
-// shared ring, a crashing host, restarts that attest again, and hardware
-// types on a machine without the hardware.
+// tampered, replayed and skipped channel frames, a downgraded cipher, a
+// host that corrupts the channel's shared ring, a crashing host, restarts
+// that attest again, and hardware types on a machine without the hardware.
 
 #include <algorithm>
 #include <filesystem>
@@ -316,8 +316,35 @@ BOOST_AUTO_TEST_CASE(replayed_ciphertext_ends_agent) {
   BOOST_TEST(reason->kind == exit_kind::backend_failure);
   BOOST_TEST(reason->detail.find("replayed") != std::string::npos,
              reason->detail);
+  BOOST_TEST(reason->detail.find("frame number 1 arrived where frame number "
+                                 "2 was expected")
+               != std::string::npos,
+             reason->detail);
   BOOST_TEST(wait_until([] { return enclave_host_children() == 0; },
                         patience));
+}
+
+BOOST_AUTO_TEST_CASE(skipped_frame_number_ends_agent) {
+  tee_node fixture{simulation_options(test_fault::skip_frame_number)};
+  auto spawned = fixture.spawn(tee_request("enclave", echo_workload()));
+  // The ready frame was number 0; the reply comes as 2 in place of 1.
+  BOOST_TEST(fixture.ask("enclave", "echo", "x").rfind("error: ", 0) == 0u);
+  auto reason = exit_of(fixture.node(), spawned.pid);
+  BOOST_TEST_REQUIRE(reason.has_value());
+  BOOST_TEST(reason->kind == exit_kind::backend_failure);
+  BOOST_TEST(reason->detail.find("frame number 2 arrived where frame number "
+                                 "1 was expected (replayed, reordered or "
+                                 "dropped)")
+               != std::string::npos,
+             reason->detail);
+  BOOST_TEST(wait_until([] { return enclave_host_children() == 0; },
+                        patience));
+}
+
+BOOST_AUTO_TEST_CASE(downgraded_cipher_is_rejected) {
+  tee_node fixture{simulation_options(test_fault::downgrade_cipher)};
+  check_rejected(fixture, tee_request("enclave", echo_workload()),
+                 "a changed or downgraded cipher");
 }
 
 BOOST_AUTO_TEST_CASE(corrupt_ring_index_ends_agent) {

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "backends/tee/channel_codec.hpp"
 #include "backends/tee/channel_reader.hpp"
 #include "backends/tee/frame_io.hpp"
 #include "backends/tee/sealed_send.hpp"
@@ -87,13 +88,10 @@ struct channel_fixture {
     BOOST_TEST_REQUIRE(static_cast<bool>(memory), error);
     host_ring = std::make_unique<ring_producer>(memory->to_proxy(), host_end,
                                                 "the node");
-    unsigned char key[crypto_secretstream_xchacha20poly1305_KEYBYTES];
-    crypto_secretstream_xchacha20poly1305_keygen(key);
-    std::string header;
-    sealer = std::make_unique<channel_sealer>(key, header);
-    bool valid = false;
-    auto opener = std::make_unique<channel_opener>(key, header, valid);
-    BOOST_TEST_REQUIRE(valid);
+    unsigned char key[crypto_kdf_KEYBYTES];
+    crypto_kdf_keygen(key);
+    sealer = std::make_unique<channel_sealer>(preferred_cipher(), key);
+    auto opener = std::make_unique<channel_opener>(preferred_cipher(), key);
     reader = std::make_unique<channel_reader>(
       proxy_end,
       std::make_unique<ring_consumer>(memory->to_proxy(), proxy_end,
@@ -115,7 +113,7 @@ struct channel_fixture {
   /// Seals `plain` and returns the bytes the host writes: the length
   /// prefix and the sealed frame.
   std::string framed(const std::string& plain) {
-    return corral::tee::framed(sealer->seal(plain));
+    return corral::tee::framed(sealer->seal(plain).value());
   }
 
   /// Publishes `bytes`, which must fit in the ring's free room.
@@ -401,6 +399,33 @@ BOOST_AUTO_TEST_CASE(reader_rings_waiting_host) {
   }
   host.join();
   BOOST_TEST(frames == 8);
+}
+
+BOOST_AUTO_TEST_CASE(sent_frame_reaches_reader) {
+  channel_fixture c;
+  log_frame line{3, "sent with send_sealed"};
+  auto waiter = [](const ring_ready&) { return ring_status::timed_out; };
+  auto status = send_sealed(*c.host_ring, *c.sealer, line, waiter);
+  BOOST_TEST((status == send_status::sent));
+  auto got = c.reader->await_frame(1s);
+  BOOST_TEST_REQUIRE((got.outcome == kind::frame));
+  BOOST_TEST(got.plain == encode_frame(line));
+}
+
+BOOST_AUTO_TEST_CASE(used_up_frame_numbers_end_sending) {
+  channel_fixture c;
+  unsigned char key[crypto_kdf_KEYBYTES];
+  crypto_kdf_keygen(key);
+  channel_sealer last(preferred_cipher(), key, frame_number_limit - 1);
+  auto waiter = [](const ring_ready&) { return ring_status::timed_out; };
+  BOOST_TEST((send_sealed(*c.host_ring, last, log_frame{}, waiter)
+              == send_status::sent));
+  auto head = c.host_ring->head();
+  BOOST_TEST((send_sealed(*c.host_ring, last, log_frame{}, waiter)
+              == send_status::exhausted));
+  BOOST_TEST(c.host_ring->head() == head);
+  BOOST_TEST(last.error().find("every frame number") != std::string::npos,
+             last.error());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

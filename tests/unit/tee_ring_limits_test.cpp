@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "backends/tee/channel_codec.hpp"
+#include "backends/tee/secure_channel.hpp"
 #include "backends/tee/frame_io.hpp"
 #include "backends/tee/shared_ring.hpp"
 #include "tee_test_support.hpp"
@@ -88,7 +89,7 @@ BOOST_AUTO_TEST_CASE(frames_around_capacity_echo) {
   sample.kind = message_kind::request;
   auto overhead = tee::encode_frame(tee::deliver_frame{sample}).size()
                   - sample.payload.size()
-                  + crypto_secretstream_xchacha20poly1305_ABYTES + 4;
+                  + tee::sealed_overhead + 4;
   BOOST_TEST_REQUIRE(overhead < 120u);
   for (auto size = capacity - 160; size <= capacity + 8; ++size) {
     std::string payload(size, static_cast<char>('a' + size % 26));

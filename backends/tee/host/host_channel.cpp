@@ -11,9 +11,10 @@
 namespace corral::tee {
 
 host_channel::host_channel(int fd, const shared_ring_memory& memory,
-                           const session_keys& keys)
+                           channel_cipher cipher, const session_keys& keys)
   : fd_(fd),
-    keys_(keys),
+    sealer_(cipher, keys.transmit),
+    opener_(cipher, keys.receive),
     to_proxy_(memory.to_proxy(), fd, "the node"),
     to_host_(memory.to_host(), fd, "the node") {
   // After a frame, the host polls for the next one for `channel_spin`
@@ -28,24 +29,9 @@ host_channel::host_channel(int fd, const shared_ring_memory& memory,
   };
 }
 
-bool host_channel::open_streams() {
-  std::string header;
-  sealer_ = std::make_unique<channel_sealer>(keys_.transmit, header);
-  if (!write_frame(fd_, header))
-    return false;
-  std::string proxy_header;
-  if (read_frame(fd_, proxy_header) != read_status::ok)
-    return false;
-  bool valid = false;
-  opener_ = std::make_unique<channel_opener>(keys_.receive, proxy_header,
-                                             valid);
-  sodium_memzero(&keys_, sizeof(keys_));
-  return valid;
-}
-
 send_status host_channel::send(const channel_frame& frame) {
-  auto status = send_sealed(to_proxy_, *sealer_, frame, wait_for_room_);
-  if (status == send_status::corrupt)
+  auto status = send_sealed(to_proxy_, sealer_, frame, wait_for_room_);
+  if (status == send_status::corrupt || status == send_status::exhausted)
     std::_Exit(3);
   return status;
 }
@@ -57,7 +43,7 @@ channel_frame host_channel::receive() {
     std::_Exit(0);
   if (status != ring_status::ok)
     std::_Exit(3);
-  auto plain = opener_->open(sealed);
+  auto plain = opener_.open(sealed);
   if (!plain)
     std::_Exit(3);
   auto frame = decode_frame(*plain);
@@ -72,14 +58,24 @@ bool host_channel::write_sealed(const std::string& sealed) {
 }
 
 bool host_channel::send_tampered(const channel_frame& frame) {
-  auto sealed = sealer_->seal(encode_frame(frame));
-  sealed[sealed.size() / 2] ^= 0x01;
-  return write_sealed(sealed);
+  auto sealed = sealer_.seal(encode_frame(frame));
+  if (!sealed)
+    return false;
+  // The middle byte lies in the ciphertext, behind the frame number.
+  (*sealed)[sealed->size() / 2] ^= 0x01;
+  return write_sealed(*sealed);
 }
 
 bool host_channel::send_twice(const channel_frame& frame) {
-  auto sealed = sealer_->seal(encode_frame(frame));
-  return write_sealed(sealed) && write_sealed(sealed);
+  auto sealed = sealer_.seal(encode_frame(frame));
+  return sealed && write_sealed(*sealed) && write_sealed(*sealed);
+}
+
+bool host_channel::send_skipping(const channel_frame& frame) {
+  auto plain = encode_frame(frame);
+  auto dropped = sealer_.seal(plain);
+  auto sealed = sealer_.seal(plain);
+  return dropped && sealed && write_sealed(*sealed);
 }
 
 void host_channel::corrupt_index() {

@@ -12,27 +12,24 @@
 
 namespace corral::tee {
 
-/// The enclave host's end of the sealed channel. The stream headers go
-/// through the socket; every sealed frame goes through the rings, and the
-/// socket carries the doorbells.
+/// The enclave host's end of the sealed channel. Every sealed frame goes
+/// through the rings, and the socket carries the doorbells.
 class host_channel {
 public:
-  /// Uses socket `fd` and the rings in `memory` once the keys are agreed.
+  /// Seals with `cipher` under `keys` and uses socket `fd` and the rings in
+  /// `memory`.
   host_channel(int fd, const shared_ring_memory& memory,
-               const session_keys& keys);
-
-  /// Sends this side's stream header and reads the proxy's; false when the
-  /// channel failed.
-  bool open_streams();
+               channel_cipher cipher, const session_keys& keys);
 
   /// Seals and sends `frame`. A frame too large for the channel is not
-  /// sent, and the channel stays usable.
+  /// sent, and the channel stays usable. Exits the process (status 3) when
+  /// the ring is invalid or every frame number is used.
   send_status send(const channel_frame& frame);
 
   /// Reads, opens and decodes the next frame. Exits the process when the
-  /// proxy closed the channel (status 0), or a frame fails authentication
-  /// or the ring is invalid (status 3), because the host has no one else
-  /// to report to.
+  /// proxy closed the channel (status 0), or a frame is rejected or the
+  /// ring is invalid (status 3), because the host has no one else to
+  /// report to.
   channel_frame receive();
 
   /// Sends `frame` with its sealed bytes changed in one bit (test fault).
@@ -40,6 +37,10 @@ public:
 
   /// Sends `frame`, then the same sealed bytes again (test fault).
   bool send_twice(const channel_frame& frame);
+
+  /// Seals `frame` twice and sends only the second, as if the first had
+  /// been dropped on the way (test fault).
+  bool send_skipping(const channel_frame& frame);
 
   /// Publishes a write index beyond the ring's size (test fault).
   void corrupt_index();
@@ -52,9 +53,8 @@ private:
   bool write_sealed(const std::string& sealed);
 
   int fd_;
-  session_keys keys_;
-  std::unique_ptr<channel_sealer> sealer_;
-  std::unique_ptr<channel_opener> opener_;
+  channel_sealer sealer_;
+  channel_opener opener_;
   ring_producer to_proxy_;
   ring_consumer to_host_;
   ring_waiter wait_for_room_;

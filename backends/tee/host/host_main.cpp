@@ -133,6 +133,14 @@ evidence make_evidence(const launch_frame& launch, const hello_frame& hello,
     randombytes_buf(x.nonce.data(), x.nonce.size());
   }
   x.host_public_key = keys.public_bytes();
+  x.channel_cipher = hello.channel_cipher;
+  if (fault == test_fault::downgrade_cipher) {
+    // The other cipher, as a hello changed on its way would make it.
+    bool aes = hello.channel_cipher
+               == static_cast<std::uint8_t>(channel_cipher::aes256gcm);
+    x.channel_cipher = static_cast<std::uint8_t>(
+      aes ? channel_cipher::chacha20poly1305_ietf : channel_cipher::aes256gcm);
+  }
   x.report_data = make_report_data(x.nonce, x.host_public_key);
   if (auto problem = provider.attest(x))
     refuse(*problem);
@@ -292,6 +300,14 @@ int main(int argc, char** argv) {
 
   // 3. Respond to the challenge. After that only the channel is needed.
   auto hello = read_plain_frame<hello_frame>();
+  auto chosen = cipher_of(hello.channel_cipher);
+  if (!chosen)
+    refuse("the node chose " + cipher_name(hello.channel_cipher)
+           + " for the channel, which this enclave host does not know");
+  auto cipher = *chosen;
+  if (!cipher_available(cipher))
+    refuse(std::string("the node chose ") + to_string(cipher)
+           + " for the channel, which this CPU does not support");
   if (fault == test_fault::exit_before_evidence) {
     std::fputs("test fault: exiting before the evidence\n", stderr);
     std::_Exit(1);
@@ -309,13 +325,17 @@ int main(int argc, char** argv) {
   answer.value = proof;
   if (!write_frame(channel, to_binary(answer)))
     return 0;
+  // The proxy rejects this evidence and kills the host.
+  if (fault == test_fault::downgrade_cipher) {
+    std::string ignored;
+    read_frame(channel, ignored);
+    return exit_protocol_error;
+  }
   session_keys session;
   if (!host_session_keys(keys, hello.proxy_public_key, session))
     return exit_protocol_error;
-  host_channel sealed(channel, *rings, session);
+  host_channel sealed(channel, *rings, cipher, session);
   sodium_memzero(&session, sizeof(session));
-  if (!sealed.open_streams())
-    return exit_protocol_error;
 
   // 4. The agent's data arrives sealed; run the workload.
   auto first = sealed.receive();
@@ -348,6 +368,8 @@ int main(int argc, char** argv) {
       sealed.send_tampered(done);
     else if (fault == test_fault::replay_ciphertext)
       sealed.send_twice(done);
+    else if (fault == test_fault::skip_frame_number)
+      sealed.send_skipping(done);
     else
       sealed.send(done);
     if (fault == test_fault::stall_reading) {

@@ -2,8 +2,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +11,8 @@
 #include <caf/message.hpp>
 #include <caf/message_id.hpp>
 #include <caf/response_promise.hpp>
+
+#include "backends/remote/deadline_table.hpp"
 
 namespace corral::remote {
 
@@ -44,8 +44,7 @@ void deliver_reply(reply_address& to, caf::message content);
 /// their node goes down. The cluster's I/O thread ends them when their
 /// reply arrives and delivers the reply itself. Whichever thread takes an
 /// entry out of the table delivers its reply, so each request gets exactly
-/// one. Thread-safe; the lock is held only for map operations, never while
-/// a reply is delivered.
+/// one. Thread-safe; no lock is held while a reply is delivered.
 class outbound_requests {
 public:
   using clock = std::chrono::steady_clock;
@@ -62,13 +61,8 @@ public:
   };
 
   /// The result of `add`: the request's id, and whether the gateway's
-  /// timer must be armed for `delay` because no timer is due by this
-  /// request's deadline.
-  struct added {
-    std::uint64_t id = 0;
-    bool arm = false;
-    std::chrono::microseconds delay{0};
-  };
+  /// timer must be armed.
+  using added = deadline_table<entry>::added;
 
   /// Adds `request` under a new id, with its deadline `request.timeout`
   /// from now.
@@ -103,16 +97,7 @@ public:
   std::size_t size() const;
 
 private:
-  void erase_deadline(clock::time_point deadline, std::uint64_t id);
-
-  mutable std::mutex mutex_;
-  std::uint64_t next_id_ = 1;
-  std::map<std::uint64_t, entry> entries_;
-  /// The deadlines in order, for `take_expired`.
-  std::multimap<clock::time_point, std::uint64_t> deadlines_;
-  /// Whether a timer is armed and has not fired yet, and for when.
-  bool armed_ = false;
-  clock::time_point armed_for_;
+  deadline_table<entry> table_;
 };
 
 } // namespace corral::remote

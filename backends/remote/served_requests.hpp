@@ -2,12 +2,11 @@
 
 #include <chrono>
 #include <cstdint>
-#include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "backends/remote/deadline_table.hpp"
 #include "serialization/message.hpp"
 
 namespace corral::remote {
@@ -39,14 +38,9 @@ public:
     clock::time_point deadline;
   };
 
-  /// The result of `add`: the id of the request here (the CAF request id of
-  /// its delivery), and whether the gateway's timer must be armed for
-  /// `delay` because no timer is due by this request's deadline.
-  struct added {
-    std::uint64_t id = 0;
-    bool arm = false;
-    std::chrono::microseconds delay{0};
-  };
+  /// The result of `add`: the id of the request here (the CAF request id
+  /// of its delivery), and whether the gateway's timer must be armed.
+  using added = deadline_table<entry>::added;
 
   /// Adds `request`, unless `clear` closed the table: then it returns an
   /// id of 0 and the caller drops the request.
@@ -57,8 +51,9 @@ public:
   std::optional<entry> take(std::uint64_t id);
 
   /// Takes every request whose deadline passed at `now` out of the table.
-  /// Sets `next` to the earliest deadline left, when one is left, and
-  /// counts the timer armed for it.
+  /// Sets `next` to the time for which the gateway's timer must be armed,
+  /// or to nothing when no request is left or a timer is already due by
+  /// the earliest deadline left.
   std::vector<entry> take_expired(clock::time_point now,
                                   std::optional<clock::time_point>& next);
 
@@ -75,14 +70,7 @@ public:
   std::size_t size() const;
 
 private:
-  mutable std::mutex mutex_;
-  std::uint64_t next_id_ = 1;
-  std::map<std::uint64_t, entry> entries_;
-  /// The deadlines in order, for `take_expired`.
-  std::multimap<clock::time_point, std::uint64_t> deadlines_;
-  bool armed_ = false;
-  clock::time_point armed_for_;
-  bool closed_ = false;
+  deadline_table<entry> table_;
 };
 
 } // namespace corral::remote

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <boost/test/unit_test.hpp>
 
@@ -17,6 +18,7 @@
 #include "backends/builtin_backends.hpp"
 #include "backends/remote/remote_service.hpp"
 #include "net/cluster_node.hpp"
+#include "remote_cluster.hpp"
 #include "tests/harness/probe.hpp"
 
 namespace corral::testing {
@@ -93,15 +95,38 @@ struct member_pair {
   explicit member_pair(const remote::remote_settings& b_remote = {})
     : b(std::make_unique<local_member>(a.cluster.listen_address(), "b",
                                        nullptr, b_remote)) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
-    bool joined = false;
-    while (!joined && std::chrono::steady_clock::now() < deadline) {
-      joined = !a.service->check_target("b") && !b->service->check_target("a");
-      if (!joined)
-        std::this_thread::sleep_for(std::chrono::milliseconds{1});
-    }
+    bool joined = poll_until(std::chrono::seconds{10}, [&] {
+      return !a.service->check_target("b") && !b->service->check_target("a");
+    });
     BOOST_TEST_REQUIRE(joined, "nodes a and b did not see each other alive");
   }
+
+  /// Spawns a probe named `agent_id` on b itself and returns its global
+  /// pid.
+  global_pid spawn_on_b(const std::string& agent_id) {
+    spawn_request request;
+    request.agent_id = agent_id;
+    request.agent_type = probe_type;
+    auto spawned = b->instance->spawn(request);
+    BOOST_TEST_REQUIRE(static_cast<bool>(spawned), error_text(spawned));
+    return spawned->global;
+  }
 };
+
+/// Waits up to 10 s until the probe `agent_id` recorded `count` messages
+/// and returns the numbers at the start of their payloads, in the order
+/// they arrived.
+inline std::vector<std::size_t> arrived_indexes(const std::string& agent_id,
+                                                std::size_t count) {
+  auto log = recorder_for(agent_id);
+  BOOST_TEST(poll_until(std::chrono::seconds{10}, [&] {
+    return log->count("message") >= count;
+  }), log->count("message") << " of " << count << " messages arrived");
+  std::vector<std::size_t> order;
+  for (const auto& seen : log->all())
+    if (seen.kind == "message")
+      order.push_back(static_cast<std::size_t>(std::stoul(seen.msg.payload)));
+  return order;
+}
 
 } // namespace corral::testing

@@ -39,11 +39,6 @@ struct direct_pair : member_pair {
   }
 };
 
-/// Returns the number at the start of `payload`.
-std::size_t index_of(const std::string& payload) {
-  return static_cast<std::size_t>(std::stoul(payload));
-}
-
 } // namespace
 
 BOOST_AUTO_TEST_CASE(direct_reply_reaches_requester) {
@@ -122,14 +117,7 @@ BOOST_AUTO_TEST_CASE(direct_order_kept_for_one_sender) {
     BOOST_TEST_REQUIRE(!pair.a.instance->send(proxy, "note", payload));
   }
 
-  auto log = recorder_for("ordered");
-  BOOST_TEST_REQUIRE(poll_until(seconds{10}, [&] {
-    return log->count("message") >= count;
-  }), log->count("message") << " of " << count << " messages arrived");
-  std::vector<std::size_t> order;
-  for (const auto& seen : log->all())
-    if (seen.kind == "message")
-      order.push_back(index_of(seen.msg.payload));
+  auto order = arrived_indexes("ordered", count);
   BOOST_TEST_REQUIRE(order.size() == count);
   for (std::size_t i = 0; i < count; ++i)
     BOOST_TEST_REQUIRE(order[i] == i, "message " << i << " arrived as "

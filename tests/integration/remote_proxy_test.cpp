@@ -94,26 +94,14 @@ caf::behavior silent_gateway(caf::event_based_actor* self) {
   };
 }
 
-/// Returns the number at the start of `payload`.
-std::size_t index_of(const std::string& payload) {
-  return static_cast<std::size_t>(std::stoul(payload));
-}
-
 /// Nodes a and b, a probe on b, and a proxy on a whose spawn a silent
 /// gateway holds.
-struct held_proxy {
-  local_member a{"", "a"};
-  std::unique_ptr<local_member> b
-    = std::make_unique<local_member>(a.cluster.listen_address(), "b");
+struct held_proxy : member_pair {
   std::shared_ptr<agent_cell> cell = std::make_shared<agent_cell>();
   caf::actor gateway;
   caf::actor proxy;
 
   held_proxy() {
-    bool joined = poll_until(seconds{10}, [&] {
-      return !a.service->check_target("b") && !b->service->check_target("a");
-    });
-    BOOST_TEST_REQUIRE(joined, "nodes a and b did not see each other alive");
     // A pid that a's kernel does not know, which ignores the proxy's
     // `started` for it.
     cell->pid = 900'001;
@@ -140,16 +128,6 @@ struct held_proxy {
     return a.instance->system().spawn<caf::hidden>(std::forward<Ts>(args)...);
   }
 
-  /// Spawns a probe named `agent_id` on b and returns its global pid.
-  global_pid spawn_probe_on_b(const std::string& agent_id) {
-    spawn_request request;
-    request.agent_id = agent_id;
-    request.agent_type = probe_type;
-    auto spawned = b->instance->spawn(request);
-    BOOST_TEST_REQUIRE(static_cast<bool>(spawned), error_text(spawned));
-    return spawned->global;
-  }
-
   /// Confirms the spawn to the proxy as the gateway does, with `target`
   /// as the remote agent.
   void start(const global_pid& target) {
@@ -157,26 +135,11 @@ struct held_proxy {
   }
 };
 
-/// Waits until the probe `agent_id` recorded `count` messages and returns
-/// their indexes in the order they arrived.
-std::vector<std::size_t> arrived_indexes(const std::string& agent_id,
-                                         std::size_t count) {
-  auto log = recorder_for(agent_id);
-  BOOST_TEST(poll_until(seconds{10}, [&] {
-    return log->count("message") >= count;
-  }), log->count("message") << " of " << count << " messages arrived");
-  std::vector<std::size_t> order;
-  for (const auto& seen : log->all())
-    if (seen.kind == "message")
-      order.push_back(index_of(seen.msg.payload));
-  return order;
-}
-
 } // namespace
 
 BOOST_AUTO_TEST_CASE(proxy_keeps_order_across_start) {
   held_proxy fixture;
-  auto target = fixture.spawn_probe_on_b("held-ordered");
+  auto target = fixture.spawn_on_b("held-ordered");
   auto log = std::make_shared<reply_log>();
   auto sender = fixture.spawn_on_a(ordered_sender, fixture.proxy,
                                    std::string{"a"}, log);
@@ -230,7 +193,7 @@ BOOST_AUTO_TEST_CASE(proxy_keeps_order_across_start) {
 
 BOOST_AUTO_TEST_CASE(running_proxy_forwards_on_sender_thread) {
   held_proxy fixture;
-  fixture.start(fixture.spawn_probe_on_b("held-echo"));
+  fixture.start(fixture.spawn_on_b("held-echo"));
   // The first request may find `started` still in the mailbox and wait
   // behind it. Each later one finds the mailbox empty, because the proxy
   // forwarded the previous request before its reply came.
@@ -258,8 +221,8 @@ BOOST_AUTO_TEST_CASE(running_proxy_forwards_on_sender_thread) {
 
 BOOST_AUTO_TEST_CASE(restart_changes_proxy_target) {
   held_proxy fixture;
-  auto first = fixture.spawn_probe_on_b("held-first");
-  auto second = fixture.spawn_probe_on_b("held-second");
+  auto first = fixture.spawn_on_b("held-first");
+  auto second = fixture.spawn_on_b("held-second");
   fixture.start(first);
   caf::scoped_actor self{fixture.a.instance->system()};
   message msg;
@@ -294,7 +257,7 @@ BOOST_AUTO_TEST_CASE(restart_changes_proxy_target) {
 
 BOOST_AUTO_TEST_CASE(proxy_of_left_node_fails_requests) {
   held_proxy fixture;
-  fixture.start(fixture.spawn_probe_on_b("held-gone"));
+  fixture.start(fixture.spawn_on_b("held-gone"));
   caf::scoped_actor self{fixture.a.instance->system()};
   message msg;
   msg.from = {"a", kernel_pid};

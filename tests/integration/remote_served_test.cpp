@@ -35,16 +35,6 @@ struct serving_pair : member_pair {
     : member_pair(serving) {
   }
 
-  /// Spawns a probe on b itself and returns its global pid.
-  global_pid spawn_on_b(const std::string& agent_id) {
-    spawn_request request;
-    request.agent_id = agent_id;
-    request.agent_type = probe_type;
-    auto spawned = b->instance->spawn(request);
-    BOOST_TEST_REQUIRE(static_cast<bool>(spawned), error_text(spawned));
-    return spawned->global;
-  }
-
   /// Sends, from a's cluster as a member would, a request with `timeout_ms`
   /// to `target`'s "hang" topic, which the probe never replies to.
   void send_hanging_request(const global_pid& target, std::uint64_t id,

@@ -9,6 +9,7 @@
 #include "actors/router.hpp"
 #include "backends/tee/channel_codec.hpp"
 #include "backends/tee/frame_io.hpp"
+#include "backends/tee/host_log.hpp"
 
 namespace corral::tee {
 
@@ -353,9 +354,10 @@ void tee_agent::on_frame(const std::string& plain) {
   } else if (auto* op = std::get_if<op_frame>(&*frame)) {
     on_op(*op);
   } else if (auto* line = std::get_if<log_frame>(&*frame)) {
+    // A level beyond critical would be logged under the name "off".
     ctx_.log(static_cast<spdlog::level::level_enum>(
-               std::min<std::uint8_t>(line->level, spdlog::level::off)),
-             line->text);
+               std::min<std::uint8_t>(line->level, spdlog::level::critical)),
+             host_log_line(line->text));
   } else {
     end_agent({exit_kind::backend_failure,
                "the enclave host sent a frame out of order"});

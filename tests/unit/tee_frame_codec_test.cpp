@@ -11,6 +11,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "backends/tee/channel_codec.hpp"
+#include "backends/tee/host_log.hpp"
 
 using namespace corral;
 using namespace corral::tee;
@@ -191,6 +192,31 @@ BOOST_AUTO_TEST_CASE(big_endian_frame_decodes_through_cereal) {
 BOOST_AUTO_TEST_CASE(other_frames_use_cereal) {
   channel_frame frame = log_frame{2, "a log line"};
   BOOST_TEST(encode_frame(frame) == to_binary(frame));
+}
+
+// A hostile host's log text must not forge lines of the node's log.
+BOOST_AUTO_TEST_CASE(host_log_line_escapes_newlines) {
+  auto line = host_log_line("ok\n2026-12-05T00:00:00.000 info node=n1 "
+                            "pid=0 agent_id=-: node stopped\r");
+
+  BOOST_TEST(line.find('\n') == std::string::npos);
+  BOOST_TEST(line.find('\r') == std::string::npos);
+  BOOST_TEST(line.rfind("ok\\x0a2026", 0) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(host_log_line_is_cut) {
+  std::string text(std::size_t{1} << 20, 'a');
+
+  auto line = host_log_line(text);
+
+  BOOST_TEST(line.size() < max_host_log_bytes + 64);
+  BOOST_TEST(line.find("[cut 1044480 more bytes]") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(host_log_line_keeps_plain_text) {
+  const std::string text = "guest says h\xc3\xa9llo";
+
+  BOOST_TEST(host_log_line(text) == text);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

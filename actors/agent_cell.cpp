@@ -46,10 +46,10 @@ void agent_cell::create_actor() const {
     try {
       actor_ = maker->make();
     } catch (...) {
-      // So that waiters do not spin forever, they find an invalid handle,
-      // to which CAF delivers nothing.
-      actor_state_.store(actor_ready, std::memory_order_release);
-      throw;
+      // Only an allocation failure gets here. Every caller, this one too,
+      // finds an invalid handle, to which CAF delivers nothing, and the
+      // kernel ends the agent when it registers it.
+      actor_ = caf::actor{};
     }
     actor_state_.store(actor_ready, std::memory_order_release);
     return;

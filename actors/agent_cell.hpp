@@ -56,7 +56,8 @@ struct agent_cell {
   /// Returns the CAF actor hosting the agent. When the spawn left its
   /// creation to the first user (`defer_actor`), the first call creates
   /// it, on whichever thread makes that call, and concurrent calls wait
-  /// until it exists. Thread-safe.
+  /// until it exists. The handle is invalid when that creation failed
+  /// (out of memory). Thread-safe.
   const caf::actor& actor() const {
     if (actor_state_.load(std::memory_order_acquire) != actor_ready)
       create_actor();

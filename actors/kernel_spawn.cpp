@@ -164,6 +164,16 @@ void kernel_actor::register_spawn(local_spawn& spawned) {
     spawned.cell->agent_id, std::move(spawned.request));
   auto& entry = insert_entry(std::move(spawned.cell), std::move(request), 0,
                              nullptr);
+  if (!entry.cell->actor()) {
+    // The deferred creation of its hosting actor failed (out of memory).
+    if (auto supervisor = supervisor_of(parent))
+      supervisor->add(entry.request, pid, 0);
+    handle_exit(entry, {exit_kind::backend_failure,
+                        "the hosting actor of agent "
+                          + entry.cell->agent_id
+                          + " could not be created (out of memory)"});
+    return;
+  }
   // Attached here rather than by the caller, to keep the caller's work per
   // spawn small. An agent that a message started and that has exited
   // already reports at once, and the kernel handles the report next.

@@ -57,4 +57,23 @@ bool is_valid_utf8(const std::string& text) {
   return true;
 }
 
+std::string printable(const std::string& text) {
+  bool utf8 = is_valid_utf8(text);
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    bool escape = byte < 0x20 || byte == 0x7f || (byte > 0x7f && !utf8);
+    if (!escape || c == '\t') {
+      out += c;
+      continue;
+    }
+    static const char digits[] = "0123456789abcdef";
+    out += "\\x";
+    out += digits[byte >> 4];
+    out += digits[byte & 0xf];
+  }
+  return out;
+}
+
 } // namespace corral

@@ -9,4 +9,10 @@ namespace corral {
 /// nlohmann::json applies when it parses or dumps a string.
 bool is_valid_utf8(const std::string& text);
 
+/// Returns `text` with control characters written as \xNN, and also bytes
+/// above 0x7f when `text` is not valid UTF-8, so that untrusted text (a
+/// program's output, a guest's or an enclave host's log line) quoted in the
+/// node log cannot forge lines or send terminal escapes. Tabs stay.
+std::string printable(const std::string& text);
+
 } // namespace corral

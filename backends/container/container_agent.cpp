@@ -4,6 +4,7 @@
 
 #include "actors/error.hpp"
 #include "actors/router.hpp"
+#include "serialization/utf8.hpp"
 
 namespace corral::container {
 

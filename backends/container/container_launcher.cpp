@@ -7,6 +7,7 @@
 #include "actors/node_services.hpp"
 #include "backends/container/container_agent.hpp"
 #include "backends/container/protocol.hpp"
+#include "serialization/utf8.hpp"
 
 namespace corral::container {
 

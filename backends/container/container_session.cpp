@@ -16,6 +16,7 @@
 
 #include "actors/log.hpp"
 #include "backends/container/protocol.hpp"
+#include "serialization/utf8.hpp"
 
 namespace corral::container {
 

@@ -82,9 +82,4 @@ std::string encode_response_error(std::uint64_t ref,
 /// Returns the line that tells the agent to exit.
 std::string encode_shutdown();
 
-/// Returns `text` with control characters written as \xNN, and also bytes
-/// above 0x7f when `text` is not valid UTF-8, so that a program's output
-/// quoted in the node log cannot forge lines or send terminal escapes.
-std::string printable(const std::string& text);
-
 } // namespace corral::container

@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 
 #include "actors/error.hpp"
+#include "serialization/utf8.hpp"
 
 namespace corral::wasm {
 
@@ -64,8 +65,10 @@ std::int32_t wasm_agent::subscribe(const std::string& topic, bool on) {
   return abi_ok;
 }
 
+// The guest is not trusted: a newline in its text would start a forged
+// line of the node's log. The `log` import already cut the text.
 void wasm_agent::log(spdlog::level::level_enum level, std::string_view text) {
-  ctx_.log(level, text);
+  ctx_.log(level, printable(std::string{text}));
 }
 
 pid_type wasm_agent::self_pid() const {

@@ -2,6 +2,7 @@
 
 #include "backends/container/container_spec.hpp"
 #include "backends/container/protocol.hpp"
+#include "serialization/utf8.hpp"
 
 using namespace corral;
 using namespace corral::container;

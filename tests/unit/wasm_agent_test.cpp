@@ -3,9 +3,14 @@
 // module.
 
 #include <chrono>
+#include <memory>
+#include <sstream>
 #include <string>
+#include <thread>
 
 #include <boost/test/unit_test.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "backends/wasm/wasm_instance.hpp"
 #include "backends/wasm/wasm_launcher.hpp"
@@ -93,6 +98,32 @@ BOOST_AUTO_TEST_CASE(wasm_and_native_agents_exchange_messages) {
   BOOST_REQUIRE(seen);
   BOOST_TEST(seen->msg.payload.empty());
   BOOST_TEST(seen->msg.from.pid == pid_of("sender"));
+}
+
+BOOST_AUTO_TEST_CASE(guest_log_cannot_forge_lines) {
+  // The node has logged by now, so its logger exists. The stream outlives
+  // the sink, which stays on the logger until the process ends.
+  static std::ostringstream captured;
+  auto logger = spdlog::get("corral");
+  BOOST_REQUIRE(logger);
+  logger->sinks().push_back(
+    std::make_shared<spdlog::sinks::ostream_sink_mt>(captured));
+
+  module_folder folder;
+  auto forger = folder.write("forger.wat", wat_agent(R"(
+      (call $log (i32.const 1) (i32.const 100) (i32.const 38))
+      (call $reply (i32.const 100) (i32.const 2)))",
+    R"((import "corral" "log" (func $log (param i32 i32 i32)))
+       (data (i32.const 100) "ok\0a1999-01-01 info node=x: forged \1b[2J"))"));
+  spawn(wasm_request("forger", forger));
+  auto reply = node().request("forger", "go", "", std::chrono::seconds{5});
+  BOOST_REQUIRE(static_cast<bool>(reply));
+
+  auto text = captured.str();
+  BOOST_TEST(text.find("ok\\x0a1999-01-01 info node=x: forged \\x1b[2J")
+               != std::string::npos,
+             text);
+  BOOST_TEST(text.find("\n1999-01-01") == std::string::npos, text);
 }
 
 BOOST_AUTO_TEST_CASE(endless_loop_is_preempted_and_stopped) {

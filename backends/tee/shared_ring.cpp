@@ -319,6 +319,11 @@ void relax_core() {
   // very core. A ring round trip between two processes took 2.7 us with a
   // yield per poll and 4.4 us with one per 16 polls (load average 4.5, two
   // cores).
+  // NOTE: with more CPU-bound processes than cores, a yield gives the core
+  // away for a whole time slice and a spinning peer rings no doorbell, so
+  // the round trip rose to 1.5-4 ms (three busy loops on two cores). No
+  // spin at all gave 11-50 us there but 27-29 us idle; a spin that stops
+  // after one long yield was not steady. Not solved.
   ::sched_yield();
 }
 

@@ -108,7 +108,8 @@ void read_positive(const toml::table& table, const char* name,
     fail(path, "expected an integer");
   auto value = *node->value<std::int64_t>();
   if (value < 1 || value > max)
-    fail(path, "must be from 1 to " + std::to_string(max));
+    fail(path, "must be from 1 to " + std::to_string(max) + ", got "
+                 + std::to_string(value));
   target = Target(value);
 }
 

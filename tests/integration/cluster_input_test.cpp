@@ -393,7 +393,7 @@ BOOST_AUTO_TEST_CASE(bad_config_files_name_the_problem) {
     {"[security]\nkey = \"x\"\n", "security.key: unknown key"},
     {"[remote]\nretries = 3\n", "remote.retries: unknown key"},
     {"[remote]\nmax_served_requests = 0\n",
-     "remote.max_served_requests: must be from 1 to 10000000"},
+     "remote.max_served_requests: must be from 1 to 10000000, got 0"},
     {"[remote]\nrequest_timeout_ms = \"1s\"\n",
      "remote.request_timeout_ms: expected an integer"},
   };

@@ -121,10 +121,10 @@ spawn_here(caf::actor_system& system,
 
   // An agent that spawns leaves its children's actors to the kernel
   // (callgrind: about 1,000 fewer instructions per child on its worker).
-  // A caller outside any actor creates the actor itself, because a
-  // deferred child keeps a maker of about 128 bytes on the heap until the
-  // kernel drains it, and a node filled by outside spawns would keep the
-  // peak of that backlog in its resident memory.
+  // A caller outside any actor creates the actor itself. A deferred child
+  // keeps a maker of about 128 bytes on the heap until the kernel drains
+  // it, so a node filled by outside spawns would keep the peak of that
+  // backlog in its resident memory.
   // NOTE: a burst of spawns from agents still leaves such a peak.
   spawn_context context{system, request, cell, services, true,
                         self != nullptr};

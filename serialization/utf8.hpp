@@ -10,9 +10,9 @@ namespace corral {
 bool is_valid_utf8(const std::string& text);
 
 /// Returns `text` with control characters written as \xNN, and also bytes
-/// above 0x7f when `text` is not valid UTF-8, so that untrusted text (a
-/// program's output, a guest's or an enclave host's log line) quoted in the
-/// node log cannot forge lines or send terminal escapes. Tabs stay.
+/// above 0x7f when `text` is not valid UTF-8. Tabs stay. Untrusted text (a
+/// program's output, a guest's or an enclave host's log line) quoted in
+/// the node log then cannot forge lines or send terminal escapes.
 std::string printable(const std::string& text);
 
 } // namespace corral

@@ -52,7 +52,7 @@ inline bool lists_agent(const node_process& node,
 
 /// Sends SIGSTOP to `pid` and waits up to 2 s until every thread of it has
 /// stopped. kill() returns before the threads stop, and a thread still
-/// running could answer a request sent right after. Returns false when
+/// running could reply to a request sent right after. Returns false when
 /// some thread did not stop in time.
 inline bool freeze(pid_t pid) {
   namespace fs = std::filesystem;

@@ -85,8 +85,8 @@ caf::behavior ordered_sender(caf::event_based_actor* self, caf::actor proxy,
   };
 }
 
-/// A gateway that never replies: the proxy that it is given stays in its
-/// starting state until the test sends `started` itself.
+/// Returns the behavior of a gateway that never replies, so that its proxy
+/// stays in its starting state until the test sends `started` itself.
 caf::behavior silent_gateway(caf::event_based_actor* self) {
   self->set_default_handler(caf::drop);
   return {

@@ -163,8 +163,9 @@ void remote_service::expire_served() {
                      + " did not reply before the requester's deadline"});
   if (!next)
     return;
-  auto delay = std::chrono::duration_cast<std::chrono::microseconds>(*next
-                                                                     - now);
+  // Rounded up, as in deadline_table::add: a timer that fired before the
+  // deadline would find nothing due and, still counted as armed, not re-arm.
+  auto delay = std::chrono::ceil<std::chrono::microseconds>(*next - now);
   if (auto target = gateway())
     caf::delayed_anon_send(target, delay, timer_atom::value,
                            serve_atom::value);

@@ -73,9 +73,9 @@ public:
   /// Makes every later `push` fail, because the node shuts down.
   void close();
 
-  /// The largest capacity that `recycle` keeps (about 120 KiB), so that a
+  /// The largest capacity that `recycle` keeps (about 30 KiB), so that a
   /// burst of spawns does not hold its memory for the node's life.
-  static constexpr std::size_t max_spare = 1024;
+  static constexpr std::size_t max_spare = 256;
 
 private:
   std::mutex mutex_;

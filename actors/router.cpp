@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include "actors/error.hpp"
 
@@ -136,9 +137,16 @@ caf::error check_publish(const agent_cell* sender, const std::string& topic) {
                       + ": it is not in its can_publish list");
 }
 
-void post_dead_letter(node_services& services, const message& msg,
+void post_dead_letter(node_services& services, message msg,
                       const std::string& target, dead_letter_reason reason) {
-  services.dead_letters.post(dead_letter{msg, target, reason, now_ms()});
+  services.dead_letters.post(
+    dead_letter{std::move(msg), target, reason, now_ms()});
+}
+
+void post_unhandled_cast(node_services& services, message msg) {
+  auto target = to_string(msg.to);
+  post_dead_letter(services, std::move(msg), target,
+                   dead_letter_reason::exited_target);
 }
 
 std::int64_t now_ms() {

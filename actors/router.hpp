@@ -34,8 +34,13 @@ caf::error check_send(const agent_cell* sender, const agent_cell& receiver,
 caf::error check_publish(const agent_cell* sender, const std::string& topic);
 
 /// Records an undeliverable message in the node's dead-letter queue.
-void post_dead_letter(node_services& services, const message& msg,
+void post_dead_letter(node_services& services, message msg,
                       const std::string& target, dead_letter_reason reason);
+
+/// Records `msg`, a cast that its receiver `msg.to` did not handle because
+/// it exited, in the node's dead-letter queue with reason exited_target
+/// and the receiver's global pid as the target.
+void post_unhandled_cast(node_services& services, message msg);
 
 /// Returns the current wall-clock time in milliseconds since the epoch.
 std::int64_t now_ms();

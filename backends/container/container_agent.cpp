@@ -23,7 +23,7 @@ container_agent::container_agent(caf::actor_config& cfg,
                                  std::shared_ptr<node_services> services,
                                  std::map<std::string, std::string> env,
                                  agent_options options)
-  : caf::event_based_actor(cfg),
+  : hosting_actor(cfg, *services),
     session_(std::move(session)),
     ctx_(this, std::move(cell), std::move(services), std::move(env)),
     options_(std::move(options)) {
@@ -383,8 +383,13 @@ void container_agent::fail_pending(const std::string& reason) {
   };
   for (auto& [id, entry] : pending_)
     fail(entry.request, entry.promise);
-  for (auto& [request, promise] : held_)
-    fail(request, promise);
+  // Casts held while the agent was suspended never reached it.
+  for (auto& [msg, promise] : held_) {
+    if (msg.kind == message_kind::cast)
+      post_unhandled_cast(ctx_.services(), std::move(msg));
+    else
+      fail(msg, promise);
+  }
   pending_.clear();
   held_.clear();
 }

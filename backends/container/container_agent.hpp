@@ -8,10 +8,10 @@
 #include <optional>
 #include <string>
 
-#include <caf/event_based_actor.hpp>
 #include <caf/response_promise.hpp>
 
 #include "actors/agent_context.hpp"
+#include "actors/hosting_actor.hpp"
 #include "backends/container/container_session.hpp"
 #include "backends/container/protocol.hpp"
 
@@ -48,7 +48,7 @@ struct agent_options {
 /// publishes and logs, and turns the container's exit into the agent's
 /// exit reason. All I/O happens on the session's thread, so no handler
 /// here blocks.
-class container_agent : public caf::event_based_actor {
+class container_agent : public hosting_actor {
 public:
   /// Hosts the container of `session` as the agent described by `cell`.
   container_agent(caf::actor_config& cfg,

@@ -30,7 +30,7 @@ agent_host::agent_host(caf::actor_config& cfg,
                        std::shared_ptr<agent_cell> cell,
                        std::shared_ptr<node_services> services,
                        std::map<std::string, std::string> env)
-  : caf::event_based_actor(cfg),
+  : hosting_actor(cfg, *services),
     factory_(std::move(make)),
     ctx_(this, std::move(cell), std::move(services), std::move(env)) {
 }

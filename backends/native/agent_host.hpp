@@ -4,10 +4,9 @@
 #include <memory>
 #include <string>
 
-#include <caf/event_based_actor.hpp>
-
 #include "actors/agent.hpp"
 #include "actors/agent_context.hpp"
+#include "actors/hosting_actor.hpp"
 #include "backends/native/agent_registry.hpp"
 
 namespace corral {
@@ -15,7 +14,7 @@ namespace corral {
 /// The CAF actor that hosts one native agent: it feeds the agent its
 /// messages, answers requests with its replies, holds messages while the
 /// agent is suspended, accounts usage and enforces the agent's limits.
-class agent_host : public caf::event_based_actor {
+class agent_host : public hosting_actor {
 public:
   /// Hosts an agent that `make` creates, as the agent described by
   /// `cell`.

@@ -73,7 +73,7 @@ tee_agent::tee_agent(caf::actor_config& cfg, session_opening opening,
                      std::shared_ptr<agent_cell> cell,
                      std::shared_ptr<node_services> services,
                      std::map<std::string, std::string> env)
-  : caf::event_based_actor(cfg),
+  : hosting_actor(cfg, *services),
     opening_(std::make_unique<session_opening>(std::move(opening))),
     ctx_(this, std::move(cell), std::move(services), std::move(env)) {
 }
@@ -208,7 +208,7 @@ caf::result<message> tee_agent::accept(message& msg) {
                         + " messages waiting, its mailbox limit; retry later "
                           "or raise limits.mailbox_size");
   }
-  wasm::pending_message entry{std::move(msg), {}};
+  wasm::pending_message entry{std::move(msg), {}, true};
   if (entry.msg.kind == message_kind::request)
     entry.promise = make_response_promise<message>();
   queue_.push_back(std::move(entry));

@@ -8,10 +8,10 @@
 #include <string>
 #include <thread>
 
-#include <caf/event_based_actor.hpp>
 #include <caf/response_promise.hpp>
 
 #include "actors/agent_context.hpp"
+#include "actors/hosting_actor.hpp"
 #include "backends/tee/channel_reader.hpp"
 #include "backends/tee/enclave_session.hpp"
 #include "backends/wasm/guest_requests.hpp"
@@ -41,7 +41,7 @@ using idle_check_atom = caf::atom_constant<caf::atom("idlecheck")>;
 /// replies to, it waits inline for the reply for up to
 /// `inline_reply_spin`. Replies that come later go through that thread
 /// and the actor's mailbox.
-class tee_agent : public caf::event_based_actor {
+class tee_agent : public hosting_actor {
 public:
   /// Prepares the agent described by `cell`, whose session `opening`
   /// describes.

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "actors/error.hpp"
+#include "actors/router.hpp"
 #include "backends/wasm/wasm_agent.hpp"
 
 namespace corral::wasm {
@@ -47,8 +48,12 @@ void fail_pending(agent_context& ctx,
   };
   if (current)
     fail(*current);
-  for (auto& entry : queue)
-    fail(entry);
+  for (auto& entry : queue) {
+    if (entry.from_mailbox && entry.msg.kind == message_kind::cast)
+      post_unhandled_cast(ctx.services(), std::move(entry.msg));
+    else
+      fail(entry);
+  }
   current.reset();
   queue.clear();
 }

@@ -21,6 +21,10 @@ namespace corral::wasm {
 struct pending_message {
   message msg;
   caf::response_promise promise;
+  /// True for a message that came through the actor's mailbox. False for
+  /// one the actor made itself (a reply to the guest's request, a down
+  /// notice, a resource warning), which never becomes a dead letter.
+  bool from_mailbox = false;
 };
 
 /// Answers the requester of `done` after its handler returned `value`:
@@ -31,7 +35,9 @@ void deliver_handler_result(agent_context& ctx, pending_message& done,
                             std::optional<std::string> reply);
 
 /// Fails every request in `current` and `queue` with `process_not_found`
-/// naming `reason`, and empties both.
+/// naming `reason`, posts every cast in `queue` that came from the mailbox
+/// as a dead letter (exited_target), and empties both. The cast in
+/// `current` is not a dead letter, because its handler has started.
 void fail_pending(agent_context& ctx,
                   std::optional<pending_message>& current,
                   std::deque<pending_message>& queue,

@@ -43,7 +43,7 @@ wasm_agent::wasm_agent(caf::actor_config& cfg,
                        std::shared_ptr<node_services> services,
                        std::map<std::string, std::string> env,
                        run_budget budget)
-  : caf::event_based_actor(cfg),
+  : hosting_actor(cfg, *services),
     instance_(std::move(instance)),
     ctx_(this, std::move(cell), std::move(services), std::move(env)),
     budget_(budget) {
@@ -129,7 +129,7 @@ caf::result<message> wasm_agent::accept(message& msg) {
                         + " messages waiting, its mailbox limit; retry later "
                           "or raise limits.mailbox_size");
   }
-  pending_message entry{std::move(msg), {}};
+  pending_message entry{std::move(msg), {}, true};
   if (entry.msg.kind == message_kind::request)
     entry.promise = make_response_promise<message>();
   queue_.push_back(std::move(entry));

@@ -8,10 +8,10 @@
 #include <optional>
 #include <string>
 
-#include <caf/event_based_actor.hpp>
 #include <caf/response_promise.hpp>
 
 #include "actors/agent_context.hpp"
+#include "actors/hosting_actor.hpp"
 #include "backends/wasm/guest_env.hpp"
 #include "backends/wasm/guest_requests.hpp"
 #include "backends/wasm/wasm_instance.hpp"
@@ -42,7 +42,7 @@ struct run_budget {
 /// instructions, and yields to CAF between slices with a message to
 /// itself, so an endless guest never holds a scheduler thread and a stop
 /// takes effect after the current slice.
-class wasm_agent : public caf::event_based_actor, public guest_env {
+class wasm_agent : public hosting_actor, public guest_env {
 public:
   /// Hosts `instance` as the agent described by `cell`.
   wasm_agent(caf::actor_config& cfg, std::unique_ptr<wasm_instance> instance,

@@ -105,6 +105,11 @@ private:
         std::chrono::milliseconds{std::stoll(msg.payload)});
       return "slept";
     }
+    if (topic == "crash_after") {
+      std::this_thread::sleep_for(
+        std::chrono::milliseconds{std::stoll(msg.payload)});
+      throw std::runtime_error("probe crash after " + msg.payload + " ms");
+    }
     if (topic == "hang") {
       pending_.push_back(ctx.defer_reply());
       return std::nullopt;

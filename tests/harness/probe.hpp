@@ -18,7 +18,8 @@ inline constexpr const char* probe_type = "probe";
 /// send/request/publish/broadcast {"to","topic","payload","timeout_ms"},
 /// subscribe/monitor/demonitor/link/unlink (payload: the topic or target), spawn (payload:
 /// a JSON spawn request), trap_exits ("true"/"false"), exit (an exit kind
-/// name), crash (throws), hang (never replies), sleep (milliseconds).
+/// name), crash (throws), crash_after (sleeps the milliseconds in the
+/// payload, then throws), hang (never replies), sleep (milliseconds).
 /// With env "stubborn"="1" a probe ignores shutdown requests.
 void register_probe();
 

@@ -192,6 +192,38 @@ BOOST_AUTO_TEST_CASE(missing_ready_line_times_out) {
   BOOST_TEST(our_containers().empty());
 }
 
+// Casts held while the agent is suspended never reach the container, so
+// they become dead letters when the agent is killed.
+BOOST_AUTO_TEST_CASE(held_casts_are_dead_letters_on_kill) {
+  node_fixture fixture;
+  auto receiver = fixture.spawn(container_request("sh-held")).global;
+  BOOST_REQUIRE(!fixture.node().suspend("sh-held"));
+  const int sent = 5;
+  for (int i = 0; i < sent; ++i)
+    BOOST_REQUIRE(
+      !fixture.node().send("sh-held", "cast-" + std::to_string(i), {}));
+  BOOST_REQUIRE(wait_until(
+    [&] {
+      return fixture.node().inspect("sh-held")->usage.messages_in
+             == std::uint64_t{sent};
+    },
+    hang_guard));
+
+  stop_options now;
+  now.immediate = true;
+  BOOST_REQUIRE(fixture.node().stop("sh-held", now));
+
+  std::vector<dead_letter> letters;
+  for (auto& letter : fixture.node().dead_letters())
+    if (letter.target == to_string(receiver))
+      letters.push_back(letter);
+  BOOST_REQUIRE(letters.size() == std::size_t{sent});
+  for (int i = 0; i < sent; ++i) {
+    BOOST_TEST(to_string(letters[i].reason) == std::string{"exited_target"});
+    BOOST_TEST(letters[i].message.topic == "cast-" + std::to_string(i));
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(container_leftovers)

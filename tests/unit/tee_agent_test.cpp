@@ -456,4 +456,38 @@ BOOST_AUTO_TEST_CASE(stop_reaps_host) {
                         patience));
 }
 
+// The casts queued in the proxy behind a spinning handler become dead
+// letters when the agent is killed; the spinning "go" does not.
+BOOST_AUTO_TEST_CASE(queued_casts_are_dead_letters_on_kill) {
+  tee_node fixture;
+  module_folder folder;
+  auto spin = folder.write("spin.wat",
+                           wat_agent("(loop $l (br $l)) (i32.const 0)"));
+  auto request = tee_request("enclave", spin);
+  request.limits.message_timeout_ms = 60'000;
+  auto receiver = fixture.spawn(request).global;
+  const int sent = 10;
+  BOOST_REQUIRE(!fixture.node().send("enclave", "go", {}));
+  for (int i = 0; i < sent; ++i)
+    BOOST_REQUIRE(
+      !fixture.node().send("enclave", "cast-" + std::to_string(i), {}));
+  BOOST_REQUIRE(wait_until(
+    [&] {
+      return fixture.node().inspect("enclave")->usage.messages_in
+             == std::uint64_t{sent + 1};
+    },
+    patience));
+
+  stop_options now;
+  now.immediate = true;
+  BOOST_REQUIRE(fixture.node().stop("enclave", now));
+
+  auto letters = dead_letters_to(fixture.node(), to_string(receiver));
+  BOOST_REQUIRE(letters.size() == std::size_t{sent});
+  for (int i = 0; i < sent; ++i) {
+    BOOST_TEST(letters[i].reason == dead_letter_reason::exited_target);
+    BOOST_TEST(letters[i].message.topic == "cast-" + std::to_string(i));
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

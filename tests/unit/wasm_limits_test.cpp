@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <future>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -364,6 +365,55 @@ BOOST_AUTO_TEST_CASE(queued_requests_fail_on_stop) {
         BOOST_TEST(failed_with(result, c.reason));
       }
       BOOST_TEST(ms_since(started) < 5000);
+    }
+  }
+}
+
+// Casts queued behind a spinning handler become dead letters when the
+// agent stops, is killed or runs out of fuel. The spinning "go" is not one,
+// because its handler started, and neither is the fuel warning the agent
+// queues for its guest at 80%.
+BOOST_AUTO_TEST_CASE(queued_casts_are_dead_letters_on_exit) {
+  struct exit_case {
+    const char* name;
+    stop_options stop;
+    std::optional<std::uint64_t> fuel;
+  };
+  const exit_case cases[] = {
+    {"shutdown", {false, 1000}, std::nullopt},
+    {"kill", {true, 0}, std::nullopt},
+    {"fuel", {}, 3'000'000},
+  };
+  const int sent = 10;
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT("exit by " << c.name) {
+      auto id = std::string{"queued-"} + c.name;
+      auto spin = agent(id, spin_body);
+      spin.limits.message_timeout_ms = 60'000;
+      spin.limits.fuel = c.fuel;
+      auto receiver = spawn(spin).global;
+      BOOST_REQUIRE(!node().send(id, "go", {}));
+      for (int i = 0; i < sent; ++i)
+        BOOST_REQUIRE(!node().send(id, "cast-" + std::to_string(i), {}));
+
+      if (c.fuel) {
+        BOOST_REQUIRE(wait_for_exit(node(), id));
+      } else {
+        BOOST_REQUIRE(wait_until(
+          [&] {
+            return node().inspect(id)->usage.messages_in
+                   == std::uint64_t{sent + 1};
+          },
+          patience));
+        BOOST_REQUIRE(node().stop(id, c.stop));
+      }
+
+      auto letters = dead_letters_to(node(), to_string(receiver));
+      BOOST_REQUIRE(letters.size() == std::size_t{sent});
+      for (int i = 0; i < sent; ++i) {
+        BOOST_TEST(letters[i].reason == dead_letter_reason::exited_target);
+        BOOST_TEST(letters[i].message.topic == "cast-" + std::to_string(i));
+      }
     }
   }
 }

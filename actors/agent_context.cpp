@@ -146,12 +146,7 @@ void agent_context::request(const std::string& target, std::string topic,
       return;
     }
     auto failed = to_failure(error);
-    if (failed.code == errc::timeout)
-      post_dead_letter(*services, copy, target, dead_letter_reason::timeout);
-    else if (failed.code == errc::process_not_found
-             || failed.code == errc::agent_exited)
-      post_dead_letter(*services, copy, target,
-                       dead_letter_reason::exited_target);
+    post_failed_request(*services, copy, target, failed.code);
     on_error(to_error(failed));
   };
   if (!pending_)

@@ -87,8 +87,9 @@ outside_request make_outside_request(node_services& services,
   return result;
 }
 
-/// Returns the outcome of a sent outside request: a timed-out request
-/// becomes a dead letter, and every error names the request.
+/// Returns the outcome of a sent outside request: a request that timed out
+/// or whose receiver exited becomes a dead letter, and every error names
+/// the request.
 caf::expected<message> finish_outside_request(node_services& services,
                                               const message& msg,
                                               const std::string& target,
@@ -97,8 +98,7 @@ caf::expected<message> finish_outside_request(node_services& services,
   if (result)
     return result;
   auto failed = to_failure(result.error());
-  if (failed.code == errc::timeout)
-    post_dead_letter(services, msg, target, dead_letter_reason::timeout);
+  post_failed_request(services, msg, target, failed.code);
   failed.detail += " (request " + msg.topic + " to " + target + ", timeout "
                    + std::to_string(timeout.count()) + " ms)";
   return to_error(failed);

@@ -143,6 +143,16 @@ void post_dead_letter(node_services& services, message msg,
     dead_letter{std::move(msg), target, reason, now_ms()});
 }
 
+void post_failed_request(node_services& services, message msg,
+                         const std::string& target, errc code) {
+  if (code == errc::timeout)
+    post_dead_letter(services, std::move(msg), target,
+                     dead_letter_reason::timeout);
+  else if (code == errc::process_not_found || code == errc::agent_exited)
+    post_dead_letter(services, std::move(msg), target,
+                     dead_letter_reason::exited_target);
+}
+
 void post_unhandled_cast(node_services& services, message msg) {
   auto target = to_string(msg.to);
   post_dead_letter(services, std::move(msg), target,

@@ -6,6 +6,7 @@
 #include <caf/error.hpp>
 
 #include "actors/agent_cell.hpp"
+#include "actors/error.hpp"
 #include "actors/node_services.hpp"
 #include "serialization/message.hpp"
 #include "serialization/process_info.hpp"
@@ -36,6 +37,12 @@ caf::error check_publish(const agent_cell* sender, const std::string& topic);
 /// Records an undeliverable message in the node's dead-letter queue.
 void post_dead_letter(node_services& services, message msg,
                       const std::string& target, dead_letter_reason reason);
+
+/// Records `msg`, a request that failed with `code`, in the node's
+/// dead-letter queue when the failure means it was not delivered: a
+/// timeout, or a receiver that had exited. Other failures record nothing.
+void post_failed_request(node_services& services, message msg,
+                         const std::string& target, errc code);
 
 /// Records `msg`, a cast that its receiver `msg.to` did not handle because
 /// it exited, in the node's dead-letter queue with reason exited_target

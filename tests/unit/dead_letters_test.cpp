@@ -255,4 +255,40 @@ BOOST_AUTO_TEST_CASE(request_through_stale_route_fails) {
   BOOST_TEST(exited_letters(node(), route.cell->global).empty());
 }
 
+// A request from outside the node's agents that waits in the mailbox when
+// the agent is killed gets its error, and the node records the letter, as
+// it does for a request an agent made.
+BOOST_AUTO_TEST_CASE(outside_request_queued_on_kill) {
+  auto log = spawn_probe("busy", temporary_probe());
+  auto slept = std::async(std::launch::async, [this] {
+    return node().request("busy", "sleep", "300", patience);
+  });
+  BOOST_REQUIRE(log->wait_for(is_message("sleep"), patience));
+  auto stopped = std::async(std::launch::async, [this] {
+    stop_options now;
+    now.immediate = true;
+    return node().stop("busy", now);
+  });
+  // Gives the kill time to reach the mailbox, where it waits behind the
+  // probe's 300 ms handler. The request then queues behind the kill.
+  std::this_thread::sleep_for(50ms);
+  auto queued = node().request("busy", "queued", "payload", patience);
+  BOOST_REQUIRE(stopped.get());
+  slept.get();
+
+  // A request that lost the race with the kill finds no agent instead,
+  // and the node records the same letter.
+  BOOST_REQUIRE(!queued);
+  auto code = code_of(queued);
+  BOOST_TEST((code == errc::agent_exited || code == errc::process_not_found));
+  std::vector<dead_letter> letters;
+  for (auto& letter : dead_letters_to(node(), "busy"))
+    if (letter.message.topic == "queued")
+      letters.push_back(std::move(letter));
+  BOOST_REQUIRE(letters.size() == 1u);
+  BOOST_TEST(letters[0].reason == dead_letter_reason::exited_target);
+  BOOST_TEST(letters[0].message.payload == "payload");
+  BOOST_TEST(letters[0].message.kind == message_kind::request);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -290,8 +290,12 @@ int wait_for_stop_signal(const sigset_t& signals) {
     ;
   // A second Ctrl-C during a slow shutdown ends the process at once: only
   // this thread unblocks the signals, so the kernel delivers them here.
+  // A second SIGTERM is ignored, because timeout(1) sends SIGTERM to the
+  // node and to its process group at once, and would otherwise end the
+  // node before it left the cluster and removed its socket file. Tools
+  // that want a stop to end sooner send SIGKILL.
   std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
+  std::signal(SIGTERM, SIG_IGN);
   pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
   return received;
 }

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "actors/error.hpp"
+#include "actors/grace_period.hpp"
 #include "cli/watch_subscription.hpp"
 #include "net/control_protocol.hpp"
 #include "serialization/base64.hpp"
@@ -168,8 +169,13 @@ json control_handler::stop(json_object_reader& fields,
 
   // Without grace_ms the node's default grace period applies.
   stop_options options;
-  options.grace_ms = grace ? grace->as_unsigned()
-                           : node_->services().config.default_grace_ms;
+  options.grace_ms = node_->services().config.default_grace_ms;
+  if (grace) {
+    options.grace_ms = grace->as_unsigned();
+    if (options.grace_ms > max_grace_ms)
+      grace->fail("must be at most " + std::to_string(max_grace_ms)
+                  + " milliseconds (24 hours)");
+  }
   options.immediate = immediate && immediate->as_bool();
   // The reply waits for the exit, which can take the whole grace period.
   node_->stop(target, options,

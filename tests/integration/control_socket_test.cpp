@@ -343,6 +343,30 @@ BOOST_AUTO_TEST_CASE(sigterm_stops_node_and_removes_socket) {
   BOOST_TEST(watch->wait_for_exit(seconds{10}) == 3, watch->err());
 }
 
+BOOST_AUTO_TEST_CASE(stop_grace_above_maximum_is_rejected) {
+  node_process node;
+  BOOST_TEST_REQUIRE(node.corral({"spawn", "--id", "w1"}).exit_code == 0);
+  raw_client raw{node.control_path()};
+
+  raw.send({R"({"op":"stop","target":"w1","grace_ms":86400001})"});
+  auto rejected = raw.receive();
+  BOOST_TEST(error_code_of(rejected) == "invalid_request", rejected.dump());
+  BOOST_TEST(rejected.dump().find("grace_ms") != std::string::npos,
+             rejected.dump());
+  BOOST_TEST(node.corral({"ps"}).out.find("w1") != std::string::npos);
+
+  // The maximum grace period waits for the agent's own exit instead of
+  // killing it at once, as an overflowing timer did.
+  raw.send({R"({"op":"stop","target":"w1","grace_ms":86400000})"});
+  auto stopped = raw.receive();
+  BOOST_TEST(stopped.value("ok", false), stopped.dump());
+  BOOST_TEST(stopped.dump().find("shutdown") != std::string::npos,
+             stopped.dump());
+  BOOST_TEST(node.process().err().find("grace period ended")
+               == std::string::npos,
+             node.process().err());
+}
+
 BOOST_AUTO_TEST_CASE(second_sigterm_keeps_clean_stop) {
   // timeout(1) sends SIGTERM to the node and to its process group. The
   // second one must not end the node half-way through its stop. A cluster

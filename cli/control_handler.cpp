@@ -1,5 +1,6 @@
 #include "cli/control_handler.hpp"
 
+#include <algorithm>
 #include <memory>
 
 #include "actors/error.hpp"
@@ -124,8 +125,13 @@ json control_handler::operator()(const json& request,
     auto op = op_field.as_string();
     auto entry = operations_.find(op);
     if (entry == operations_.end()) {
+      // The endpoint serves `cancel` itself, and with_cluster_operations
+      // serves `nodes` before this handler receives the request.
+      auto names = operations();
+      names.insert(names.end(), {"cancel", "nodes"});
+      std::sort(names.begin(), names.end());
       std::string known;
-      for (const auto& name : operations())
+      for (const auto& name : names)
         known += (known.empty() ? "" : ", ") + name;
       op_field.fail("unknown operation " + quote_for_error(op) + " (expected "
                     + known + ")");

@@ -343,6 +343,17 @@ BOOST_AUTO_TEST_CASE(sigterm_stops_node_and_removes_socket) {
   BOOST_TEST(watch->wait_for_exit(seconds{10}) == 3, watch->err());
 }
 
+BOOST_AUTO_TEST_CASE(unknown_operation_lists_every_operation) {
+  node_process node;
+  raw_client raw{node.control_path()};
+  raw.send({R"({"op":"bogus"})"});
+  auto reply = raw.receive();
+  BOOST_TEST(error_code_of(reply) == "invalid_request", reply.dump());
+  auto detail = reply.dump();
+  for (const char* op : {"cancel", "nodes", "ping", "watch"})
+    BOOST_TEST(detail.find(op) != std::string::npos, op << ": " << detail);
+}
+
 BOOST_AUTO_TEST_CASE(stop_grace_above_maximum_is_rejected) {
   node_process node;
   BOOST_TEST_REQUIRE(node.corral({"spawn", "--id", "w1"}).exit_code == 0);

@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 
 #include "actors/error.hpp"
+#include "actors/grace_period.hpp"
 #include "actors/local_spawn.hpp"
 #include "actors/router.hpp"
 
@@ -172,7 +173,8 @@ void kernel_actor::stop_entry(process_entry& entry, stop_options options) {
     return;
   change_state(entry, process_state::stopping);
   send(entry.actor(), shutdown_atom::value);
-  delayed_send(this, std::chrono::milliseconds{options.grace_ms},
+  auto grace_ms = std::min(options.grace_ms, max_grace_ms);
+  delayed_send(this, std::chrono::milliseconds{grace_ms},
                kill_atom::value, entry.pid(), ++entry.stop_token);
 }
 

@@ -74,7 +74,8 @@ kernel_actor::start_agent(std::shared_ptr<const spawn_request> shared,
   auto claim = services_->agents.reserve(request.agent_id, cell->pid, max_live);
   if (claim.status != directory::claim::ok) {
     return_pid(*services_, cell->pid);
-    return claim_error(claim, request.agent_id, max_live);
+    return claim_error(claim, request.agent_id, services_->node_id(),
+                       max_live);
   }
 
   spawn_context context{system(), request, cell, services_};

@@ -47,15 +47,16 @@ caf::error check_agent_id(const std::string& id) {
 }
 
 caf::error claim_error(const directory::claim& claim,
-                       const std::string& agent_id, std::size_t max_live) {
+                       const std::string& agent_id, const std::string& node_id,
+                       std::size_t max_live) {
   if (claim.status == directory::claim::name_taken)
     return make_error(errc::agent_id_in_use,
                       "agent_id " + agent_id + " is taken by live pid "
-                        + std::to_string(claim.holder)
+                        + node_id + ":" + std::to_string(claim.holder)
                         + "; stop it first or choose another agent_id");
   return make_error(errc::process_table_full,
-                    "the process table holds its maximum of "
-                      + std::to_string(max_live)
+                    "the process table of node " + node_id
+                      + " holds its maximum of " + std::to_string(max_live)
                       + " live agents; stop some or raise --max-agents");
 }
 
@@ -150,7 +151,8 @@ spawn_here(caf::actor_system& system,
       return caf::expected<spawn_result>{
         shutting_down(*services, request.agent_id)};
     return caf::expected<spawn_result>{
-      claim_error(pushed.claim, request.agent_id, config.max_agents)};
+      claim_error(pushed.claim, request.agent_id, services->node_id(),
+                  config.max_agents)};
   }
   // The kernel launches the agent after it adds the table entry. A launch
   // from here would queue every child on this worker. In CAF 0.17 another

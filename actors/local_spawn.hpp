@@ -29,9 +29,12 @@ namespace corral {
 /// agent_id, else no error.
 caf::error check_agent_id(const std::string& id);
 
-/// Returns the error for a failed `directory` claim of `agent_id`.
+/// Returns the error for a failed `directory` claim of `agent_id` on node
+/// `node_id`. It names the node, because the spawn may have come from
+/// another node of the cluster.
 caf::error claim_error(const directory::claim& claim,
-                       const std::string& agent_id, std::size_t max_live);
+                       const std::string& agent_id, const std::string& node_id,
+                       std::size_t max_live);
 
 /// Gives `pid` back after a failed spawn, so that "below next_pid" keeps
 /// meaning "existed once". NOTE: when another spawn took a later pid

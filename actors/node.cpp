@@ -7,6 +7,7 @@
 #include <caf/scheduler/test_coordinator.hpp>
 
 #include "actors/error.hpp"
+#include "actors/grace_period.hpp"
 #include "actors/kernel.hpp"
 #include "actors/local_spawn.hpp"
 #include "actors/log.hpp"
@@ -117,14 +118,14 @@ node::node(node_config config, backend_registry backends)
 }
 
 node::~node() {
+  auto grace = std::chrono::milliseconds{
+    std::min(services_->config.default_grace_ms, max_grace_ms)};
   if (services_->config.deterministic) {
     caf::anon_send(services_->kernel, shutdown_atom::value);
     run_pending();
-    advance_time(std::chrono::milliseconds{services_->config.default_grace_ms}
-                 + std::chrono::seconds{1});
+    advance_time(grace + std::chrono::seconds{1});
   } else {
     caf::scoped_actor self{*system_};
-    auto grace = std::chrono::milliseconds{services_->config.default_grace_ms};
     self->request(services_->kernel, grace + std::chrono::seconds{2},
                   shutdown_atom::value)
       .receive([]() {},

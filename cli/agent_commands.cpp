@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 
+#include "actors/grace_period.hpp"
 #include "cli/command.hpp"
 #include "cli/command_output.hpp"
 #include "cli/exit_code.hpp"
@@ -131,9 +132,10 @@ void add_agent_commands(CLI::App& app, command_table& commands) {
   add_target_options(*stop_command, stop->target);
   auto* grace = stop_command->add_option(
     "--grace", *grace_ms,
-    "Time the agent gets to finish after the shutdown signal, in ms; 0 "
-    "kills it if it has not exited at once (default: the node's, 5000)");
-  grace->check(non_negative_integer());
+    "Time the agent gets to finish after the shutdown signal, in ms, at "
+    "most 86400000 (24 h); 0 kills it if it has not exited at once "
+    "(default: the node's, 5000)");
+  grace->check(whole_number_in(0, max_grace_ms));
   auto* now = stop_command->add_flag("--now", stop->now,
                                      "Kill the agent without a grace period");
   grace->excludes(now);

@@ -1,8 +1,10 @@
 #include "cli/control_handler.hpp"
 
+#include <algorithm>
 #include <memory>
 
 #include "actors/error.hpp"
+#include "actors/grace_period.hpp"
 #include "cli/watch_subscription.hpp"
 #include "net/control_protocol.hpp"
 #include "serialization/base64.hpp"
@@ -123,8 +125,13 @@ json control_handler::operator()(const json& request,
     auto op = op_field.as_string();
     auto entry = operations_.find(op);
     if (entry == operations_.end()) {
+      // The endpoint serves `cancel` itself, and with_cluster_operations
+      // serves `nodes` before this handler receives the request.
+      auto names = operations();
+      names.insert(names.end(), {"cancel", "nodes"});
+      std::sort(names.begin(), names.end());
       std::string known;
-      for (const auto& name : operations())
+      for (const auto& name : names)
         known += (known.empty() ? "" : ", ") + name;
       op_field.fail("unknown operation " + quote_for_error(op) + " (expected "
                     + known + ")");
@@ -168,8 +175,13 @@ json control_handler::stop(json_object_reader& fields,
 
   // Without grace_ms the node's default grace period applies.
   stop_options options;
-  options.grace_ms = grace ? grace->as_unsigned()
-                           : node_->services().config.default_grace_ms;
+  options.grace_ms = node_->services().config.default_grace_ms;
+  if (grace) {
+    options.grace_ms = grace->as_unsigned();
+    if (options.grace_ms > max_grace_ms)
+      grace->fail("must be at most " + std::to_string(max_grace_ms)
+                  + " milliseconds (24 hours)");
+  }
   options.immediate = immediate && immediate->as_bool();
   // The reply waits for the exit, which can take the whole grace period.
   node_->stop(target, options,

@@ -136,7 +136,7 @@ void add_message_commands(CLI::App& app, command_table& commands) {
   send_command
     ->add_option("--timeout", send->timeout_ms,
                  "How long the agent has to reply, in ms")
-    ->check(CLI::Range(1, 600'000))
+    ->check(whole_number_in(1, 600'000))
     ->capture_default_str();
   send_command->add_flag("--cast", send->cast,
                          "Send one-way and do not wait for a reply");

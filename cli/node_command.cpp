@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <pthread.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "actors/grace_period.hpp"
 #include "actors/log.hpp"
 #include "actors/node.hpp"
 #include "backends/builtin_backends.hpp"
@@ -290,8 +292,12 @@ int wait_for_stop_signal(const sigset_t& signals) {
     ;
   // A second Ctrl-C during a slow shutdown ends the process at once: only
   // this thread unblocks the signals, so the kernel delivers them here.
+  // A second SIGTERM is ignored, because timeout(1) sends SIGTERM to the
+  // node and to its process group at once, and would otherwise end the
+  // node before it left the cluster and removed its socket file. Tools
+  // that want a stop to end sooner send SIGKILL.
   std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
+  std::signal(SIGTERM, SIG_IGN);
   pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
   return received;
 }
@@ -434,11 +440,12 @@ void add_node_command(CLI::App& app, command_table& commands) {
 
   command->add_option("--max-agents", config.max_agents,
                       "Live agents at most")
-    ->check(CLI::PositiveNumber)
+    ->check(whole_number_in(1, std::numeric_limits<std::size_t>::max()))
     ->capture_default_str();
   command->add_option("--grace", config.default_grace_ms,
-                      "Default grace period of stop, in ms")
-    ->check(non_negative_integer())
+                      "Default grace period of stop, in ms, at most 86400000 "
+                      "(24 h)")
+    ->check(whole_number_in(0, max_grace_ms))
     ->capture_default_str();
   command->add_option("--threads", config.scheduler_threads,
                       "Scheduler threads, 0 to 1024; 0 means one per core")

@@ -33,7 +33,7 @@ void add_connection_options(CLI::App& command, connection_options& options) {
   command
     .add_option("--connect-timeout", options.connect_timeout_ms,
                 "How long sending a request to the node may block, in ms")
-    ->check(CLI::Range(1, 600'000))
+    ->check(whole_number_in(1, 600'000))
     ->capture_default_str();
 }
 

@@ -93,6 +93,13 @@ read_peer_keys_file(const std::string& path) {
 }
 
 result<curve_key_pair> read_key_file(const std::string& path) {
+  // A public key file contains 40 Z85 characters too, so its content alone
+  // would pass as a secret key, and the node would run with a key pair
+  // that no peer lists.
+  if (path.size() > 4 && path.compare(path.size() - 4, 4, ".pub") == 0)
+    return invalid("\"" + path + "\" is a public key file; --key takes the "
+                   "secret key file that `corral keygen --out PREFIX` wrote "
+                   "as PREFIX.key");
   auto text = read_input_file(path, "the secret key file");
   if (!text)
     return text.error();

@@ -47,7 +47,8 @@ read_peer_keys_file(const std::string& path);
 
 /// Reads a secret key file (one line of Z85 text; '#' lines are skipped)
 /// and derives its public key. When the public key file (PREFIX.pub for
-/// PREFIX.key, else PATH.pub) exists, its key must match.
+/// PREFIX.key, else PATH.pub) exists, its key must match. A path ending
+/// in ".pub" is rejected as a public key file.
 /// Errors name the file but never quote the secret key.
 result<curve_key_pair> read_key_file(const std::string& path);
 

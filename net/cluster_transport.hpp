@@ -148,6 +148,7 @@ private:
   void receive_batch(const frame_header& header, std::string_view body);
   void deliver(inbound_frame& frame);
   void read_monitors();
+  void log_handshake_failure(const std::string& peer, link_event event);
   void queue_outbound(bool clear_wakeup);
   bool fits_in_batch(std::size_t size) const;
   void add_to_batch(peer_link& link, outbound_message& message);

@@ -237,8 +237,43 @@ void cluster_transport::read_monitors() {
       if (auto event = link->read_monitor_event(more))
         events.emplace_back(peer, *event);
   }
-  for (const auto& [peer, event] : events)
-    events_.on_link_event(peer, event);
+  for (const auto& [peer, event] : events) {
+    if (event == link_event::handshake_failed
+        || event == link_event::key_refused)
+      log_handshake_failure(peer, event);
+    else
+      events_.on_link_event(peer, event);
+  }
+}
+
+// Membership receives no event for a failed handshake, because no connection
+// was made, but the joining node's operator needs to know why the peer
+// stays silent.
+void cluster_transport::log_handshake_failure(const std::string& peer,
+                                              link_event event) {
+  auto link = links_.find(peer);
+  if (link == links_.end()
+      || !link->second->take_handshake_log_turn(clock_type::now()))
+    return;
+  const auto& address = link->second->address();
+  // A seed link is named "seed ADDRESS", and the config maps the address
+  // to the seed's node id.
+  auto node = peer;
+  const auto& seed_ids = config_.security.seed_ids;
+  if (auto seed = seed_ids.find(address);
+      seed != seed_ids.end() && peer.rfind("seed ", 0) == 0)
+    node = seed->second;
+  if (event == link_event::key_refused)
+    net_log(spdlog::level::warn, node_id_,
+            "node " + node + " at " + address
+              + " refused this node's public key in the CurveZMQ handshake; "
+                "add this node's key to the peer keys of " + node
+              + " and restart it");
+  else
+    net_log(spdlog::level::warn, node_id_,
+            "the CurveZMQ handshake with " + node + " at " + address
+              + " failed; check that the public key given for " + node
+              + " is the one that `corral keygen` printed for it");
 }
 
 void cluster_transport::drop(drop_reason reason, const std::string& detail) {

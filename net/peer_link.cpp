@@ -68,8 +68,10 @@ peer_link::peer_link(zmq::context_t& context, const std::string& self_id,
   }
   // The monitor is attached before connecting, so that no event is missed.
   if (zmq_socket_monitor(control_.handle(), monitor_endpoint_.c_str(),
-                         ZMQ_EVENT_DISCONNECTED
-                           | ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+                         ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED
+                           | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                           | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                           | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
       != 0)
     throw zmq::error_t{};
   monitor_ = zmq::socket_t{context, zmq::socket_type::pair};
@@ -144,7 +146,20 @@ std::optional<link_event> peer_link::read_monitor_event(bool& more) {
     return link_event::disconnected;
   if (number == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
     return link_event::connected;
+  if (number == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+    return link_event::key_refused;
+  if (number == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+      || number == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+    return link_event::handshake_failed;
   return std::nullopt;
+}
+
+bool peer_link::take_handshake_log_turn(
+  std::chrono::steady_clock::time_point now) {
+  if (handshake_logged_ && now - *handshake_logged_ < std::chrono::minutes{1})
+    return false;
+  handshake_logged_ = now;
+  return true;
 }
 
 void peer_link::set_linger(std::chrono::milliseconds control,

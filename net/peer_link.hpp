@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -108,6 +109,10 @@ public:
   /// waits or the event is of no interest.
   std::optional<link_event> read_monitor_event(bool& more);
 
+  /// Returns true at most once a minute, so that a handshake that fails
+  /// at every reconnect (50 ms to 1 s apart) is logged once a minute.
+  bool take_handshake_log_turn(std::chrono::steady_clock::time_point now);
+
   /// Sets the linger of both lanes, e.g. so that a leave notice goes out
   /// at stop.
   void set_linger(std::chrono::milliseconds control,
@@ -125,6 +130,7 @@ private:
   std::deque<pending_chunk> pending_bulk_;
   open_batch batch_control_;
   open_batch batch_bulk_;
+  std::optional<std::chrono::steady_clock::time_point> handshake_logged_;
 };
 
 } // namespace corral

@@ -13,6 +13,12 @@ enum class link_event {
   connected,
   /// An established connection dropped, e.g. because the peer died.
   disconnected,
+  /// The CurveZMQ handshake failed without a status from the peer: most
+  /// often the public key given for the peer is not the peer's own.
+  handshake_failed,
+  /// The peer refused this node's public key in the handshake, because
+  /// its peer keys do not list it.
+  key_refused,
 };
 
 /// The I/O thread's view of the connections to peers, as membership uses

@@ -376,7 +376,7 @@ void container_agent::fail_pending(const std::string& reason) {
   auto fail = [&](const message& request, caf::response_promise& promise) {
     if (promise.pending())
       promise.deliver(make_error(
-        errc::process_not_found,
+        errc::agent_exited,
         "agent " + ctx_.agent_id() + " (pid " + std::to_string(ctx_.pid())
           + ") did not answer the request with topic " + request.topic
           + " because " + reason));

@@ -41,7 +41,7 @@ void fail_pending(agent_context& ctx,
   auto fail = [&](pending_message& entry) {
     if (entry.promise.pending())
       entry.promise.deliver(make_error(
-        errc::process_not_found,
+        errc::agent_exited,
         "agent " + ctx.agent_id() + " (pid " + std::to_string(ctx.pid())
           + ") did not answer the request with topic " + entry.msg.topic
           + " because " + reason));

@@ -127,6 +127,10 @@ BOOST_AUTO_TEST_CASE(duplicate_agent_id_exits_1) {
   auto result = node.corral({"spawn", "--id", "x1"});
   BOOST_TEST(result.exit_code == 1, summary(result));
   BOOST_TEST(result.err.find("x1") != std::string::npos, result.err);
+  // The holder is named by global pid: a spawn from another node of the
+  // cluster gets this error too.
+  BOOST_TEST(result.err.find("live pid it:1") != std::string::npos,
+             result.err);
 }
 
 BOOST_AUTO_TEST_CASE(usage_errors_exit_2) {

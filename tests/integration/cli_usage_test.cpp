@@ -79,6 +79,37 @@ BOOST_AUTO_TEST_CASE(negative_numbers_exit_2) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(out_of_range_numbers_exit_2) {
+  // Grace periods above 24 h used to overflow the timers: the node killed
+  // at once, and the CLI gave up on the node at once.
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+    {{"stop", "w1", "--grace", "86400001"}, "above the maximum"},
+    {{"stop", "w1", "--grace", "99999999999999999999999"}, "above the maximum"},
+    {{"stop", "w1", "--grace", "1e3"}, "not a whole number"},
+    {{"node", "--grace", "9223372036854"}, "above the maximum"},
+    {{"node", "--max-agents", "0"}, "below the minimum"},
+    {{"send", "w1", "t", "--timeout", "abc"}, "not a whole number"},
+  };
+  for (const auto& [args, reason] : cases) {
+    auto result = run_corral(args);
+    BOOST_TEST(result.exit_code == 2, args[0] << ": " << summary(result));
+    BOOST_TEST(result.err.find(reason) != std::string::npos,
+               args[0] << ": " << result.err);
+    BOOST_TEST(result.err.find(args.back()) != std::string::npos,
+               args[0] << ": " << result.err);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(stop_grace_maximum_reaches_node) {
+  fake_node node{{{"ok", true}, {"exit_reason", {{"kind", "shutdown"}}}}};
+  auto longest = node.corral({"stop", "w1", "--grace", "86400000"});
+  BOOST_TEST(longest.exit_code == 0, summary(longest));
+  auto requests = node.requests();
+  BOOST_TEST_REQUIRE(requests.size() == 1u);
+  BOOST_TEST(requests[0].value("grace_ms", json{}) == 86400000,
+             requests[0].dump());
+}
+
 BOOST_AUTO_TEST_CASE(stop_grace_zero_reaches_node) {
   fake_node node{{{"ok", true}, {"exit_reason", {{"kind", "killed"}}}}};
   auto zero = node.corral({"stop", "w1", "--grace", "0"});

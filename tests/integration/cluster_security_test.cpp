@@ -155,6 +155,38 @@ BOOST_AUTO_TEST_CASE(unknown_key_is_refused) {
        at = log.find("refused a Curve client", at + 1))
     ++lines;
   BOOST_TEST(lines == 1u, log);
+
+  // n3 learns why its seed stays silent, once a minute.
+  auto joiner_log = n3->process().err();
+  const std::string refusal = "node n1 at " + v1.address()
+                              + " refused this node's public key";
+  BOOST_TEST(contains(joiner_log, refusal), joiner_log);
+  BOOST_TEST(joiner_log.find(refusal) == joiner_log.rfind(refusal),
+             joiner_log);
+}
+
+BOOST_AUTO_TEST_CASE(wrong_seed_key_is_logged) {
+  key_ring keys;
+  for (const auto* id : {"n1", "n2", "n3"})
+    keys.make(id);
+  auto n1 = start_keyed_member(keys, "n1", "n1", {"n2"});
+  member_view v1{*n1};
+  // n2 takes n3's public key for n1's, so its handshakes with n1 fail.
+  auto args = keyed_member_args(keys, "n2", {}, "n1@" + v1.address());
+  args.push_back("--peer-key");
+  args.push_back("n1=" + keys.public_key("n3"));
+  node_process n2{"n2", args};
+
+  const std::string failure = "the CurveZMQ handshake with n1 at "
+                              + v1.address() + " failed";
+  bool logged = poll_until(seconds{10}, [&] {
+    return contains(n2.process().err(), failure);
+  });
+  BOOST_TEST(logged, n2.process().err());
+  std::this_thread::sleep_for(milliseconds{1000});
+  auto log = n2.process().err();
+  BOOST_TEST(log.find(failure) == log.rfind(failure), log);
+  BOOST_TEST(v1.state_of("n2") == "absent", v1.members().dump());
 }
 
 BOOST_AUTO_TEST_CASE(claimed_node_id_is_refused) {

@@ -343,6 +343,68 @@ BOOST_AUTO_TEST_CASE(sigterm_stops_node_and_removes_socket) {
   BOOST_TEST(watch->wait_for_exit(seconds{10}) == 3, watch->err());
 }
 
+BOOST_AUTO_TEST_CASE(unknown_operation_lists_every_operation) {
+  node_process node;
+  raw_client raw{node.control_path()};
+  raw.send({R"({"op":"bogus"})"});
+  auto reply = raw.receive();
+  BOOST_TEST(error_code_of(reply) == "invalid_request", reply.dump());
+  auto detail = reply.dump();
+  for (const char* op : {"cancel", "nodes", "ping", "watch"})
+    BOOST_TEST(detail.find(op) != std::string::npos, op << ": " << detail);
+}
+
+BOOST_AUTO_TEST_CASE(stop_grace_above_maximum_is_rejected) {
+  node_process node;
+  BOOST_TEST_REQUIRE(node.corral({"spawn", "--id", "w1"}).exit_code == 0);
+  raw_client raw{node.control_path()};
+
+  raw.send({R"({"op":"stop","target":"w1","grace_ms":86400001})"});
+  auto rejected = raw.receive();
+  BOOST_TEST(error_code_of(rejected) == "invalid_request", rejected.dump());
+  BOOST_TEST(rejected.dump().find("grace_ms") != std::string::npos,
+             rejected.dump());
+  BOOST_TEST(node.corral({"ps"}).out.find("w1") != std::string::npos);
+
+  // The maximum grace period waits for the agent's own exit instead of
+  // killing it at once, as an overflowing timer did.
+  raw.send({R"({"op":"stop","target":"w1","grace_ms":86400000})"});
+  auto stopped = raw.receive();
+  BOOST_TEST(stopped.value("ok", false), stopped.dump());
+  BOOST_TEST(stopped.dump().find("shutdown") != std::string::npos,
+             stopped.dump());
+  BOOST_TEST(node.process().err().find("grace period ended")
+               == std::string::npos,
+             node.process().err());
+}
+
+BOOST_AUTO_TEST_CASE(second_sigterm_keeps_clean_stop) {
+  // timeout(1) sends SIGTERM to the node and to its process group. The
+  // second one must not end the node half-way through its stop. A cluster
+  // node with agents takes some milliseconds to stop, and the second
+  // signal is sent as soon as the log shows that the first one arrived.
+  node_process node{"twice", {"--listen", "tcp://127.0.0.1:0", "--insecure"}};
+  for (int i = 0; i < 20; ++i)
+    BOOST_TEST_REQUIRE(
+      node.corral({"spawn", "--id", "w" + std::to_string(i)}).exit_code == 0);
+
+  auto pid = node.process().pid();
+  BOOST_TEST_REQUIRE(::kill(pid, SIGTERM) == 0);
+  auto deadline = std::chrono::steady_clock::now() + seconds{10};
+  while (node.process().err().find("received SIGTERM; stopping")
+           == std::string::npos
+         && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::microseconds{200});
+  ::kill(pid, SIGTERM);
+
+  BOOST_TEST(node.process().wait_for_exit(seconds{15}) == 0,
+             node.process().err());
+  BOOST_TEST(node.process().err().find("node stopped") != std::string::npos,
+             node.process().err());
+  struct stat info {};
+  BOOST_TEST(::stat(node.control_path().c_str(), &info) != 0);
+}
+
 BOOST_AUTO_TEST_CASE(two_watches_of_one_client_see_each_event_once) {
   node_process node;
   corral::control_address address;

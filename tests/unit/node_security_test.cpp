@@ -152,6 +152,18 @@ BOOST_AUTO_TEST_CASE(key_file_with_other_public_key_is_rejected) {
              read.error().detail);
 }
 
+BOOST_AUTO_TEST_CASE(key_file_named_pub_is_rejected) {
+  key_folder folder;
+  auto pair = make_curve_key_pair();
+  BOOST_TEST_REQUIRE(static_cast<bool>(pair));
+  auto path = folder.write("n1.pub", pair->public_key + "\n");
+  auto read = read_key_file(path);
+  BOOST_TEST_REQUIRE(!read);
+  BOOST_TEST(contains(read.error().detail, "is a public key file"),
+             read.error().detail);
+  BOOST_TEST(contains(read.error().detail, "PREFIX.key"), read.error().detail);
+}
+
 BOOST_AUTO_TEST_CASE(seed_splits_node_id) {
   auto seed = split_seed("n1@tcp://127.0.0.1:7000");
   BOOST_TEST(seed.node_id == "n1");

@@ -112,6 +112,7 @@ BOOST_AUTO_TEST_CASE(fuel_per_message) {
   auto result = request("spin", "go");
 
   BOOST_TEST(failed_with(result, "it exited: limit_exceeded{fuel}"));
+  BOOST_TEST(failed_with(result, "agent_exited"));
   check_exit("spin", {exit_kind::limit_exceeded, "fuel"});
   BOOST_TEST(node().inspect("spin")->usage.fuel == 50'000u);
 }
@@ -363,6 +364,7 @@ BOOST_AUTO_TEST_CASE(queued_requests_fail_on_stop) {
         auto result = answer.get();
         BOOST_TEST(failed_with(result, "did not answer the request"));
         BOOST_TEST(failed_with(result, c.reason));
+        BOOST_TEST(failed_with(result, "agent_exited"));
       }
       BOOST_TEST(ms_since(started) < 5000);
     }

@@ -57,6 +57,8 @@ kernel_actor::start_agent(std::shared_ptr<const spawn_request> shared,
   const auto& request = *shared;
   if (auto error = check_agent_id(request.agent_id))
     return error;
+  if (auto error = check_memory_request(request, services_->config))
+    return error;
   if (auto error = check_parent(request))
     return error;
   auto name = backend_name(request.backend);

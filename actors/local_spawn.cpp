@@ -38,11 +38,36 @@ void cancel(agent_cell& cell) {
   caf::anon_send_exit(cell.actor(), caf::exit_reason::kill);
 }
 
+caf::error memory_rejected(const char* field, std::uint64_t requested,
+                           const node_config& config) {
+  return make_error(errc::invalid_request,
+                    std::string{field} + " " + std::to_string(requested)
+                      + " is above node " + config.node_id
+                      + "'s max_agent_memory_bytes of "
+                      + std::to_string(config.max_agent_memory_bytes)
+                      + "; request less, or start the node with a larger "
+                        "--max-agent-memory");
+}
+
 } // namespace
 
 caf::error check_agent_id(const std::string& id) {
   if (auto problem = agent_id_error(id))
     return make_error(errc::invalid_request, "agent_id: " + *problem);
+  return {};
+}
+
+caf::error check_memory_request(const spawn_request& request,
+                                const node_config& config) {
+  if (std::holds_alternative<remote_backend>(request.backend))
+    return {};
+  const auto& limit = request.limits.memory_bytes;
+  if (limit && *limit > config.max_agent_memory_bytes)
+    return memory_rejected("limits.memory_bytes", *limit, config);
+  if (const auto* tee = std::get_if<tee_backend>(&request.backend))
+    if (tee->enclave.memory_bytes > config.max_agent_memory_bytes)
+      return memory_rejected("backend.Tee.enclave.memory_bytes",
+                             tee->enclave.memory_bytes, config);
   return {};
 }
 
@@ -113,6 +138,8 @@ spawn_here(caf::actor_system& system,
     return std::nullopt;
 
   if (auto error = check_agent_id(request.agent_id))
+    return caf::expected<spawn_result>{std::move(error)};
+  if (auto error = check_memory_request(request, services->config))
     return caf::expected<spawn_result>{std::move(error)};
   if (parent != nullptr)
     if (auto error = check_parent_here(*parent))

@@ -29,6 +29,12 @@ namespace corral {
 /// agent_id, else no error.
 caf::error check_agent_id(const std::string& id);
 
+/// Returns invalid_request when `request` asks for more memory than the
+/// node's `max_agent_memory_bytes`, else no error. A Remote request is
+/// checked by its target node instead.
+caf::error check_memory_request(const spawn_request& request,
+                                const node_config& config);
+
 /// Returns the error for a failed `directory` claim of `agent_id` on node
 /// `node_id`. It names the node, because the spawn may have come from
 /// another node of the cluster.

@@ -52,6 +52,12 @@ struct node_config {
   /// How the kernel supervises top-level agents. When its intensity is
   /// exceeded the kernel stops restarting that agent, but keeps running.
   supervisor_spec root_supervision;
+  /// The largest memory one agent of this node may request, in bytes:
+  /// a spawn whose `limits.memory_bytes` (or a Tee enclave's
+  /// `memory_bytes`) is larger is rejected with invalid_request. A WASM
+  /// agent's linear memory is allocated and zero-filled up front, so one
+  /// spawn with a large initial memory commits that much of the node's RAM.
+  std::uint64_t max_agent_memory_bytes = 1ull << 30;
   /// Grace period of `stop` when the caller names none.
   std::uint64_t default_grace_ms = 5000;
   /// Scheduler worker threads; 0 means one per core (CAF's own default

@@ -84,6 +84,8 @@ std::optional<failure> apply_config_file(node_options& options) {
   };
   if (file->node_id && !given("--id"))
     options.config.node_id = *file->node_id;
+  if (file->max_agent_memory_bytes && !given("--max-agent-memory"))
+    options.config.max_agent_memory_bytes = *file->max_agent_memory_bytes;
   if (file->listen && !given("--listen"))
     options.listen = *file->listen;
   if (file->seeds && !given("--seed"))
@@ -441,6 +443,12 @@ void add_node_command(CLI::App& app, command_table& commands) {
   command->add_option("--max-agents", config.max_agents,
                       "Live agents at most")
     ->check(whole_number_in(1, std::numeric_limits<std::size_t>::max()))
+    ->capture_default_str();
+  command
+    ->add_option("--max-agent-memory", config.max_agent_memory_bytes,
+                 "Memory one agent may request, in bytes (limits.memory_bytes, "
+                 "a Tee enclave's memory_bytes); larger spawns are rejected")
+    ->check(whole_number_in(1, max_agent_memory_bound))
     ->capture_default_str();
   command->add_option("--grace", config.default_grace_ms,
                       "Default grace period of stop, in ms, at most 86400000 "

@@ -231,8 +231,14 @@ node_file_settings read_settings(const toml::table& root,
   if (const auto* peers = sub_table(root, "peers", "peers"))
     read_peers(*peers, settings);
   if (const auto* node = sub_table(root, "node", "node")) {
-    check_keys(*node, "node", {"id"});
+    check_keys(*node, "node", {"id", "max_agent_memory_bytes"});
     settings.node_id = read_string(*node, "id", "node.id");
+    std::uint64_t memory = 0;
+    read_positive(*node, "max_agent_memory_bytes",
+                  "node.max_agent_memory_bytes",
+                  static_cast<std::int64_t>(max_agent_memory_bound), memory);
+    if (memory > 0)
+      settings.max_agent_memory_bytes = memory;
   }
   if (const auto* cluster = sub_table(root, "cluster", "cluster")) {
     check_keys(*cluster, "cluster",

@@ -12,11 +12,17 @@
 
 namespace corral::cli {
 
+/// Upper bound of [node] max_agent_memory_bytes and --max-agent-memory:
+/// 1 TiB. It catches typos, while the node's default is the policy.
+inline constexpr std::uint64_t max_agent_memory_bound = 1ull << 40;
+
 /// The settings of `corral node --config FILE`. Each is empty when the file
 /// does not set it, so that command-line flags can override only what
 /// they name.
 struct node_file_settings {
   std::optional<std::string> node_id;
+  /// [node] max_agent_memory_bytes.
+  std::optional<std::uint64_t> max_agent_memory_bytes;
   std::optional<std::string> listen;
   std::optional<std::vector<std::string>> seeds;
   std::optional<bool> insecure;

@@ -88,6 +88,8 @@ BOOST_AUTO_TEST_CASE(out_of_range_numbers_exit_2) {
     {{"stop", "w1", "--grace", "1e3"}, "not a whole number"},
     {{"node", "--grace", "9223372036854"}, "above the maximum"},
     {{"node", "--max-agents", "0"}, "below the minimum"},
+    {{"node", "--max-agent-memory", "0"}, "below the minimum"},
+    {{"node", "--max-agent-memory", "1099511627777"}, "above the maximum"},
     {{"send", "w1", "t", "--timeout", "abc"}, "not a whole number"},
   };
   for (const auto& [args, reason] : cases) {

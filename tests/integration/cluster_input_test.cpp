@@ -370,6 +370,29 @@ BOOST_AUTO_TEST_CASE(config_file_sets_remote_request_timeout) {
   BOOST_TEST(waited < 3000, "the request failed after " << waited << " ms");
 }
 
+// [node] max_agent_memory_bytes caps the memory a spawn may request.
+BOOST_AUTO_TEST_CASE(config_file_caps_agent_memory) {
+  temp_directory directory;
+  auto path = write_file(directory.path() + "/capped.toml",
+                         "[node]\nmax_agent_memory_bytes = 1048576\n");
+  node_process node{"capped", {"--config", path}};
+
+  auto rejected = node.corral(
+    {"spawn", "--json-request", "-"}, seconds{20},
+    R"({"agent_id":"big","limits":{"memory_bytes":1048577}})");
+  auto accepted = node.corral(
+    {"spawn", "--json-request", "-"}, seconds{20},
+    R"({"agent_id":"small","limits":{"memory_bytes":1048576}})");
+
+  BOOST_TEST(rejected.exit_code == 1, summary(rejected));
+  BOOST_TEST(rejected.err.find("invalid_request") != std::string::npos,
+             rejected.err);
+  BOOST_TEST(rejected.err.find("max_agent_memory_bytes of 1048576")
+               != std::string::npos,
+             rejected.err);
+  BOOST_TEST(accepted.exit_code == 0, summary(accepted));
+}
+
 BOOST_AUTO_TEST_CASE(bad_config_files_name_the_problem) {
   temp_directory directory;
   struct bad_case {
@@ -392,6 +415,10 @@ BOOST_AUTO_TEST_CASE(bad_config_files_name_the_problem) {
     {"[peers]\nn2 = \"tooshort\"\n", "\"tooshort\" has 8 characters"},
     {"[security]\nkey = \"x\"\n", "security.key: unknown key"},
     {"[remote]\nretries = 3\n", "remote.retries: unknown key"},
+    {"[node]\nmax_agent_memory_bytes = 0\n",
+     "node.max_agent_memory_bytes: must be from 1 to 1099511627776, got 0"},
+    {"[node]\nmax_agent_memory_bytes = \"1G\"\n",
+     "node.max_agent_memory_bytes: expected an integer"},
     {"[remote]\nmax_served_requests = 0\n",
      "remote.max_served_requests: must be from 1 to 10000000, got 0"},
     {"[remote]\nrequest_timeout_ms = \"1s\"\n",

@@ -173,3 +173,72 @@ BOOST_AUTO_TEST_CASE(inspect_shows_memory_estimate) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// The node's max_agent_memory_bytes caps what one spawn request may ask
+// for, before any backend runs, and a rejected spawn leaves nothing behind.
+struct small_memory_node : node_fixture {
+  static node_config capped() {
+    auto config = test_config();
+    config.max_agent_memory_bytes = 1 << 20;
+    return config;
+  }
+
+  small_memory_node() : node_fixture(capped()) {
+  }
+};
+
+BOOST_FIXTURE_TEST_SUITE(memory_ceiling, small_memory_node)
+
+BOOST_AUTO_TEST_CASE(native_request_above_ceiling_rejected) {
+  struct limits limits;
+  limits.memory_bytes = (1 << 20) + 1;
+
+  auto result = node().spawn(limited("greedy", limits));
+
+  BOOST_REQUIRE(!result);
+  BOOST_TEST(code_of(result) == errc::invalid_request);
+  const auto text = to_failure(result.error()).detail;
+  BOOST_TEST(text.find("limits.memory_bytes 1048577") != std::string::npos);
+  BOOST_TEST(text.find("max_agent_memory_bytes of 1048576")
+             != std::string::npos);
+  BOOST_TEST(!node().inspect("greedy"));
+  // The agent_id was not taken by the rejected spawn.
+  limits.memory_bytes = 1 << 20;
+  BOOST_TEST(static_cast<bool>(node().spawn(limited("greedy", limits))));
+}
+
+BOOST_AUTO_TEST_CASE(wasm_request_above_ceiling_rejected) {
+  struct limits limits;
+  limits.memory_bytes = 4ull << 30;
+  auto request = limited("greedy-wasm", limits);
+  request.backend = wasm_backend{"/nonexistent/module.wasm"};
+
+  auto result = node().spawn(request);
+
+  // The ceiling is checked before the backend is looked up, so this
+  // node, which has no Wasm backend, rejects the request for its memory.
+  BOOST_REQUIRE(!result);
+  BOOST_TEST(code_of(result) == errc::invalid_request);
+  BOOST_TEST(to_failure(result.error()).detail.find("limits.memory_bytes")
+             != std::string::npos);
+  BOOST_TEST(!node().inspect("greedy-wasm"));
+}
+
+BOOST_AUTO_TEST_CASE(tee_enclave_above_ceiling_rejected) {
+  auto request = request_for("greedy-tee", probe_type);
+  tee_backend tee;
+  tee.enclave.type = enclave_type::simulation;
+  tee.enclave.memory_bytes = 2 << 20;
+  request.backend = tee;
+
+  auto result = node().spawn(request);
+
+  BOOST_REQUIRE(!result);
+  BOOST_TEST(code_of(result) == errc::invalid_request);
+  BOOST_TEST(to_failure(result.error()).detail.find(
+               "backend.Tee.enclave.memory_bytes 2097152")
+             != std::string::npos);
+  BOOST_TEST(!node().inspect("greedy-tee"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

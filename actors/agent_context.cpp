@@ -137,30 +137,30 @@ void agent_context::request(const std::string& target, std::string topic,
     return;
   }
   cell_->messages_out.fetch_add(1, std::memory_order_relaxed);
-  auto services = services_;
-  auto copy = msg;
-  auto completed = [services, copy = std::move(copy), target, on_reply,
-                    on_error](message* reply, const caf::error& error) {
-    if (reply != nullptr) {
-      on_reply(*reply);
-      return;
-    }
-    auto failed = to_failure(error);
-    post_failed_request(*services, copy, target, failed.code);
-    on_error(to_error(failed));
-  };
   if (!pending_)
-    pending_ = std::make_unique<pending_requests>();
-  auto call = pending_->add(self_, timeout, std::move(completed));
+    pending_ = std::make_unique<pending_requests>(*services_);
+  auto ticket = pending_->add(self_, msg, target, timeout, std::move(on_reply),
+                              std::move(on_error));
+  auto on_response = [this, ticket](message& reply) {
+    pending_->finish(ticket, &reply, {});
+  };
+  auto on_failure = [this, ticket](caf::error& error) {
+    pending_->finish(ticket, nullptr, error);
+  };
   // NOTE: a receiver that never replies keeps CAF's response handler (a
   // few hundred bytes) alive until this agent exits. The caller still gets
   // its timeout error on time.
-  self_->request(found.cell->actor(), caf::infinite,
-                 make_request_message(*found.cell, std::move(msg), timeout))
-    .then([this, call](message& reply) { pending_->finish(call, &reply, {}); },
-          [this, call](caf::error& error) {
-            pending_->finish(call, nullptr, error);
-          });
+  auto& receiver = *found.cell;
+  if (receiver.remote) {
+    self_->request(receiver.actor(), caf::infinite,
+                   make_request_message(receiver, std::move(msg), timeout))
+      .then(std::move(on_response), std::move(on_failure));
+    return;
+  }
+  // Sent as the envelope itself rather than a caf::message, so that CAF
+  // stores it in the mailbox element without a second allocation.
+  self_->request(receiver.actor(), caf::infinite, std::move(msg))
+    .then(std::move(on_response), std::move(on_failure));
 }
 
 caf::error agent_context::publish(const std::string& topic,

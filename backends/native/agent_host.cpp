@@ -161,13 +161,43 @@ caf::result<message> agent_host::deliver(message& msg) {
                         + std::to_string(ctx_.pid())
                         + ") sent no reply to a request with topic "
                         + msg.topic);
-  return make_reply(msg, std::move(*payload));
+  return send_reply(msg, std::move(*payload));
 }
 
 message agent_host::make_reply(const message& request,
                                std::string payload) const {
   ctx_.cell().messages_out.fetch_add(1, std::memory_order_relaxed);
   return corral::make_reply(request, ctx_.global(), std::move(payload));
+}
+
+// Builds the reply from the request's own strings, which the request no
+// longer needs, and puts it into the requester's mailbox. Returning it to
+// CAF instead would wrap it in a caf::message and then in a mailbox
+// element, two allocations. A request that CAF forwards along stages, or
+// that came without a request id, still gets its reply through CAF.
+caf::result<message> agent_host::send_reply(message& request,
+                                            std::string payload) {
+  ctx_.cell().messages_out.fetch_add(1, std::memory_order_relaxed);
+  message reply;
+  reply.from = ctx_.global();
+  reply.to = std::move(request.from);
+  reply.topic = std::move(request.topic);
+  reply.payload = std::move(payload);
+  reply.correlation_id = request.correlation_id;
+  reply.trace_id = request.trace_id;
+  reply.kind = message_kind::reply;
+  auto* element = current_mailbox_element();
+  if (element == nullptr || !element->mid.is_request()
+      || element->mid.is_answered() || !element->stages.empty()
+      || !element->sender)
+    return reply;
+  auto& requester = element->sender;
+  auto id = take_current_message_id();
+  requester->enqueue(caf::make_mailbox_element(caf::strong_actor_ptr{ctrl()},
+                                               id.response_id(), {},
+                                               std::move(reply)),
+                     context());
+  return caf::delegated<message>{};
 }
 
 void agent_host::on_shutdown() {

@@ -38,6 +38,7 @@ private:
   caf::result<caf::message> on_control(caf::message_view& x);
   caf::result<message> deliver(message& msg);
   message make_reply(const message& request, std::string payload) const;
+  caf::result<message> send_reply(message& request, std::string payload);
   void on_shutdown();
   void on_exit_signal(const exit_signal& signal);
   void check_limits(std::uint64_t handler_ns);

@@ -3,12 +3,17 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/agent_context.hpp"
+#include "backends/native/agent_registry.hpp"
 #include "kernel_test_support.hpp"
 
 using namespace corral;
@@ -23,6 +28,97 @@ std::vector<std::string> message_topics(const recorder& log) {
     if (x.kind == "message")
       result.push_back(x.msg.topic);
   return result;
+}
+
+// How the requests of one `request_issuer` ended, in the order they ended:
+// "label:reply payload" or "label:error code".
+class request_outcomes {
+public:
+  void add(std::string outcome) {
+    std::lock_guard guard{mutex_};
+    ended_.push_back(std::move(outcome));
+  }
+
+  std::vector<std::string> snapshot() const {
+    std::lock_guard guard{mutex_};
+    return ended_;
+  }
+
+private:
+  mutable std::mutex mutex_;
+  std::vector<std::string> ended_;
+};
+
+// Replies to a request with its payload after sleeping for the number of
+// milliseconds in the payload.
+class slow_echo : public agent {
+public:
+  std::optional<std::string> on_message(agent_context&,
+                                        const message& msg) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds{
+      std::stoll(msg.payload)});
+    return msg.payload;
+  }
+};
+
+// Sends the requests of the plan named by the topic of a message it
+// receives, and records in `outcomes` how each ended.
+//  - "order": "long" (300 ms timeout) and "short" (50 ms) to agent
+//    "hanger", which never replies, then "quick" (2 s) to "echoer".
+//  - "late": "400" to "slow-echo" with a 30 ms timeout. When that times
+//    out, "10" to "slow-echo" with a 2 s timeout. The second request
+//    takes the freed slot of the first before the first's reply arrives.
+class request_issuer : public agent {
+public:
+  explicit request_issuer(std::shared_ptr<request_outcomes> outcomes)
+    : outcomes_(std::move(outcomes)) {
+  }
+
+  std::optional<std::string> on_message(agent_context& ctx,
+                                        const message& msg) override {
+    if (msg.topic == "order") {
+      issue(ctx, "long", "hanger", "hang", 300ms);
+      issue(ctx, "short", "hanger", "hang", 50ms);
+      issue(ctx, "quick", "echoer", "anything", 2000ms);
+    } else if (msg.topic == "late") {
+      ctx.request(
+        "slow-echo", "sleep", "400", 30ms,
+        [this](message& reply) { outcomes_->add("first:" + reply.payload); },
+        [this, &ctx](const caf::error& error) {
+          outcomes_->add(std::string{"first:"} + to_string(code_of(error)));
+          issue(ctx, "second", "slow-echo", "sleep", 2000ms, "10");
+        });
+    }
+    return std::nullopt;
+  }
+
+private:
+  void issue(agent_context& ctx, const std::string& label,
+             const std::string& target, const std::string& topic,
+             std::chrono::milliseconds timeout,
+             std::string payload = {}) {
+    if (payload.empty())
+      payload = label;
+    ctx.request(
+      target, topic, std::move(payload), timeout,
+      [this, label](message& reply) {
+        outcomes_->add(label + ":" + reply.payload);
+      },
+      [this, label](const caf::error& error) {
+        outcomes_->add(label + ":" + to_string(code_of(error)));
+      });
+  }
+
+  std::shared_ptr<request_outcomes> outcomes_;
+};
+
+std::shared_ptr<request_outcomes> register_request_issuer() {
+  auto outcomes = std::make_shared<request_outcomes>();
+  agent_registry::instance().add("request_issuer", [outcomes] {
+    return std::make_unique<request_issuer>(outcomes);
+  });
+  register_agent_type<slow_echo>("slow_echo");
+  return outcomes;
 }
 
 } // namespace
@@ -117,6 +213,53 @@ BOOST_AUTO_TEST_CASE(timed_out_request_is_dead_letter) {
   BOOST_REQUIRE(letters.size() == 1u);
   BOOST_TEST(letters[0].reason == dead_letter_reason::timeout);
   BOOST_TEST(letters[0].message.topic == "hang");
+}
+
+BOOST_AUTO_TEST_CASE(requests_end_by_deadline_not_order) {
+  auto outcomes = register_request_issuer();
+  spawn_probe("hanger");
+  spawn_probe("echoer");
+  spawn("issuer", "request_issuer");
+
+  BOOST_REQUIRE(!node().send("issuer", "order", {}));
+
+  BOOST_REQUIRE(
+    wait_until([&] { return outcomes->snapshot().size() == 3; }, patience));
+  BOOST_TEST(outcomes->snapshot()
+               == std::vector<std::string>(
+                 {"quick:ack", "short:timeout", "long:timeout"}),
+             boost::test_tools::per_element());
+  auto letters = dead_letters_to(node(), "hanger");
+  BOOST_REQUIRE(letters.size() == 2u);
+  BOOST_TEST(letters[0].reason == dead_letter_reason::timeout);
+  BOOST_TEST(letters[0].message.payload == "short");
+  BOOST_TEST(letters[0].message.from.pid == pid_of("issuer"));
+  BOOST_TEST(letters[0].message.to.pid == pid_of("hanger"));
+  BOOST_TEST(letters[0].message.kind == message_kind::request);
+  BOOST_TEST(letters[1].reason == dead_letter_reason::timeout);
+  BOOST_TEST(letters[1].message.payload == "long");
+  BOOST_TEST(letters[0].message.correlation_id
+             != letters[1].message.correlation_id);
+  BOOST_TEST(dead_letters_to(node(), "echoer").empty());
+}
+
+BOOST_AUTO_TEST_CASE(late_reply_does_not_end_next_request) {
+  auto outcomes = register_request_issuer();
+  spawn("slow-echo", "slow_echo");
+  spawn("issuer", "request_issuer");
+
+  BOOST_REQUIRE(!node().send("issuer", "late", {}));
+
+  BOOST_REQUIRE(
+    wait_until([&] { return outcomes->snapshot().size() == 2; }, patience));
+  // Time for a wrongly delivered extra reply to show up.
+  std::this_thread::sleep_for(100ms);
+  BOOST_TEST(outcomes->snapshot()
+               == std::vector<std::string>({"first:timeout", "second:10"}),
+             boost::test_tools::per_element());
+  auto letters = dead_letters_to(node(), "slow-echo");
+  BOOST_REQUIRE(letters.size() == 1u);
+  BOOST_TEST(letters[0].message.payload == "400");
 }
 
 BOOST_AUTO_TEST_CASE(agent_request_times_out) {

@@ -1,5 +1,7 @@
 #include "cli/node_security.hpp"
 
+#include <cstdio>
+#include <optional>
 #include <sstream>
 #include <sys/stat.h>
 
@@ -42,6 +44,22 @@ std::vector<std::pair<int, std::string>> content_lines(const std::string& text) 
 bool file_exists(const std::string& path) {
   struct stat info{};
   return ::stat(path.c_str(), &info) == 0;
+}
+
+// Rejects a secret key file that users other than its owner may read or
+// write, as OpenSSH rejects such private keys, because whoever reads the
+// key can join the cluster as this node.
+std::optional<failure> check_key_file_mode(const std::string& path) {
+  struct stat info{};
+  if (::stat(path.c_str(), &info) != 0 || (info.st_mode & 077) == 0)
+    return std::nullopt;
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o",
+                static_cast<unsigned>(info.st_mode & 07777));
+  return invalid("the secret key file \"" + path + "\" has mode "
+                 + std::string{mode}
+                 + ", so other users may read it; run chmod 600 on it, as "
+                   "corral keygen does");
 }
 
 } // namespace
@@ -103,6 +121,8 @@ result<curve_key_pair> read_key_file(const std::string& path) {
   auto text = read_input_file(path, "the secret key file");
   if (!text)
     return text.error();
+  if (auto exposed = check_key_file_mode(path))
+    return *exposed;
   auto lines = content_lines(*text);
   if (lines.size() != 1)
     return invalid("the secret key file \"" + path + "\" has "

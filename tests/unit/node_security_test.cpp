@@ -5,6 +5,7 @@
 #include <string>
 
 #include <boost/test/unit_test.hpp>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/node_security.hpp"
@@ -28,9 +29,12 @@ struct key_folder {
     (void) std::system(command.c_str());
   }
 
+  /// Writes `text` to `name` with mode 0600, as `corral keygen` writes a
+  /// secret key.
   std::string write(const std::string& name, const std::string& text) const {
     auto file = path + "/" + name;
     std::ofstream{file} << text;
+    ::chmod(file.c_str(), 0600);
     return file;
   }
 };
@@ -150,6 +154,26 @@ BOOST_AUTO_TEST_CASE(key_file_with_other_public_key_is_rejected) {
   BOOST_TEST_REQUIRE(!read);
   BOOST_TEST(contains(read.error().detail, "does not match"),
              read.error().detail);
+}
+
+BOOST_AUTO_TEST_CASE(key_file_readable_by_others_is_rejected) {
+  key_folder folder;
+  auto pair = make_curve_key_pair();
+  BOOST_TEST_REQUIRE(static_cast<bool>(pair));
+  auto path = folder.write("n1.key", pair->secret_key + "\n");
+  for (mode_t mode : {0640, 0604, 0620, 0666}) {
+    BOOST_TEST_REQUIRE(::chmod(path.c_str(), mode) == 0);
+    auto read = read_key_file(path);
+    BOOST_TEST_REQUIRE(!read, "mode " << std::oct << mode);
+    BOOST_TEST(contains(read.error().detail, "chmod 600"),
+               read.error().detail);
+    BOOST_TEST(!contains(read.error().detail, pair->secret_key),
+               read.error().detail);
+  }
+  BOOST_TEST_REQUIRE(::chmod(path.c_str(), 0640) == 0);
+  BOOST_TEST(contains(read_key_file(path).error().detail, "has mode 0640"));
+  BOOST_TEST_REQUIRE(::chmod(path.c_str(), 0400) == 0);
+  BOOST_TEST(static_cast<bool>(read_key_file(path)));
 }
 
 BOOST_AUTO_TEST_CASE(key_file_named_pub_is_rejected) {

@@ -131,9 +131,14 @@ std::string unreachable_message(const connection_options& options,
          + start;
 }
 
-int report_failure(const connection_options& options, const failure& error) {
+int report_failure(const connection_options&, const failure& error) {
+  // The connect probe found the node listening, so advice to start one
+  // would mislead: a node that stops replying is busy, paused or stopping.
   if (error.code == errc::node_unreachable)
-    std::cerr << "corral: " << unreachable_message(options, error) << "\n";
+    std::cerr << "corral: " << error.detail
+              << "; the node was listening when this command connected, so "
+                 "it may be busy, paused or stopping: check its log, then "
+                 "retry\n";
   else
     std::cerr << "corral: " << to_string(error) << "\n";
   return exit_code_for(error);
@@ -154,10 +159,15 @@ int report_connect_failure(const connection_options& options,
                            const failure& error) {
   // Before anything is sent, invalid_request can only come from the
   // options: the address or the token file.
-  if (error.code != errc::invalid_request)
-    return report_failure(options, error);
-  std::cerr << "corral: " << error.detail << "\n";
-  return exit_usage;
+  if (error.code == errc::invalid_request) {
+    std::cerr << "corral: " << error.detail << "\n";
+    return exit_usage;
+  }
+  if (error.code == errc::node_unreachable)
+    std::cerr << "corral: " << unreachable_message(options, error) << "\n";
+  else
+    std::cerr << "corral: " << to_string(error) << "\n";
+  return exit_code_for(error);
 }
 
 int call_node(const connection_options& options, nlohmann::json request,

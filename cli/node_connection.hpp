@@ -59,8 +59,9 @@ result<std::unique_ptr<control_client>> connect_to_node(
 std::string unreachable_message(const connection_options& options,
                                 const failure& error);
 
-/// Prints `error`, a failure to reach the node or to get its reply, to
-/// stderr as one line and returns its exit code.
+/// Prints `error`, a failure to get the reply of a node that was listening
+/// when the command connected, to stderr as one line and returns its exit
+/// code.
 int report_failure(const connection_options& options, const failure& error);
 
 /// Prints `error`, a failure that the node reported in its reply, to stderr
@@ -69,8 +70,10 @@ int report_failure(const connection_options& options, const failure& error);
 /// exit_unreachable. A rejected token gets a hint where it was read from.
 int report_node_error(const connection_options& options, const failure& error);
 
-/// Like `report_failure` for the result of `connect_to_node`, where an
-/// invalid address or token file is a usage error (exit code 2).
+/// Prints `error`, the failure of `connect_to_node`, to stderr as one line
+/// and returns its exit code. An invalid address or token file is a usage
+/// error (exit code 2), and a node that is not listening gets the command
+/// that starts one.
 int report_connect_failure(const connection_options& options,
                            const failure& error);
 

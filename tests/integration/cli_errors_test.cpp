@@ -1,6 +1,7 @@
 // The corral CLI's errors and exit codes: 1 for a failed operation, 2 for
 // a usage error, 3 when no node replies; plus --help and the demo.
 
+#include <csignal>
 #include <string>
 
 #include <boost/test/unit_test.hpp>
@@ -55,6 +56,22 @@ BOOST_AUTO_TEST_CASE(no_node_exits_3_with_hint) {
                command << ": " << result.err);
     BOOST_TEST(split_lines(result.err).size() == 1u, result.err);
   }
+}
+
+// A command whose node stops replying after the connect gets no advice to
+// start a node, because the node exists and is busy, paused or stopping.
+BOOST_AUTO_TEST_CASE(paused_node_exits_3_without_start_hint) {
+  node_process node;
+  BOOST_TEST_REQUIRE(::kill(node.process().pid(), SIGSTOP) == 0);
+  auto result = node.corral({"send", "--timeout", "200", "nobody", "ping"});
+  BOOST_TEST_REQUIRE(::kill(node.process().pid(), SIGCONT) == 0);
+
+  BOOST_TEST(result.exit_code == 3, summary(result));
+  BOOST_TEST(result.err.find("was listening") != std::string::npos,
+             result.err);
+  BOOST_TEST(result.err.find("corral node --id") == std::string::npos,
+             result.err);
+  BOOST_TEST(split_lines(result.err).size() == 1u, result.err);
 }
 
 BOOST_AUTO_TEST_CASE(stale_socket_exits_3_within_connect_timeout) {

@@ -1,7 +1,11 @@
 #include "cli/node_connection.hpp"
 
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
+#include <system_error>
+#include <vector>
 
 #include "cli/exit_code.hpp"
 #include "cli/file_input.hpp"
@@ -122,13 +126,55 @@ connect_to_node(const connection_options& options) {
   return control_client::connect(*address, std::move(client_options));
 }
 
+namespace {
+
+// Returns the ids of the other nodes whose default control sockets sit
+// next to `node_id`'s, sorted, so that a command aimed at the wrong node
+// can name the right ones. Stale sockets of stopped nodes count too.
+std::vector<std::string> nodes_with_sockets(const std::string& node_id) {
+  std::vector<std::string> ids;
+  auto own = default_control_path(node_id);
+  if (!own)
+    return ids;
+  std::filesystem::path directory
+    = std::filesystem::path{*own}.parent_path();
+  std::error_code error;
+  std::filesystem::directory_iterator entries{directory, error};
+  if (error)
+    return ids;
+  for (const auto& entry : entries) {
+    const auto& path = entry.path();
+    if (path.extension() != ".sock" || !entry.is_socket(error))
+      continue;
+    auto id = path.stem().string();
+    if (id != node_id)
+      ids.push_back(id);
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+} // namespace
+
 std::string unreachable_message(const connection_options& options,
                                 const failure& error) {
   std::string start = "corral node --id " + options.node_id;
   if (!options.control.empty())
     start += " --control " + options.control;
-  return "cannot reach a node: " + error.detail + "; start one with: "
-         + start;
+  auto message = "cannot reach a node: " + error.detail;
+  if (options.control.empty()) {
+    auto others = nodes_with_sockets(options.node_id);
+    if (!others.empty()) {
+      std::string list;
+      for (const auto& id : others)
+        list += (list.empty() ? "" : ", ") + id;
+      return message + "; control sockets of other nodes are here (" + list
+             + "), so pass --node " + others.front()
+             + " to talk to one, or start node " + options.node_id
+             + " with: " + start;
+    }
+  }
+  return message + "; start one with: " + start;
 }
 
 int report_failure(const connection_options&, const failure& error) {

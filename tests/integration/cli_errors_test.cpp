@@ -2,9 +2,11 @@
 // a usage error, 3 when no node replies; plus --help and the demo.
 
 #include <csignal>
+#include <cstdlib>
 #include <string>
 
 #include <boost/test/unit_test.hpp>
+#include <sys/stat.h>
 
 #include "cli_checks.hpp"
 #include "node_process.hpp"
@@ -70,6 +72,32 @@ BOOST_AUTO_TEST_CASE(paused_node_exits_3_without_start_hint) {
   BOOST_TEST(result.err.find("was listening") != std::string::npos,
              result.err);
   BOOST_TEST(result.err.find("corral node --id") == std::string::npos,
+             result.err);
+  BOOST_TEST(split_lines(result.err).size() == 1u, result.err);
+}
+
+// A command for the default node "local", on a machine whose nodes have
+// other ids, names the nodes whose control sockets it found.
+BOOST_AUTO_TEST_CASE(no_node_names_other_sockets) {
+  temp_directory directory;
+  const char* saved = std::getenv("XDG_RUNTIME_DIR");
+  std::string restore = saved == nullptr ? "" : saved;
+  ::setenv("XDG_RUNTIME_DIR", directory.path().c_str(), 1);
+  BOOST_TEST_REQUIRE(::mkdir((directory.path() + "/corral").c_str(), 0700)
+                     == 0);
+  make_stale_socket(directory.path() + "/corral/n2.sock");
+  make_stale_socket(directory.path() + "/corral/n1.sock");
+
+  auto result = run_corral({"ps", "--connect-timeout", "300"});
+  if (saved == nullptr)
+    ::unsetenv("XDG_RUNTIME_DIR");
+  else
+    ::setenv("XDG_RUNTIME_DIR", restore.c_str(), 1);
+
+  BOOST_TEST(result.exit_code == 3, summary(result));
+  BOOST_TEST(result.err.find("(n1, n2)") != std::string::npos, result.err);
+  BOOST_TEST(result.err.find("--node n1") != std::string::npos, result.err);
+  BOOST_TEST(result.err.find("corral node --id local") != std::string::npos,
              result.err);
   BOOST_TEST(split_lines(result.err).size() == 1u, result.err);
 }

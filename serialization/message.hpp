@@ -37,18 +37,31 @@ struct message {
 };
 
 /// Builds the reply of `from` to `request`, with the request's topic,
-/// correlation id and trace id.
-inline message make_reply(const message& request, global_pid from,
+/// correlation id and trace id. Moves the request's sender and topic into
+/// the reply, for a caller that no longer needs the request.
+inline message make_reply(message&& request, global_pid from,
                           std::string payload) {
   message reply;
   reply.from = std::move(from);
-  reply.to = request.from;
-  reply.topic = request.topic;
+  reply.to = std::move(request.from);
+  reply.topic = std::move(request.topic);
   reply.payload = std::move(payload);
   reply.correlation_id = request.correlation_id;
   reply.trace_id = request.trace_id;
   reply.kind = message_kind::reply;
   return reply;
+}
+
+/// Builds the reply like the overload above, copying only the fields the
+/// reply takes from `request`.
+inline message make_reply(const message& request, global_pid from,
+                          std::string payload) {
+  message fields;
+  fields.from = request.from;
+  fields.topic = request.topic;
+  fields.correlation_id = request.correlation_id;
+  fields.trace_id = request.trace_id;
+  return make_reply(std::move(fields), std::move(from), std::move(payload));
 }
 
 } // namespace corral

@@ -178,14 +178,8 @@ message agent_host::make_reply(const message& request,
 caf::result<message> agent_host::send_reply(message& request,
                                             std::string payload) {
   ctx_.cell().messages_out.fetch_add(1, std::memory_order_relaxed);
-  message reply;
-  reply.from = ctx_.global();
-  reply.to = std::move(request.from);
-  reply.topic = std::move(request.topic);
-  reply.payload = std::move(payload);
-  reply.correlation_id = request.correlation_id;
-  reply.trace_id = request.trace_id;
-  reply.kind = message_kind::reply;
+  auto reply = corral::make_reply(std::move(request), ctx_.global(),
+                                  std::move(payload));
   auto* element = current_mailbox_element();
   if (element == nullptr || !element->mid.is_request()
       || element->mid.is_answered() || !element->stages.empty()

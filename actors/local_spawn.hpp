@@ -29,7 +29,7 @@ namespace corral {
 /// agent_id, else no error.
 caf::error check_agent_id(const std::string& id);
 
-/// Returns invalid_request when `request` asks for more memory than the
+/// Returns invalid_request when `request` requests more memory than the
 /// node's `max_agent_memory_bytes`, else no error. A Remote request is
 /// checked by its target node instead.
 caf::error check_memory_request(const spawn_request& request,

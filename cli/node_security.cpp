@@ -47,7 +47,7 @@ bool file_exists(const std::string& path) {
 }
 
 // Rejects a secret key file that users other than its owner may read or
-// write, as OpenSSH rejects such private keys, because whoever reads the
+// write, as OpenSSH rejects such private keys, because anyone who reads the
 // key can join the cluster as this node.
 std::optional<failure> check_key_file_mode(const std::string& path) {
   struct stat info{};

@@ -49,7 +49,8 @@ std::vector<std::string> handled_casts(const recorder& log) {
   return result;
 }
 
-/// A probe that is not restarted, so that its exit stays visible.
+/// Returns a request for a probe that is not restarted, so that its exit
+/// stays visible.
 spawn_request temporary_probe() {
   spawn_request base;
   base.restart = restart_type::temporary;
@@ -208,8 +209,9 @@ BOOST_AUTO_TEST_CASE(casts_racing_a_kill_add_up) {
   BOOST_TEST(seen.size() == accepted);
 }
 
-// A sender that resolved the agent before it exited still holds its
-// actor. A cast sent through that stale route finds the mailbox closed.
+// A sender that resolved the agent before it exited still has a
+// reference to its actor. A cast sent through that stale route finds the
+// mailbox closed.
 BOOST_AUTO_TEST_CASE(cast_through_stale_route) {
   spawn("stale");
   auto route = resolve(node().services(), "stale");
